@@ -1,0 +1,3 @@
+from echotui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Live capture from an input device.
+
+The PortAudio callback only copies the block and hands it to the event loop. On the loop the block is
+mixed to mono, resampled to 16 kHz if the device could not open at 16 kHz (libsoxr, streaming), and
+offered to the queue, which drops the oldest audio when full: a live source never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.audio.devices import InputDevice, import_sounddevice
+from echotui.errors import EchoError
+from echotui.pipeline.queue import AudioQueue
+
+log = logging.getLogger(__name__)
+
+
+class DeviceSource:
+    """Captures from `device` until stopped (or for `duration_s`)."""
+
+    live = True
+
+    def __init__(self, device: InputDevice, duration_s: float | None = None, block_s: float = 0.05) -> None:
+        self.device = device
+        self.duration_s = duration_s
+        self.block_s = block_s
+        self.description = f"device {device.name}"
+        self.overflows = 0
+        """Times PortAudio reported that the device buffer overflowed before we could read it."""
+        self.samplerate: float = SAMPLE_RATE
+        self._resampler: Any = None
+
+    def _open_stream(self, callback: Any) -> Any:
+        sd = import_sounddevice()
+        last_error: Exception | None = None
+        for rate in (SAMPLE_RATE, self.device.default_samplerate):
+            try:
+                stream = sd.InputStream(
+                    device=self.device.index,
+                    channels=1,
+                    samplerate=rate,
+                    dtype="float32",
+                    blocksize=round(rate * self.block_s),
+                    callback=callback,
+                )
+            except sd.PortAudioError as error:
+                last_error = error
+                continue
+            self.samplerate = rate
+            return stream
+        raise EchoError(
+            f"cannot open input device {self.device.name!r} ({last_error}): choose another with --device"
+        )
+
+    async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+
+        def deliver(block: np.ndarray, overflowed: bool) -> None:  # on the loop thread
+            if overflowed:
+                self.overflows += 1
+            mono = block.mean(axis=1) if block.ndim == 2 else block
+            if self._resampler is not None:
+                mono = self._resampler.resample_chunk(mono)
+            queue.offer(mono.astype(np.float32, copy=False))
+
+        def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:  # PortAudio thread
+            loop.call_soon_threadsafe(deliver, indata.copy(), bool(status.input_overflow))
+
+        stream = self._open_stream(callback)
+        if self.samplerate != SAMPLE_RATE:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self.samplerate, SAMPLE_RATE, 1, dtype="float32")
+            log.info("capturing %s at %g Hz, resampled to 16 kHz", self.device.name, self.samplerate)
+        with stream, contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), self.duration_s)
+        await asyncio.sleep(0)  # deliver blocks the callback handed over before the stream closed
+        if self._resampler is not None:
+            queue.offer(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))

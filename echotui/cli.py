@@ -1,0 +1,220 @@
+"""The `echotui` command line: `transcribe` (headless) and `devices`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from echotui import __version__
+from echotui.config import Settings, export_token, load_settings
+from echotui.errors import EchoError
+from echotui.logs import log_path, setup_logging
+from echotui.pipeline.output import FORMATS, TranscriptWriter
+
+log = logging.getLogger("echotui.cli")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    return value
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("engine")
+    group.add_argument("--provider", help="engine: auto or whispercpp (env ECHOTUI_ASR_PROVIDER)")
+    group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")
+    group.add_argument("--model-path", type=Path, help="a local model file instead of a name")
+    group.add_argument("--models-dir", type=Path, help="a folder of local models (ggml-<name>.bin)")
+    group.add_argument("--whisper-device", help="auto, cpu, cuda or metal (env ECHOTUI_WHISPER_DEVICE)")
+    group.add_argument("--threads", type=int, help="CPU threads for the engine")
+    group.add_argument("--language", help="spoken language code (default en)")
+    policy = parser.add_argument_group("streaming")
+    policy.add_argument(
+        "--chunk-seconds",
+        type=_positive_float,
+        help="new audio per partial result (env ECHOTUI_ASR_CHUNK_SECONDS)",
+    )
+    policy.add_argument(
+        "--max-utterance-seconds", type=_positive_float, help="longest utterance (default 12)"
+    )
+    policy.add_argument("--queue-seconds", type=_positive_float, help="audio queue capacity (default 30)")
+    policy.add_argument("--no-vad", dest="vad", action="store_false", default=None, help="send silence too")
+    policy.add_argument("--vad-aggressiveness", type=int, choices=range(4), help="webrtcvad 0-3 (default 2)")
+    parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="echotui", description="Live transcription in the terminal.")
+    parser.add_argument("--version", action="version", version=f"echotui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    transcribe = commands.add_parser("transcribe", help="transcribe a file or a device without the UI")
+    transcribe.add_argument("path", nargs="?", type=Path, help="audio file (wav, flac, mp3, ogg, m4a, ...)")
+    transcribe.add_argument(
+        "--device", help="capture from this input device (index or name) instead of a file"
+    )
+    transcribe.add_argument(
+        "--duration", type=_positive_float, help="with --device: stop after this many seconds"
+    )
+    transcribe.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    transcribe.add_argument("--output", "-o", type=Path, help="write the transcript here (default stdout)")
+    transcribe.add_argument(
+        "--speed", type=_positive_float, help="file replay speed; 0 = as fast as possible"
+    )
+    transcribe.add_argument("--stats-json", type=Path, help="write run statistics as JSON here")
+    _add_engine_options(transcribe)
+
+    commands.add_parser("devices", help="list audio input devices")
+    return parser
+
+
+SETTING_ARGS = (
+    "provider", "model", "model_path", "models_dir", "whisper_device", "threads", "language",
+    "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness", "speed",
+)  # fmt: skip
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    values: dict[str, Any] = {name: getattr(args, name, None) for name in SETTING_ARGS}
+    return load_settings(values)
+
+
+def cmd_devices() -> int:
+    from echotui.audio.devices import list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        print("no audio input devices found")
+        return 1
+    print(f"{'':2}{'index':>5}  {'name':<40} {'host API':<20} {'ch':>3} {'rate':>7}")
+    for d in devices:
+        mark = "*" if d.is_default else " "
+        name, api = d.name[:40], d.host_api[:20]
+        print(f"{mark:2}{d.index:>5}  {name:<40} {api:<20} {d.channels:>3} {d.default_samplerate:>7.0f}")
+    return 0
+
+
+@contextlib.contextmanager
+def _open_output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        stream = path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise EchoError(f"cannot write {path}: {error.strerror}: choose another --output") from None
+    with stream:
+        yield stream
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from echotui.pipeline.runner import Pipeline, PipelineConfig
+    from echotui.providers.registry import create_provider
+
+    settings = settings_from_args(args)
+    export_token(settings)
+    if (args.path is None) == (args.device is None):
+        raise EchoError(
+            "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
+        )
+    source: Any
+    if args.path is not None:
+        from echotui.audio.file_source import FileSource
+
+        source = FileSource(args.path, speed=settings.speed)
+    else:
+        from echotui.audio.device_source import DeviceSource
+        from echotui.audio.devices import choose_device
+
+        source = DeviceSource(choose_device(args.device), duration_s=args.duration)
+    provider = create_provider(settings)
+    config = PipelineConfig(
+        chunk_seconds=settings.chunk_seconds,
+        max_utterance_seconds=settings.max_utterance_seconds,
+        min_silence_seconds=settings.min_silence_seconds,
+        queue_seconds=settings.queue_seconds,
+        vad=settings.vad,
+        vad_aggressiveness=settings.vad_aggressiveness,
+    )
+    with _open_output(args.output) as stream:
+        pipeline = Pipeline(provider, config, TranscriptWriter(stream, args.format))
+        began = time.monotonic()
+        error: EchoError | None = None
+        try:
+            asyncio.run(_run(pipeline, source))
+        except EchoError as raised:  # after the pipeline flushed what it had: report, keep the stats
+            error = raised
+        wall = time.monotonic() - began
+    snapshot = pipeline.snapshot()
+    loaded = pipeline.worker.loaded
+    if loaded is not None:
+        print(
+            f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
+            f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
+            f"dropped {snapshot.dropped_s:.1f} s",
+            file=sys.stderr,
+        )
+    if args.stats_json is not None:
+        from echotui.pipeline.report import stats_dict
+
+        stats = stats_dict(
+            snapshot,
+            loaded,
+            wall_s=wall,
+            load_s=pipeline.worker.load_s,
+            source=source.description,
+            speed=settings.speed if args.path is not None else None,
+            chunk_seconds=settings.chunk_seconds,
+        )
+        args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    if error is not None:
+        raise error
+    return 0
+
+
+async def _run(pipeline: Any, source: Any) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Ctrl-C: stop capture, finish the rest
+        loop.add_signal_handler(signal.SIGINT, pipeline.stop)
+    try:
+        await pipeline.run(source)
+    finally:
+        await pipeline.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        setup_logging(getattr(args, "log_file", None))
+        if args.command == "transcribe":
+            return cmd_transcribe(args)
+        if args.command == "devices":
+            return cmd_devices()
+        parser.print_help()
+        return 0
+    except EchoError as error:
+        print(f"echotui: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("echotui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line here, the traceback in the log
+        log.exception("internal error")
+        print(
+            f"echotui: internal error: {type(error).__name__}: {error} (details in {log_path()})",
+            file=sys.stderr,
+        )
+        return 70

@@ -1,0 +1,161 @@
+"""Settings: CLI flags > ECHOTUI_* environment > ECHOPANEL_* environment (the user's older setup) > defaults.
+
+The Hugging Face token is exported for huggingface_hub as HF_TOKEN and HUGGINGFACE_HUB_TOKEN and is never
+printed or logged (it is excluded from the dataclass repr).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from echotui.errors import EchoError
+
+ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
+
+# setting name -> environment name (without prefix)
+ENV_NAMES: dict[str, str] = {
+    "provider": "ASR_PROVIDER",
+    "model": "WHISPER_MODEL",
+    "whisper_device": "WHISPER_DEVICE",
+    "whisper_compute": "WHISPER_COMPUTE",
+    "chunk_seconds": "ASR_CHUNK_SECONDS",
+    "vad": "ASR_VAD",
+    "hf_token": "HF_TOKEN",
+    "vad_aggressiveness": "VAD_AGGRESSIVENESS",
+    "queue_seconds": "QUEUE_SECONDS",
+    "models_dir": "MODELS_DIR",
+    "threads": "THREADS",
+}
+
+PROVIDERS = ("auto", "whispercpp")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a transcription session.
+
+    Attributes:
+        provider: engine name, or "auto" to pick one for this machine.
+        model: model name (e.g. "base.en"); resolved through the provider's model catalogue.
+        model_path: an explicit model file or folder; wins over `model`.
+        models_dir: an extra folder of local models.
+        whisper_device: "auto", "cpu", "cuda" or "metal": where the engine runs.
+        whisper_compute: compute type for engines that have one ("default", "int8", "float16", ...).
+        chunk_seconds: how much new audio triggers a partial result while someone is speaking.
+        max_utterance_seconds: longest utterance sent to the engine; longer speech is cut at a quiet point.
+        min_silence_seconds: pause that ends an utterance.
+        queue_seconds: capacity of the audio queue in seconds of audio.
+        vad: skip silence with webrtcvad (frames) and Silero (utterances).
+        vad_aggressiveness: webrtcvad aggressiveness, 0 (lenient) to 3 (strict).
+        speed: file replay speed (1 = real time, 0 = as fast as possible).
+        threads: CPU threads for the engine.
+        language: spoken language code.
+        hf_token: Hugging Face token for downloads (never shown).
+    """
+
+    provider: str = "auto"
+    model: str = "base.en"
+    model_path: Path | None = None
+    models_dir: Path | None = None
+    whisper_device: str = "auto"
+    whisper_compute: str = "default"
+    chunk_seconds: float = 1.0
+    max_utterance_seconds: float = 12.0
+    min_silence_seconds: float = 0.5
+    queue_seconds: float = 30.0
+    vad: bool = True
+    vad_aggressiveness: int = 2
+    speed: float = 1.0
+    threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    language: str = "en"
+    hf_token: str | None = field(default=None, repr=False)
+
+    def validate(self) -> Settings:
+        """Check ranges; raise EchoError with the fix in one line."""
+        if self.provider not in PROVIDERS:
+            raise EchoError(f"unknown provider {self.provider!r}: choose one of {', '.join(PROVIDERS)}")
+        if not 0.2 <= self.chunk_seconds <= 30:
+            raise EchoError(f"chunk length {self.chunk_seconds:g} s is out of range: use 0.2 to 30 seconds")
+        if self.max_utterance_seconds < max(2.0, self.chunk_seconds) or self.max_utterance_seconds > 30:
+            raise EchoError("max utterance length must lie between max(2 s, chunk length) and 30 s")
+        minimum = self.min_queue_seconds
+        if self.queue_seconds < minimum:
+            raise EchoError(
+                f"queue of {self.queue_seconds:g} s is smaller than one engine call can consume: "
+                f"use at least {minimum:g} s"
+            )
+        if not 0 <= self.vad_aggressiveness <= 3:
+            raise EchoError("VAD aggressiveness must be 0, 1, 2 or 3")
+        if self.speed < 0:
+            raise EchoError("speed must be 0 (as fast as possible) or a positive factor such as 1 or 2")
+        if self.threads < 1:
+            raise EchoError("threads must be at least 1")
+        return self
+
+    @property
+    def min_queue_seconds(self) -> float:
+        """The queue must hold at least one engine call's worth of audio plus one step."""
+        return self.max_utterance_seconds + self.chunk_seconds
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+_CONVERTERS: dict[type | str, Callable[[str], Any]] = {
+    "float": float,
+    "int": int,
+    "bool": _parse_bool,
+    "str": str,
+    "Path | None": lambda s: Path(s).expanduser(),
+    "str | None": str,
+}
+
+
+def _convert(name: str, raw: str, env_name: str) -> Any:
+    annotation = {f.name: f.type for f in fields(Settings)}[name]
+    converter = _CONVERTERS[str(annotation)]
+    try:
+        return converter(raw)
+    except ValueError:
+        raise EchoError(f"{env_name}={raw!r} is not a valid {annotation}: fix or unset it") from None
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Settings found in the environment (ECHOTUI_ beats ECHOPANEL_)."""
+    found: dict[str, Any] = {}
+    for name, suffix in ENV_NAMES.items():
+        for prefix in ENV_PREFIXES:
+            raw = env.get(prefix + suffix)
+            if raw is not None and raw != "":
+                found[name] = _convert(name, raw, prefix + suffix)
+                break
+    return found
+
+
+def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Merge CLI values (None = not given) over the environment over defaults, and validate."""
+    env = os.environ if env is None else env
+    merged = from_env(env)
+    merged.update({k: v for k, v in (cli or {}).items() if v is not None})
+    if "hf_token" not in merged:
+        token = env.get("HF_TOKEN") or env.get("HUGGINGFACE_HUB_TOKEN")
+        if token:
+            merged["hf_token"] = token
+    return replace(Settings(), **merged).validate()
+
+
+def export_token(settings: Settings, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Make the token visible to huggingface_hub under both names it reads."""
+    if settings.hf_token:
+        environ["HF_TOKEN"] = settings.hf_token
+        environ["HUGGINGFACE_HUB_TOKEN"] = settings.hf_token

@@ -1,0 +1,1 @@
+"""The streaming pipeline: queue, VAD, utterance policy, metrics. Never imports Textual."""

@@ -1,0 +1,143 @@
+"""Engine-side measurements. The UI and the CLI only read `MetricsSnapshot`s; no widget computes a figure.
+
+The ledger obeys a conservation law at every moment, in samples:
+captured = transcribed + vad_skipped + dropped + pending.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import psutil
+
+from echotui import SAMPLE_RATE
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (linear interpolation), or None for no values."""
+    if not values:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Where every captured sample is, in samples at 16 kHz."""
+
+    captured: int
+    transcribed: int
+    vad_skipped: int
+    dropped: int
+    pending: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.captured == self.transcribed + self.vad_skipped + self.dropped + self.pending
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """Every figure echotui reports, at one moment.
+
+    Attributes:
+        ledger: sample accounting (conservation law).
+        rtf_last / rtf_mean / rtf_p95: inference seconds ÷ audio seconds of engine calls; `rtf_mean` and
+            `rtf_p95` over all calls, `rtf_recent_mean` over the last `window` calls.
+        calls: engine calls made (partials and finals).
+        compute_s: total inference seconds.
+        queue_fill_s / queue_capacity_s / queue_fill_pct / queue_max_fill_s: the audio queue.
+        dropped_frames / dropped_s: live audio thrown away because the queue was full.
+        latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text.
+        cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
+        rss_mb / peak_rss_mb: resident memory now and at its peak.
+    """
+
+    ledger: Ledger
+    rtf_last: float | None
+    rtf_mean: float | None
+    rtf_p95: float | None
+    rtf_recent_mean: float | None
+    calls: int
+    compute_s: float
+    queue_fill_s: float
+    queue_capacity_s: float
+    queue_fill_pct: float
+    queue_max_fill_s: float
+    dropped_frames: int
+    dropped_s: float
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    cpu_percent: float
+    rss_mb: float
+    peak_rss_mb: float
+    segments: int
+
+    @property
+    def audio_s(self) -> float:
+        return self.ledger.captured / SAMPLE_RATE
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, as the kernel measured it."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+class Metrics:
+    """Counters and histories kept by the pipeline (on the event loop thread)."""
+
+    def __init__(self, window: int = 50) -> None:
+        self.rtfs: list[float] = []
+        self.recent: deque[float] = deque(maxlen=window)
+        self.latencies: list[float] = []
+        self.compute_s = 0.0
+        self.segments = 0
+        self._process = psutil.Process()
+        self._process.cpu_percent(None)  # start the first CPU interval now
+        self.started = time.monotonic()
+
+    def record_call(self, inference_s: float, audio_samples: int) -> None:
+        rtf = inference_s / (audio_samples / SAMPLE_RATE)
+        self.rtfs.append(rtf)
+        self.recent.append(rtf)
+        self.compute_s += inference_s
+
+    def record_final(self, latency_s: float, segments: int) -> None:
+        self.latencies.append(latency_s)
+        self.segments += segments
+
+    def snapshot(
+        self, ledger: Ledger, queue_fill: int, queue_capacity: int, queue_max: int
+    ) -> MetricsSnapshot:
+        rss = self._process.memory_info().rss / (1024 * 1024)
+        return MetricsSnapshot(
+            ledger=ledger,
+            rtf_last=self.rtfs[-1] if self.rtfs else None,
+            rtf_mean=mean(self.rtfs),
+            rtf_p95=percentile(self.rtfs, 95),
+            rtf_recent_mean=mean(self.recent),
+            calls=len(self.rtfs),
+            compute_s=self.compute_s,
+            queue_fill_s=queue_fill / SAMPLE_RATE,
+            queue_capacity_s=queue_capacity / SAMPLE_RATE,
+            queue_fill_pct=100.0 * queue_fill / queue_capacity,
+            queue_max_fill_s=queue_max / SAMPLE_RATE,
+            dropped_frames=ledger.dropped,
+            dropped_s=ledger.dropped / SAMPLE_RATE,
+            latency_p50_s=percentile(self.latencies, 50),
+            latency_p95_s=percentile(self.latencies, 95),
+            cpu_percent=self._process.cpu_percent(None),
+            rss_mb=rss,
+            peak_rss_mb=max(rss, peak_rss_mb()),
+            segments=self.segments,
+        )

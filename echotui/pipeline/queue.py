@@ -1,0 +1,173 @@
+"""A bounded audio queue measured in samples.
+
+Live sources `offer()` audio and never wait: when the queue is full the oldest audio is dropped and
+counted. File sources `await put()` and wait for room: they never drop. Every sample gets a position on
+the stream timeline (its index among all samples captured), so dropped audio leaves a visible gap.
+
+All methods run on the event loop thread; nothing here is thread-safe and nothing needs to be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    """A run of contiguous samples.
+
+    Attributes:
+        start: index of the first sample on the stream timeline.
+        samples: mono float32 at 16 kHz.
+        arrived: monotonic time at which the block entered the pipeline.
+    """
+
+    start: int
+    samples: np.ndarray
+    arrived: float
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.samples)
+
+
+@dataclass(frozen=True)
+class DroppedRun:
+    """Audio the queue threw away: `length` samples from timeline index `start`."""
+
+    start: int
+    length: int
+
+
+class AudioQueue:
+    """Bounded FIFO of audio with drop-oldest (`offer`) and back-pressure (`put`)."""
+
+    def __init__(self, capacity_samples: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if capacity_samples <= 0:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity_samples
+        self._clock = clock
+        self._blocks: deque[AudioBlock] = deque()
+        self._fill = 0
+        self.captured = 0
+        """Samples that ever entered the queue (the timeline's length)."""
+        self.dropped = 0
+        """Samples evicted by `offer` because the queue was full."""
+        self.dropped_runs: list[DroppedRun] = []
+        self.max_fill = 0
+        self._closed = False
+        self._data = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def fill(self) -> int:
+        """Samples waiting in the queue."""
+        return self._fill
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _append(self, samples: np.ndarray) -> None:
+        block = AudioBlock(self.captured, samples, self._clock())
+        self._blocks.append(block)
+        self.captured += len(samples)
+        self._fill += len(samples)
+        self.max_fill = max(self.max_fill, self._fill)
+        self._data.set()
+        if self._fill >= self.capacity:
+            self._room.clear()
+
+    def offer(self, samples: np.ndarray) -> int:
+        """Add live audio without waiting; evict the oldest samples to fit. Returns samples dropped."""
+        if self._closed or len(samples) == 0:
+            return 0
+        dropped_before = self.dropped
+        if len(samples) > self.capacity:  # only the newest `capacity` samples can fit at all
+            self._evict(self._fill)
+            head = len(samples) - self.capacity
+            self._note_drop(self.captured, head)
+            self.captured += head
+            samples = samples[head:]
+        excess = self._fill + len(samples) - self.capacity
+        if excess > 0:
+            self._evict(excess)
+        self._append(samples)
+        return self.dropped - dropped_before
+
+    async def put(self, samples: np.ndarray) -> None:
+        """Add audio, waiting while the queue is full (back-pressure). Never drops."""
+        offset = 0
+        while offset < len(samples) and not self._closed:
+            while self._fill >= self.capacity and not self._closed:
+                self._room.clear()
+                await self._room.wait()
+            take = min(len(samples) - offset, self.capacity - self._fill)
+            self._append(samples[offset : offset + take])
+            offset += take
+
+    def _note_drop(self, start: int, length: int) -> None:
+        self.dropped += length
+        last = self.dropped_runs[-1] if self.dropped_runs else None
+        if last is not None and last.start + last.length == start:
+            self.dropped_runs[-1] = DroppedRun(last.start, last.length + length)
+        else:
+            self.dropped_runs.append(DroppedRun(start, length))
+
+    def _evict(self, count: int) -> None:
+        """Drop `count` samples from the front."""
+        evicted = 0
+        while evicted < count and self._blocks:
+            block = self._blocks[0]
+            need = count - evicted
+            if len(block.samples) <= need:
+                self._blocks.popleft()
+                self._note_drop(block.start, len(block.samples))
+                evicted += len(block.samples)
+            else:
+                self._blocks[0] = AudioBlock(block.start + need, block.samples[need:], block.arrived)
+                self._note_drop(block.start, need)
+                evicted += need
+        self._fill -= evicted
+
+    def take(self, max_samples: int) -> AudioBlock | None:
+        """Remove and return up to `max_samples` contiguous samples from the front, or None if empty."""
+        if not self._blocks:
+            return None
+        block = self._blocks[0]
+        if len(block.samples) <= max_samples:
+            self._blocks.popleft()
+            taken = block
+        else:
+            taken = AudioBlock(block.start, block.samples[:max_samples], block.arrived)
+            self._blocks[0] = AudioBlock(
+                block.start + max_samples, block.samples[max_samples:], block.arrived
+            )
+        self._fill -= len(taken.samples)
+        if not self._blocks:
+            self._data.clear()
+        if self._fill < self.capacity:
+            self._room.set()
+        return taken
+
+    async def wait_for_data(self) -> bool:
+        """Wait until audio is queued. False once the queue is closed and empty."""
+        while not self._blocks:
+            if self._closed:
+                return False
+            self._data.clear()
+            await self._data.wait()
+        return True
+
+    def close(self) -> None:
+        """No more audio will come; wake every waiter."""
+        self._closed = True
+        self._data.set()
+        self._room.set()

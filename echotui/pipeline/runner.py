@@ -1,0 +1,205 @@
+"""The streaming pipeline: source → bounded queue → VAD/utterances → engine thread → events.
+
+Everything here runs on the asyncio event loop except engine calls, which run on the provider's own
+thread (`InferenceWorker`). The ledger is only changed on the loop, so the conservation law holds at
+every moment the loop can observe.
+
+Policy: the consumer takes audio from the queue a frame at a time until an utterance closes, then asks
+for its final text. When the queue is empty (the engine keeps up) and the open utterance has grown by
+`chunk_seconds`, it asks for a partial. Under load no partials are made, only finals, and the backlog
+stays in the bounded queue where it is measured (and, for live input, dropped oldest-first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from echotui import SAMPLE_RATE
+from echotui.pipeline.events import (
+    AudioDropped,
+    Caption,
+    FinalTranscribed,
+    ModelLoaded,
+    PartialTranscribed,
+    PipelineEvent,
+)
+from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
+from echotui.pipeline.queue import AudioQueue
+from echotui.pipeline.segmenter import Segmenter, Utterance
+from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, FrameClassifier, FrameVad, NoGate, SpeechGate
+from echotui.pipeline.worker import InferenceWorker
+from echotui.providers.base import Provider, TranscribeRequest
+
+PROMPT_CHARS = 200
+
+
+class AudioSource(Protocol):
+    """Something that feeds the queue: `offer()` for live audio, `await put()` for files."""
+
+    live: bool
+    description: str
+
+    async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The pipeline's knobs (a subset of `Settings`)."""
+
+    chunk_seconds: float = 1.0
+    max_utterance_seconds: float = 12.0
+    min_silence_seconds: float = 0.5
+    queue_seconds: float = 30.0
+    vad: bool = True
+    vad_aggressiveness: int = 2
+
+
+class Pipeline:
+    """Runs one source through one provider, emitting events and keeping metrics."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        config: PipelineConfig,
+        on_event: Callable[[PipelineEvent], None] = lambda event: None,
+        *,
+        classifier: FrameClassifier | None = None,
+    ) -> None:
+        if config.queue_seconds < config.max_utterance_seconds + config.chunk_seconds:
+            raise ValueError("queue must hold at least one utterance plus one step")
+        self.config = config
+        self.on_event = on_event
+        self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
+        if classifier is None:
+            classifier = FrameVad(config.vad_aggressiveness) if config.vad else AllSpeech()
+        self.segmenter = Segmenter(
+            classifier,
+            min_silence_s=config.min_silence_seconds,
+            max_utterance_s=config.max_utterance_seconds,
+        )
+        self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
+        self.metrics = Metrics()
+        self.transcribed = 0
+        self.gate_skipped = 0
+        self._inflight = 0
+        self._reported_dropped = 0
+        self._prompt = ""
+        self._partial_len = 0
+        self._partial_id = 0
+        self._confirmed_id = 0
+        self._stop = asyncio.Event()
+
+    # ---- accounting -------------------------------------------------------------------------------
+
+    def ledger(self) -> Ledger:
+        return Ledger(
+            captured=self.queue.captured,
+            transcribed=self.transcribed,
+            vad_skipped=self.segmenter.skipped + self.gate_skipped,
+            dropped=self.queue.dropped,
+            pending=self.queue.fill + self.segmenter.pending + self._inflight,
+        )
+
+    def snapshot(self) -> MetricsSnapshot:
+        return self.metrics.snapshot(self.ledger(), self.queue.fill, self.queue.capacity, self.queue.max_fill)
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        loaded = await self.worker.load()
+        self.on_event(ModelLoaded(loaded, self.worker.load_s or 0.0))
+
+    def stop(self) -> None:
+        """Stop taking audio; what was captured is still transcribed before `run()` returns."""
+        self._stop.set()
+
+    async def run(self, source: AudioSource) -> None:
+        """Feed `source` through the engine until it ends or `stop()` is called."""
+        if self.worker.loaded is None:
+            await self.load()
+        consumer = asyncio.create_task(self._consume())
+        try:
+            await source.run(self.queue, self._stop)
+        finally:
+            self.queue.close()
+            await consumer
+
+    async def close(self) -> None:
+        await self.worker.close()
+
+    # ---- consumer ---------------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while await self.queue.wait_for_data():
+            taken = 0
+            while True:
+                self._report_drops()
+                block = self.queue.take(FRAME_SAMPLES)
+                if block is None:
+                    break
+                for utterance in self.segmenter.push(block):  # the block is accounted for again
+                    await self._finalize(utterance)
+                taken += 1
+                if taken % 64 == 0:
+                    await asyncio.sleep(0)  # let sources and the UI run during a long backlog
+            await self._maybe_partial()
+        for utterance in self.segmenter.flush():
+            await self._finalize(utterance)
+
+    def _report_drops(self) -> None:
+        new = self.queue.dropped - self._reported_dropped
+        if new:
+            run = self.queue.dropped_runs[-1]
+            self._reported_dropped = self.queue.dropped
+            self.on_event(AudioDropped((run.start + run.length - new) / SAMPLE_RATE, new / SAMPLE_RATE))
+
+    async def _maybe_partial(self) -> None:
+        utterance = self.segmenter.open_utterance()
+        if utterance is None:
+            return
+        if utterance.id != self._partial_id:
+            self._partial_id, self._partial_len = utterance.id, 0
+        if len(utterance.audio) - self._partial_len < self.config.chunk_seconds * SAMPLE_RATE:
+            return
+        self._partial_len = len(utterance.audio)
+        check = utterance.id != self._confirmed_id
+        result = await self.worker.transcribe(self._request(utterance, final=False), check_speech=check)
+        if not result.speech:
+            return
+        self._confirmed_id = utterance.id
+        self.metrics.record_call(result.inference_s, len(utterance.audio))
+        text = " ".join(s.text for s in result.segments)
+        if text:
+            self.on_event(
+                PartialTranscribed(utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, text)
+            )
+
+    async def _finalize(self, utterance: Utterance) -> None:
+        self._inflight = len(utterance.audio)
+        check = utterance.id != self._confirmed_id
+        result = await self.worker.transcribe(self._request(utterance, final=True), check_speech=check)
+        self._inflight = 0
+        if not result.speech:
+            self.gate_skipped += len(utterance.audio)
+            return
+        self.transcribed += len(utterance.audio)
+        self.metrics.record_call(result.inference_s, len(utterance.audio))
+        captions = tuple(
+            Caption(utterance.start_s + s.start_s, utterance.start_s + s.end_s, s.text)
+            for s in result.segments
+        )
+        latency = time.monotonic() - utterance.last_arrival
+        self.metrics.record_final(latency, len(captions))
+        final = FinalTranscribed(
+            utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, captions, latency
+        )
+        if final.text:
+            self._prompt = (self._prompt + " " + final.text)[-PROMPT_CHARS:].lstrip()
+        self.on_event(final)
+
+    def _request(self, utterance: Utterance, final: bool) -> TranscribeRequest:
+        return TranscribeRequest(utterance.audio, utterance.start_s, final, self._prompt)

@@ -1,0 +1,66 @@
+"""The one thread that owns a provider: it loads the model and runs every engine call.
+
+The event loop only awaits futures from here, so it never blocks on inference, and the engine's native
+context is never touched from two threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from echotui.pipeline.vad import Gate
+from echotui.providers.base import LoadedModel, Provider, Segment, TranscribeRequest
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """One engine call's outcome.
+
+    Attributes:
+        speech: False if the speech gate found no speech (then the engine was not called).
+        segments: the engine's segments, relative to the audio's start.
+        inference_s: wall seconds spent inside the engine.
+    """
+
+    speech: bool
+    segments: list[Segment]
+    inference_s: float
+
+
+class InferenceWorker:
+    """Runs `provider.load()` and `provider.transcribe()` on a dedicated thread."""
+
+    def __init__(self, provider: Provider, gate: Gate) -> None:
+        self.provider = provider
+        self.gate = gate
+        self.loaded: LoadedModel | None = None
+        self.load_s: float | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
+
+    async def load(self) -> LoadedModel:
+        def work() -> tuple[LoadedModel, float]:
+            began = time.perf_counter()
+            loaded = self.provider.load()
+            return loaded, time.perf_counter() - began
+
+        loaded, self.load_s = await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        self.loaded = loaded
+        return loaded
+
+    async def transcribe(self, request: TranscribeRequest, check_speech: bool) -> CallResult:
+        def work() -> CallResult:
+            if check_speech and not self.gate.contains_speech(request.audio):
+                return CallResult(False, [], 0.0)
+            began = time.perf_counter()
+            segments = self.provider.transcribe(request)
+            return CallResult(True, segments, time.perf_counter() - began)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self.provider.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,93 @@
+"""The provider interface every engine implements.
+
+A provider only loads a model and transcribes audio it is given; the streaming policy lives in the
+pipeline. Both `load()` and `transcribe()` are called on one dedicated thread per provider (see
+`echotui.pipeline.worker`), so native contexts are never used from two threads. Everything a provider
+returns is in seconds and plain dataclasses: nothing engine-specific leaks out.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can do, declared so the UI asks instead of guessing.
+
+    Attributes:
+        backends: where it can run ("metal", "cuda", "cpu").
+        partial_results: can be called repeatedly on a growing utterance.
+        word_timestamps: returns per-word times.
+        adaptive_window: cost shrinks with shorter audio (e.g. whisper.cpp `audio_ctx`).
+    """
+
+    backends: tuple[str, ...]
+    partial_results: bool = True
+    word_timestamps: bool = False
+    adaptive_window: bool = False
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Recognised text, times in seconds relative to the start of the audio passed in."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscribeRequest:
+    """One engine call.
+
+    Attributes:
+        audio: mono float32 at 16 kHz.
+        start_s: where `audio[0]` lies on the stream timeline (engines may ignore it).
+        final: True for the last call on a closed utterance, False for a partial.
+        prompt: recent final text, to keep the engine's context across utterances.
+    """
+
+    audio: np.ndarray
+    start_s: float
+    final: bool
+    prompt: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What a provider reports once its model is loaded.
+
+    Attributes:
+        provider: provider name.
+        model: model name as the user knows it.
+        backend: where inference actually runs, from the engine's own report: "metal", "cuda" or "cpu".
+        path: the model file or folder.
+    """
+
+    provider: str
+    model: str
+    backend: str
+    path: str
+
+
+class Provider(ABC):
+    """A speech-to-text engine."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    @abstractmethod
+    def load(self) -> LoadedModel:
+        """Load the model (slow). Raise EchoError with a one-line fix on failure."""
+
+    @abstractmethod
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        """Transcribe `request.audio`; segments are relative to its start."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release native resources."""

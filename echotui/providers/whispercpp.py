@@ -1,0 +1,127 @@
+"""whisper.cpp through pywhispercpp: Metal on Apple Silicon, CUDA where the build has it, else CPU."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.errors import EchoError
+from echotui.logs import whisper_log
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from echotui.providers.ggml_models import read_ggml_header, resolve_model
+
+log = logging.getLogger(__name__)
+
+MIN_SAMPLES = SAMPLE_RATE + SAMPLE_RATE // 10
+_GPU_LINE = re.compile(r"whisper_backend_init_gpu: using (\S+) backend", re.IGNORECASE)
+
+
+def backend_from_log(lines: list[str]) -> str:
+    """whisper.cpp's own report of where it runs: "metal", "cuda", another GPU name, or "cpu"."""
+    for line in lines:
+        match = _GPU_LINE.search(line)
+        if match:
+            name = match.group(1).lower()
+            for known in ("metal", "cuda", "vulkan"):
+                if name.startswith(known):
+                    return known
+            return name
+    return "cpu"
+
+
+def audio_ctx_for(n_samples: int, margin: int = 128) -> int:
+    """Encoder frames needed for `n_samples` of audio (50 per second) plus a margin, at most 1500.
+
+    whisper.cpp otherwise encodes a full 30 s window for every call; the margin keeps the decoder from
+    running on past the end of short audio (ggml-org/whisper.cpp#1855, #137).
+    """
+    return min(1500, math.ceil(n_samples / SAMPLE_RATE * 50) + margin)
+
+
+class WhisperCppProvider(Provider):
+    """whisper.cpp on a ggml model file."""
+
+    name: ClassVar[str] = "whispercpp"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        backends=("metal", "cuda", "cpu"), partial_results=True, adaptive_window=True
+    )
+
+    def __init__(
+        self,
+        model: str = "base.en",
+        model_path: Path | None = None,
+        *,
+        models_dir: Path | None = None,
+        token: str | None = None,
+        threads: int = 4,
+        use_gpu: bool = True,
+        language: str = "en",
+        adaptive_window: bool = True,
+    ) -> None:
+        self.model_path = model_path
+        self.model_name = model_path.name if model_path is not None else model
+        self.models_dir = models_dir
+        self.token = token
+        self.threads = threads
+        self.use_gpu = use_gpu
+        self.language = language
+        self.adaptive_window = adaptive_window
+        self._model: Any = None
+
+    def load(self) -> LoadedModel:
+        if self.model_path is None:
+            self.model_path = resolve_model(self.model_name, self.models_dir, self.token)
+        read_ggml_header(self.model_path)  # a bad file would segfault later, not raise
+        from pywhispercpp.model import Model
+
+        lines: list[str] = []
+        stop_listening = whisper_log.listen(lines.append)
+        try:
+            self._model = Model(
+                str(self.model_path),
+                context_params={"use_gpu": self.use_gpu},
+                n_threads=self.threads,
+                language=self.language,
+                print_progress=False,
+                print_realtime=False,
+                print_timestamps=False,
+                no_context=True,
+                suppress_blank=True,
+                temperature_inc=0.0,  # no temperature fallback: bounded cost per call
+            )
+        finally:
+            stop_listening()
+        if self._model._ctx is None:
+            raise EchoError(f"whisper.cpp could not load {self.model_path}: see the log file for why")
+        backend = backend_from_log(lines)
+        log.info("loaded %s on %s", self.model_path, backend)
+        return LoadedModel(self.name, self.model_name, backend, str(self.model_path))
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        if self._model is None:
+            raise RuntimeError("transcribe() before load()")
+        audio = request.audio
+        duration = len(audio) / SAMPLE_RATE
+        if len(audio) < MIN_SAMPLES:  # whisper.cpp returns nothing for input under 1 s
+            audio = np.concatenate((audio, np.zeros(MIN_SAMPLES - len(audio), dtype=np.float32)))
+        params: dict[str, Any] = {
+            "audio_ctx": audio_ctx_for(len(audio)) if self.adaptive_window else 0,
+            "initial_prompt": request.prompt,
+        }
+        raw = self._model.transcribe(audio, **params)
+        segments = []
+        for seg in raw:
+            text = seg.text.strip()
+            if text:
+                start = min(seg.t0 / 100.0, duration)  # whisper.cpp times are in 10 ms units
+                segments.append(Segment(start, min(max(seg.t1 / 100.0, start), duration), text))
+        return segments
+
+    def close(self) -> None:
+        self._model = None

@@ -1,0 +1,101 @@
+"""Shared fixtures: models and speech are built once per test run, not per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.ggml_model import build_ggml_model
+from tests.support.speech import WordTiming, synthesize_text, synthesize_words
+
+WORDS = (
+    "the quick brown fox jumps over the lazy dog while seven bright stars rise above "
+    "a quiet silver river and the old captain counts every coin"
+).split()
+# Long pauses after some words, so the stream holds several utterances; the rest are short gaps.
+PAUSES = {4: 1.0, 11: 1.2, 17: 0.9}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_file(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Engine logs of the whole run go to one file, never into the user's home."""
+    os.environ["ECHOTUI_LOG_FILE"] = str(tmp_path_factory.mktemp("logs") / "echotui.log")
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random-weight whisper.cpp models of the real tiny.en and base.en shapes, as a --models-dir."""
+    folder = tmp_path_factory.mktemp("models")
+    build_ggml_model(folder / "ggml-tiny.en.bin", "tiny.en", seed=1)
+    build_ggml_model(folder / "ggml-base.en.bin", "base.en", seed=2)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(models_dir: Path) -> Path:
+    return models_dir / "ggml-tiny.en.bin"
+
+
+@pytest.fixture(scope="session")
+def base_model(models_dir: Path) -> Path:
+    return models_dir / "ggml-base.en.bin"
+
+
+@pytest.fixture(scope="session")
+def timed_words(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[WordTiming]]:
+    """Words spoken one by one and joined, so every word's time is known exactly."""
+    path = tmp_path_factory.mktemp("speech") / "words.wav"
+    gaps = [PAUSES.get(i, 0.15) for i in range(len(WORDS) - 1)]
+    timings = synthesize_words(WORDS, path, gap_s=gaps)
+    return path, timings
+
+
+@pytest.fixture(scope="session")
+def sentence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("speech") / "sentence.wav"
+    synthesize_text("Ask not what your country can do for you. Ask what you can do for your country.", path)
+    return path
+
+
+def _pulse_running() -> bool:
+    return subprocess.run(["pactl", "info"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def pulse_null_sink() -> Iterator[str]:
+    """A real capture device: PulseAudio with a null sink whose monitor is the default source.
+
+    Returns the sink name; `paplay --device=<sink> file.wav` speaks into the "microphone".
+    """
+    if shutil.which("pulseaudio") is None:
+        pytest.fail("PulseAudio is not installed: .ci/run installs pulseaudio pulseaudio-utils")
+    started = False
+    if not _pulse_running():
+        subprocess.run(
+            [
+                "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
+                "--load=module-null-sink sink_name=nullsink",
+                "--load=module-native-protocol-unix",
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        started = True
+        deadline = time.monotonic() + 10
+        while not _pulse_running():
+            if time.monotonic() > deadline:
+                pytest.fail("PulseAudio did not start")
+            time.sleep(0.1)
+    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True).stdout
+    if "nullsink" not in sinks:
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=nullsink"], check=True)
+    subprocess.run(["pactl", "set-default-source", "nullsink.monitor"], check=True)
+    yield "nullsink"
+    if started:
+        subprocess.run(["pulseaudio", "-k"], capture_output=True)

@@ -1,0 +1,93 @@
+"""Test doubles. Product code never fakes an engine; these live here only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.pipeline.queue import AudioQueue
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from tests.support.speech import WordTiming
+
+
+class WordOracleProvider(Provider):
+    """Returns the known words whose midpoint lies inside the audio it is given.
+
+    It also checks that the audio it receives is exactly the source's samples at `start_s`, so a lost,
+    repeated or shifted sample anywhere in the pipeline fails the test.
+    """
+
+    name: ClassVar[str] = "oracle"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, delay_s: float = 0.0) -> None:
+        self.words = list(words)
+        self.source = source
+        self.delay_s = delay_s
+        self.requests: list[tuple[float, float, bool]] = []
+        self.mismatches = 0
+
+    def load(self) -> LoadedModel:
+        return LoadedModel(self.name, "oracle", "cpu", "-")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        start = round(request.start_s * SAMPLE_RATE)
+        expected = self.source[start : start + len(request.audio)]
+        if not np.array_equal(expected, request.audio):
+            self.mismatches += 1
+        end_s = request.start_s + len(request.audio) / SAMPLE_RATE
+        self.requests.append((request.start_s, end_s, request.final))
+        return [
+            Segment(w.start_s - request.start_s, w.end_s - request.start_s, w.word)
+            for w in self.words
+            if request.start_s <= w.mid_s < end_s
+        ]
+
+
+class SlowProvider(Provider):
+    """Takes `rtf` × the audio's duration to answer, like an engine too slow for the machine."""
+
+    name: ClassVar[str] = "slow"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def __init__(self, rtf: float) -> None:
+        self.rtf = rtf
+        self.calls = 0
+
+    def load(self) -> LoadedModel:
+        return LoadedModel(self.name, "slow", "cpu", "-")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.calls += 1
+        duration = len(request.audio) / SAMPLE_RATE
+        time.sleep(self.rtf * duration)
+        return [Segment(0.0, duration, f"call {self.calls}")]
+
+
+class LiveReplaySource:
+    """A live source without a sound card: offers blocks of `audio` at `speed` × real time, never waits."""
+
+    live = True
+    description = "live replay"
+
+    def __init__(self, audio: np.ndarray, speed: float = 1.0, block_s: float = 0.05) -> None:
+        self.audio = audio
+        self.speed = speed
+        self.block = round(block_s * SAMPLE_RATE)
+
+    async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
+        began = time.monotonic()
+        for offset in range(0, len(self.audio), self.block):
+            if stop.is_set():
+                return
+            chunk = self.audio[offset : offset + self.block]
+            due = began + (offset + len(chunk)) / SAMPLE_RATE / self.speed
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            queue.offer(chunk)

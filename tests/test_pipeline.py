@@ -1,0 +1,158 @@
+"""A user's speech goes through the real pipeline: every word comes out once, in order, and every
+sample is accounted for at every moment."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.providers.base import Provider
+from tests.doubles import LiveReplaySource, SlowProvider, WordOracleProvider
+from tests.support.speech import WordTiming
+
+
+def decode(path: Path) -> np.ndarray:
+    return np.concatenate(list(DecodedFile(path).blocks()))
+
+
+class Recorder:
+    """Collects events and checks the conservation law at each one and on a 5 ms timer."""
+
+    def __init__(self) -> None:
+        self.events: list[PipelineEvent] = []
+        self.pipeline: Pipeline | None = None
+        self.checks = 0
+
+    def __call__(self, event: PipelineEvent) -> None:
+        self.events.append(event)
+        self.check()
+
+    def check(self) -> None:
+        assert self.pipeline is not None
+        ledger = self.pipeline.ledger()
+        assert ledger.balanced, ledger
+        self.checks += 1
+
+    async def watch(self) -> None:
+        while True:
+            self.check()
+            await asyncio.sleep(0.005)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def run_pipeline(provider: Provider, config: PipelineConfig, source: object) -> tuple[Pipeline, Recorder]:
+    recorder = Recorder()
+    pipeline = Pipeline(provider, config, recorder)
+    recorder.pipeline = pipeline
+
+    async def main() -> None:
+        watcher = asyncio.create_task(recorder.watch())
+        try:
+            await pipeline.run(source)  # type: ignore[arg-type]
+        finally:
+            watcher.cancel()
+            await pipeline.close()
+
+    asyncio.run(main())
+    recorder.check()
+    return pipeline, recorder
+
+
+def spoken_words(finals: list[FinalTranscribed]) -> list[str]:
+    return [c.text for f in finals for c in f.captions]
+
+
+def test_every_word_once_in_order_across_cuts_and_partials(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, words = timed_words
+    audio = decode(path)
+    oracle = WordOracleProvider(words, audio)
+    # short utterances force cuts inside continuous speech as well as at pauses
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+    pipeline, recorder = run_pipeline(oracle, config, FileSource(path, speed=4.0))
+
+    finals = recorder.of(FinalTranscribed)
+    assert spoken_words(finals) == [w.word for w in words]
+    assert oracle.mismatches == 0, "the engine was given audio that differs from the source"
+    assert len(finals) >= 4, "pauses and the 3 s limit should give several utterances"
+    assert any(f.end_s - f.start_s > 2.9 for f in finals), "a long stretch should have been cut at 3 s"
+
+    # What a reader sees at each moment (finals so far, then the open utterance's partial) is always
+    # the spoken words from the start, none twice: a cut may move a partial's last word to the next
+    # utterance, but never drops or repeats it.
+    assert recorder.of(PartialTranscribed), "partials come while speech goes on"
+    expected = [w.word for w in words]
+    shown: list[str] = []
+    for event in recorder.events:
+        if isinstance(event, FinalTranscribed):
+            shown += [c.text for c in event.captions]
+            screen = shown
+        elif isinstance(event, PartialTranscribed):
+            screen = shown + event.text.split()
+        else:
+            continue
+        assert screen == expected[: len(screen)], screen
+
+    ledger = pipeline.ledger()
+    assert ledger.captured == len(audio)
+    assert ledger.pending == 0 and ledger.dropped == 0
+    assert ledger.transcribed + ledger.vad_skipped == len(audio)
+    assert ledger.vad_skipped > 0, "the pauses between phrases are not sent to the engine"
+    assert recorder.checks > 50
+
+
+def test_slow_engine_on_live_input_drops_oldest_audio_and_counts_it(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, _ = timed_words
+    audio = decode(path)
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
+    pipeline, recorder = run_pipeline(SlowProvider(rtf=2.0), config, LiveReplaySource(audio, speed=4.0))
+
+    ledger = pipeline.ledger()
+    assert ledger.dropped > 0
+    assert ledger.captured == len(audio)
+    assert ledger.pending == 0
+    assert ledger.balanced
+    reported = sum(e.seconds for e in recorder.of(AudioDropped))
+    assert abs(reported - ledger.dropped / SAMPLE_RATE) < 1e-9
+    snapshot = pipeline.snapshot()
+    assert snapshot.dropped_frames == ledger.dropped
+    assert snapshot.queue_max_fill_s <= config.queue_seconds
+
+
+def test_slow_engine_on_a_file_waits_and_drops_nothing(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, _ = timed_words
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
+    pipeline, _ = run_pipeline(SlowProvider(rtf=0.5), config, FileSource(path, speed=4.0))
+    ledger = pipeline.ledger()
+    assert ledger.dropped == 0
+    assert ledger.transcribed == ledger.captured == len(decode(path))
+
+
+def test_rtf_and_latency_match_an_independent_clock(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """The reported RTF is the provider's sleep ÷ audio: check it against the double's own arithmetic."""
+    path, _ = timed_words
+    config = PipelineConfig(chunk_seconds=1.0, max_utterance_seconds=4.0, queue_seconds=10, vad=False)
+    pipeline, recorder = run_pipeline(SlowProvider(rtf=0.3), config, FileSource(path, speed=0))
+    snapshot = pipeline.snapshot()
+    assert snapshot.rtf_mean is not None and abs(snapshot.rtf_mean - 0.3) < 0.05
+    assert snapshot.calls == len(recorder.of(FinalTranscribed)) + len(recorder.of(PartialTranscribed))
+    latencies = [f.latency_s for f in recorder.of(FinalTranscribed)]
+    assert snapshot.latency_p50_s == float(np.percentile(latencies, 50))
+    # a final cannot come sooner than the engine's own time on that utterance
+    for final in recorder.of(FinalTranscribed):
+        assert final.latency_s >= 0.3 * (final.end_s - final.start_s) * 0.95

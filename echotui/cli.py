@@ -159,7 +159,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         wall = time.monotonic() - began
     snapshot = pipeline.snapshot()
     loaded = pipeline.worker.loaded
-    if loaded is not None:
+    if loaded is not None and error is None:
         print(
             f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
             f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "

@@ -6,6 +6,7 @@ A file source never drops audio: it waits while the queue is full (back-pressure
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +46,33 @@ def _open(path: Path) -> Any:
     return container
 
 
+def wav_declared_seconds(path: Path) -> float | None:
+    """Duration a RIFF/WAVE header declares (FFmpeg estimates WAV length from the file size instead,
+    which hides truncation). None if the file is not WAV or declares no length."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        rate = block_align = 0
+        while chunk := f.read(8):
+            if len(chunk) < 8:
+                return None
+            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"fmt ":
+                fmt = f.read(size)
+                if len(fmt) < 14:
+                    return None
+                rate, block_align = struct.unpack("<I", fmt[4:8])[0], struct.unpack("<H", fmt[12:14])[0]
+                f.seek(size % 2, 1)
+            elif chunk_id == b"data":
+                if not rate or not block_align or size in (0, 0xFFFFFFFF):
+                    return None
+                return size / block_align / rate
+            else:
+                f.seek(size + size % 2, 1)
+    return None
+
+
 class DecodedFile:
     """Iterates a file's audio as 16 kHz mono float32 blocks and checks it was all there."""
 
@@ -60,7 +88,7 @@ class DecodedFile:
         elif container.duration is not None:
             duration = container.duration / 1_000_000
         container.close()
-        self.declared_s: float | None = duration
+        self.declared_s: float | None = wav_declared_seconds(path) or duration
 
     def blocks(self) -> Iterator[np.ndarray]:
         """Yield blocks; raise AudioFileError at the end if the file proved empty or truncated."""

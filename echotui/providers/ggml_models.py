@@ -81,6 +81,61 @@ def read_ggml_header(path: Path) -> GgmlHeader:
     return header
 
 
+# ggml tensor types whisper.cpp files use: type id -> (elements per block, bytes per block)
+GGML_TYPE_SIZES: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+}  # fmt: skip
+
+
+def expected_tensors(header: GgmlHeader) -> int:
+    return 7 + 15 * header.n_audio_layer + 4 + 24 * header.n_text_layer
+
+
+def check_ggml_file(path: Path) -> GgmlHeader:
+    """Walk the whole file's structure (without reading weights): a truncated or incomplete model makes
+    whisper.cpp crash the process, so it must be refused before loading."""
+    header = read_ggml_header(path)
+    size = path.stat().st_size
+    broken = EchoError(f"{path} is truncated or incomplete: download it again, or pass another --model-path")
+    with path.open("rb") as f:
+
+        def ints(count: int) -> tuple[int, ...]:
+            raw = f.read(4 * count)
+            if len(raw) < 4 * count:
+                raise broken
+            return struct.unpack(f"<{count}i", raw)
+
+        f.seek(4 + 4 * len(HPARAM_NAMES))
+        n_mel, n_fft = ints(2)
+        f.seek(4 * n_mel * n_fft, 1)
+        (n_tokens,) = ints(1)
+        for _ in range(n_tokens):
+            (length,) = ints(1)
+            f.seek(length, 1)
+        if f.tell() > size:
+            raise broken
+        tensors = 0
+        while f.tell() < size:
+            n_dims, name_len, ttype = ints(3)
+            if not 1 <= n_dims <= 4 or not 0 < name_len < 256:
+                raise broken
+            elements = 1
+            for dim in ints(n_dims):
+                elements *= dim
+            f.seek(name_len, 1)
+            if ttype not in GGML_TYPE_SIZES:
+                log.info("%s: tensor type %d not checked; trusting the rest of the file", path, ttype)
+                return header
+            block, nbytes = GGML_TYPE_SIZES[ttype]
+            f.seek(-(-elements // block) * nbytes, 1)
+            if f.tell() > size:
+                raise broken
+            tensors += 1
+    if tensors not in (0, expected_tensors(header)):  # 0: whisper.cpp's own header-only test models
+        raise broken
+    return header
+
+
 def is_ggml_model(path: Path) -> bool:
     try:
         read_ggml_header(path)
@@ -105,18 +160,43 @@ def local_model(name: str, models_dir: Path | None) -> Path | None:
     return Path(cached) if isinstance(cached, str) else None
 
 
-def download_model(name: str, token: str | None = None) -> Path:
-    """Download a model into the Hugging Face cache, with huggingface_hub's progress bar on stderr."""
-    from huggingface_hub import hf_hub_download
+def quiet_hub_logging() -> None:
+    """huggingface_hub logs to the terminal by default; route its records to our log file instead."""
+    import huggingface_hub  # noqa: F401  (configures its logger on import)
 
-    log.info("downloading %s from %s", model_filename(name), HF_REPO)
+    hub_logger = logging.getLogger("huggingface_hub")
+    for handler in list(hub_logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            hub_logger.removeHandler(handler)
+    hub_logger.propagate = True
+
+
+def download_model(name: str, token: str | None = None) -> Path:
+    """Download a model into the Hugging Face cache, with huggingface_hub's progress bar on stderr.
+
+    One request without retries first, so that offline or with a bad token the user learns it at once
+    instead of after huggingface_hub's back-off (about 25 s).
+    """
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
+
+    quiet_hub_logging()
+    filename = model_filename(name)
+    fix = "check the network and HF_TOKEN, or pass a local file with --model-path"
     try:
-        return Path(hf_hub_download(HF_REPO, model_filename(name), token=token))
+        metadata = get_hf_file_metadata(hf_hub_url(HF_REPO, filename), token=token, timeout=10)
+    except Exception as error:
+        log.warning("cannot reach %s for %s: %r", HF_REPO, filename, error)
+        raise EchoError(
+            f"cannot download whisper.cpp model {name!r}: Hugging Face is unreachable "
+            f"({type(error).__name__}): {fix}"
+        ) from None
+    log.info("downloading %s (%s bytes) from %s", filename, metadata.size, HF_REPO)
+    try:
+        return Path(hf_hub_download(HF_REPO, filename, token=token))
     except Exception as error:  # network, auth, disk: all end the same way for the user
         log.exception("download of %s failed", name)
         raise EchoError(
-            f"cannot download whisper.cpp model {name!r} from Hugging Face ({type(error).__name__}): "
-            "check the network and HF_TOKEN, or pass a local file with --model-path"
+            f"download of whisper.cpp model {name!r} failed ({type(error).__name__}): {fix}"
         ) from None
 
 

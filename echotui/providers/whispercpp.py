@@ -14,7 +14,7 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
-from echotui.providers.ggml_models import read_ggml_header, resolve_model
+from echotui.providers.ggml_models import check_ggml_file, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class WhisperCppProvider(Provider):
     def load(self) -> LoadedModel:
         if self.model_path is None:
             self.model_path = resolve_model(self.model_name, self.models_dir, self.token)
-        read_ggml_header(self.model_path)  # a bad file would segfault later, not raise
+        check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
         from pywhispercpp.model import Model
 
         lines: list[str] = []

@@ -1,0 +1,104 @@
+"""The real whisper.cpp engine on built random-weight models: speech in, (garbage) text out, with true
+figures. Silence and noise give no text at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from echotui import SAMPLE_RATE
+from echotui.providers.base import TranscribeRequest
+from echotui.providers.whispercpp import WhisperCppProvider, audio_ctx_for, backend_from_log
+from tests.cli import echotui
+from tests.support.speech import read_wav, write_wav
+
+STATS_FIELDS = {
+    "provider", "model", "backend", "audio_s", "transcribed_s", "vad_skipped_s", "dropped_s",
+    "dropped_frames", "pending_s", "rtf_mean", "rtf_p95", "latency_p50_s", "latency_p95_s", "wall_s",
+    "peak_rss_mb", "segments",
+}  # fmt: skip
+
+
+def transcribe_file(model: Path, audio: Path, tmp_path: Path, *extra: str) -> tuple[list[dict], dict, str]:
+    out, stats = tmp_path / "out.jsonl", tmp_path / "stats.json"
+    run = echotui(
+        "transcribe", audio, "--model-path", model, "--format", "jsonl", "--output", out,
+        "--stats-json", stats, "--threads", "2", *extra,
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    return lines, json.loads(stats.read_text()), run.stderr
+
+
+def test_speech_file_through_tiny_model(tiny_model: Path, sentence_wav: Path, tmp_path: Path) -> None:
+    lines, stats, stderr = transcribe_file(tiny_model, sentence_wav, tmp_path, "--speed", "0")
+    finals = [line for line in lines if line["final"]]
+    assert finals and all(line["text"].strip() for line in finals)
+    assert all(set(line) == {"start", "end", "text", "final"} for line in lines)
+    assert set(stats) >= STATS_FIELDS
+    duration = len(read_wav(sentence_wav)) / SAMPLE_RATE
+    assert stats["audio_s"] == pytest.approx(duration, abs=1e-3)
+    samples = stats["samples"]
+    assert samples["captured"] == samples["transcribed"] + samples["vad_skipped"] + samples["dropped"]
+    assert samples["pending"] == 0 and stats["dropped_frames"] == 0
+    assert stats["transcribed_s"] > 0.5 * duration
+    assert stats["backend"] == "cpu" and stats["provider"] == "whispercpp"
+    assert stats["segments"] == len(finals)
+    assert stats["rtf_mean"] > 0 and stats["rtf_p95"] > 0
+    assert 0 < stats["compute_s"] < stats["wall_s"], "engine time is part of the run's wall time"
+    assert stats["latency_p50_s"] > 0 and stats["peak_rss_mb"] > 50
+    # The engine's own logs went to the log file: the terminal only got echotui's summary line.
+    assert [line for line in stderr.splitlines() if line.strip()] == [stderr.strip()]
+    assert stderr.startswith("echotui: ")
+
+
+def test_base_model_live_paced_gives_partials_then_finals(
+    base_model: Path, sentence_wav: Path, tmp_path: Path
+) -> None:
+    lines, stats, _ = transcribe_file(
+        base_model, sentence_wav, tmp_path, "--speed", "1", "--chunk-seconds", "1"
+    )
+    assert any(not line["final"] for line in lines), "partials while the sentence is spoken"
+    assert lines[-1]["final"]
+    assert stats["wall_s"] >= stats["audio_s"] * 0.95, "speed 1 replays at real time"
+    assert stats["latency_p95_s"] < 10
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise"])
+def test_silence_and_noise_give_no_text(kind: str, tiny_model: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    audio = np.zeros(4 * SAMPLE_RATE) if kind == "silence" else rng.standard_normal(4 * SAMPLE_RATE) * 0.3
+    path = tmp_path / f"{kind}.wav"
+    write_wav(path, audio.astype(np.float32))
+    lines, stats, _ = transcribe_file(tiny_model, path, tmp_path, "--speed", "0")
+    assert lines == []
+    assert stats["transcribed_s"] == 0 and stats["segments"] == 0
+    assert stats["vad_skipped_s"] == pytest.approx(4.0)
+
+
+def test_short_calls_pay_for_short_windows(tiny_model: Path, sentence_wav: Path) -> None:
+    """A 2 s call must not cost a 30 s encoder window: the adaptive window is several times cheaper."""
+    import time
+
+    audio = read_wav(sentence_wav)[: 2 * SAMPLE_RATE]
+    adaptive = WhisperCppProvider(model_path=tiny_model, threads=2)
+    full = WhisperCppProvider(model_path=tiny_model, threads=2, adaptive_window=False)
+    costs = []
+    for provider in (adaptive, full):
+        provider.load()
+        provider.transcribe(TranscribeRequest(audio, 0.0, True))  # warm-up
+        began = time.perf_counter()
+        provider.transcribe(TranscribeRequest(audio, 0.0, True))
+        costs.append(time.perf_counter() - began)
+    # Not a timing target: a 2 s window is ~10x less encoder work than 30 s; require a clear 2x.
+    assert costs[0] * 2 < costs[1], costs
+    assert audio_ctx_for(2 * SAMPLE_RATE) == 228
+
+
+def test_backend_comes_from_whisper_cpp_own_report() -> None:
+    assert backend_from_log(["whisper_backend_init_gpu: no GPU found"]) == "cpu"
+    assert backend_from_log(["whisper_backend_init_gpu: using Metal backend"]) == "metal"
+    assert backend_from_log(["whisper_backend_init_gpu: using CUDA0 backend"]) == "cuda"

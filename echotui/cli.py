@@ -185,11 +185,27 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 async def _run(pipeline: Any, source: Any) -> None:
+    """Run to the end. The first Ctrl-C stops taking audio and finishes what was captured; a second one
+    abandons the rest (final text already written stays written)."""
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # Ctrl-C: stop capture, finish the rest
-        loop.add_signal_handler(signal.SIGINT, pipeline.stop)
+    task = asyncio.current_task()
+
+    def on_interrupt() -> None:
+        if pipeline.stopping and task is not None:
+            task.cancel()
+        else:
+            print(
+                "echotui: stopping; transcribing what was captured (Ctrl-C again to abandon)", file=sys.stderr
+            )
+            pipeline.stop()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
     try:
         await pipeline.run(source)
+    except asyncio.CancelledError:
+        message = "interrupted: the transcript holds what was finished before the second Ctrl-C"
+        raise EchoError(message, 130) from None
     finally:
         await pipeline.close()
 

@@ -91,3 +91,24 @@ class LiveReplaySource:
             due = began + (offset + len(chunk)) / SAMPLE_RATE / self.speed
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             queue.offer(chunk)
+
+
+class RecordingProvider(Provider):
+    """Keeps every final call's audio in timeline order, so a test can look at what was captured."""
+
+    name: ClassVar[str] = "recorder"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def __init__(self) -> None:
+        self.finals: list[tuple[float, np.ndarray]] = []
+
+    def load(self) -> LoadedModel:
+        return LoadedModel(self.name, "recorder", "cpu", "-")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        if request.final:
+            self.finals.append((request.start_s, request.audio.copy()))
+        return []
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate([a for _, a in sorted(self.finals, key=lambda f: f[0])])

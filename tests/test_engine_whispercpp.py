@@ -102,3 +102,34 @@ def test_backend_comes_from_whisper_cpp_own_report() -> None:
     assert backend_from_log(["whisper_backend_init_gpu: no GPU found"]) == "cpu"
     assert backend_from_log(["whisper_backend_init_gpu: using Metal backend"]) == "metal"
     assert backend_from_log(["whisper_backend_init_gpu: using CUDA0 backend"]) == "cuda"
+
+
+def test_ctrl_c_stops_capture_and_keeps_what_was_said(
+    tiny_model: Path, timed_words: tuple[Path, list], tmp_path: Path
+) -> None:
+    """Ctrl-C during a live-paced run: the audio heard so far is still transcribed and written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path, _ = timed_words
+    out, stats_path = tmp_path / "out.txt", tmp_path / "stats.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "echotui", "transcribe", str(path), "--model-path", str(tiny_model),
+            "--speed", "1", "--output", str(out), "--stats-json", str(stats_path), "--threads", "2",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    stats = json.loads(stats_path.read_text())
+    total = len(read_wav(path)) / SAMPLE_RATE
+    assert 2.0 < stats["audio_s"] < total, "capture stopped early"
+    assert stats["pending_s"] == 0, "everything captured was dealt with"
+    assert stats["transcribed_s"] > 1.0 and out.read_text().strip()

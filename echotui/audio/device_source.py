@@ -8,7 +8,6 @@ offered to the queue, which drops the oldest audio when full: a live source neve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -23,12 +22,20 @@ log = logging.getLogger(__name__)
 
 
 class DeviceSource:
-    """Captures from `device` until stopped (or for `duration_s`)."""
+    """Captures from `device` until stopped, or until `duration_s` seconds of audio were captured."""
 
     live = True
 
-    def __init__(self, device: InputDevice, duration_s: float | None = None, block_s: float = 0.05) -> None:
+    def __init__(
+        self,
+        device: InputDevice,
+        duration_s: float | None = None,
+        block_s: float = 0.05,
+        samplerate: float | None = None,
+    ) -> None:
         self.device = device
+        self.rates = (samplerate,) if samplerate else (SAMPLE_RATE, device.default_samplerate)
+        """Rates to try opening the device at; audio is resampled to 16 kHz if it is not 16 kHz."""
         self.duration_s = duration_s
         self.block_s = block_s
         self.description = f"device {device.name}"
@@ -40,7 +47,7 @@ class DeviceSource:
     def _open_stream(self, callback: Any) -> Any:
         sd = import_sounddevice()
         last_error: Exception | None = None
-        for rate in (SAMPLE_RATE, self.device.default_samplerate):
+        for rate in self.rates:
             try:
                 stream = sd.InputStream(
                     device=self.device.index,
@@ -61,13 +68,23 @@ class DeviceSource:
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        limit = None if self.duration_s is None else round(self.duration_s * SAMPLE_RATE)
+        done = asyncio.Event()
+        captured = 0
 
         def deliver(block: np.ndarray, overflowed: bool) -> None:  # on the loop thread
+            nonlocal captured
+            if done.is_set():
+                return
             if overflowed:
                 self.overflows += 1
             mono = block.mean(axis=1) if block.ndim == 2 else block
             if self._resampler is not None:
                 mono = self._resampler.resample_chunk(mono)
+            if limit is not None and captured + len(mono) >= limit:
+                mono = mono[: limit - captured]
+                done.set()
+            captured += len(mono)
             queue.offer(mono.astype(np.float32, copy=False))
 
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:  # PortAudio thread
@@ -79,8 +96,12 @@ class DeviceSource:
 
             self._resampler = soxr.ResampleStream(self.samplerate, SAMPLE_RATE, 1, dtype="float32")
             log.info("capturing %s at %g Hz, resampled to 16 kHz", self.device.name, self.samplerate)
-        with stream, contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), self.duration_s)
+        with stream:
+            stopped = asyncio.create_task(stop.wait())
+            finished = asyncio.create_task(done.wait())
+            await asyncio.wait((stopped, finished), return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            finished.cancel()
         await asyncio.sleep(0)  # deliver blocks the callback handed over before the stream closed
-        if self._resampler is not None:
+        if self._resampler is not None and not done.is_set():
             queue.offer(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))

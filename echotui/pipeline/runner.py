@@ -113,6 +113,10 @@ class Pipeline:
         loaded = await self.worker.load()
         self.on_event(ModelLoaded(loaded, self.worker.load_s or 0.0))
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self) -> None:
         """Stop taking audio; what was captured is still transcribed before `run()` returns."""
         self._stop.set()
@@ -124,6 +128,9 @@ class Pipeline:
         consumer = asyncio.create_task(self._consume())
         try:
             await source.run(self.queue, self._stop)
+        except asyncio.CancelledError:
+            consumer.cancel()  # abandon: do not transcribe the rest
+            raise
         finally:
             self.queue.close()
             await consumer

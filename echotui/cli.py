@@ -33,11 +33,14 @@ def _positive_float(text: str) -> float:
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("engine")
-    group.add_argument("--provider", help="engine: auto or whispercpp (env ECHOTUI_ASR_PROVIDER)")
+    group.add_argument(
+        "--provider", help="engine: auto, whispercpp or faster-whisper (env ECHOTUI_ASR_PROVIDER)"
+    )
     group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")
     group.add_argument("--model-path", type=Path, help="a local model file instead of a name")
     group.add_argument("--models-dir", type=Path, help="a folder of local models (ggml-<name>.bin)")
     group.add_argument("--whisper-device", help="auto, cpu, cuda or metal (env ECHOTUI_WHISPER_DEVICE)")
+    group.add_argument("--whisper-compute", help="faster-whisper compute type, e.g. int8, float16")
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
     policy = parser.add_argument_group("streaming")
@@ -81,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_ARGS = (
-    "provider", "model", "model_path", "models_dir", "whisper_device", "threads", "language",
-    "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness", "speed",
+    "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
+    "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
+    "speed",
 )  # fmt: skip
 
 
@@ -140,14 +144,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
         source = DeviceSource(choose_device(args.device), duration_s=args.duration)
     provider = create_provider(settings)
-    config = PipelineConfig(
-        chunk_seconds=settings.chunk_seconds,
-        max_utterance_seconds=settings.max_utterance_seconds,
-        min_silence_seconds=settings.min_silence_seconds,
-        queue_seconds=settings.queue_seconds,
-        vad=settings.vad,
-        vad_aggressiveness=settings.vad_aggressiveness,
-    )
+    config = PipelineConfig.from_settings(settings)
     with _open_output(args.output) as stream:
         pipeline = Pipeline(provider, config, TranscriptWriter(stream, args.format))
         began = time.monotonic()

@@ -31,7 +31,7 @@ ENV_NAMES: dict[str, str] = {
     "threads": "THREADS",
 }
 
-PROVIDERS = ("auto", "whispercpp")
+PROVIDERS = ("auto", "whispercpp", "faster-whisper")
 
 
 @dataclass(frozen=True)

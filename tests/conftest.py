@@ -99,3 +99,13 @@ def pulse_null_sink() -> Iterator[str]:
     yield "nullsink"
     if started:
         subprocess.run(["pulseaudio", "-k"], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def ct2_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random-weight CTranslate2 models (faster-whisper) of the real tiny.en shape, as a --models-dir."""
+    from tests.support.ct2_model import build_ct2_model
+
+    folder = tmp_path_factory.mktemp("ct2")
+    build_ct2_model(folder / "tiny.en", "tiny.en", seed=3)
+    return folder

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
-from echotui.providers.base import TranscribeRequest
+from echotui.providers.base import ModelChoice, TranscribeRequest
 from echotui.providers.whispercpp import WhisperCppProvider, audio_ctx_for, backend_from_log
 from tests.cli import echotui
 from tests.support.speech import read_wav, write_wav
@@ -84,8 +84,8 @@ def test_short_calls_pay_for_short_windows(tiny_model: Path, sentence_wav: Path)
     import time
 
     audio = read_wav(sentence_wav)[: 2 * SAMPLE_RATE]
-    adaptive = WhisperCppProvider(model_path=tiny_model, threads=2)
-    full = WhisperCppProvider(model_path=tiny_model, threads=2, adaptive_window=False)
+    adaptive = WhisperCppProvider(ModelChoice(path=tiny_model), threads=2)
+    full = WhisperCppProvider(ModelChoice(path=tiny_model), threads=2, adaptive_window=False)
     costs = []
     for provider in (adaptive, full):
         provider.load()

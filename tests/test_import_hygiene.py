@@ -21,6 +21,8 @@ ENGINE_MODULES = [
     "echotui.providers.registry",
     "echotui.providers.whispercpp",
     "echotui.providers.ggml_models",
+    "echotui.providers.fasterwhisper",
+    "echotui.providers.hub",
 ]
 
 

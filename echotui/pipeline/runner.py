@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from echotui import SAMPLE_RATE
+from echotui.config import Settings
 from echotui.pipeline.events import (
     AudioDropped,
     Caption,
@@ -56,6 +57,17 @@ class PipelineConfig:
     queue_seconds: float = 30.0
     vad: bool = True
     vad_aggressiveness: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineConfig:
+        return cls(
+            chunk_seconds=settings.chunk_seconds,
+            max_utterance_seconds=settings.max_utterance_seconds,
+            min_silence_seconds=settings.min_silence_seconds,
+            queue_seconds=settings.queue_seconds,
+            vad=settings.vad,
+            vad_aggressiveness=settings.vad_aggressiveness,
+        )
 
 
 class Pipeline:
@@ -165,14 +177,16 @@ class Pipeline:
             self.on_event(AudioDropped((run.start + run.length - new) / SAMPLE_RATE, new / SAMPLE_RATE))
 
     async def _maybe_partial(self) -> None:
+        length = self.segmenter.open_samples
+        if not length:
+            return
+        if self.segmenter.open_id != self._partial_id:
+            self._partial_id, self._partial_len = self.segmenter.open_id, 0
+        if length - self._partial_len < self.config.chunk_seconds * SAMPLE_RATE:
+            return
         utterance = self.segmenter.open_utterance()
-        if utterance is None:
-            return
-        if utterance.id != self._partial_id:
-            self._partial_id, self._partial_len = utterance.id, 0
-        if len(utterance.audio) - self._partial_len < self.config.chunk_seconds * SAMPLE_RATE:
-            return
-        self._partial_len = len(utterance.audio)
+        assert utterance is not None
+        self._partial_len = length
         check = utterance.id != self._confirmed_id
         result = await self.worker.transcribe(self._request(utterance, final=False), check_speech=check)
         if not result.speech:

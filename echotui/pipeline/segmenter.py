@@ -95,12 +95,22 @@ class Segmenter:
     def is_open(self) -> bool:
         return self._open
 
+    @property
+    def open_samples(self) -> int:
+        """Length of the utterance being spoken (0 if none), without building its audio."""
+        return len(self._frames) * FRAME_SAMPLES if self._open else 0
+
+    @property
+    def open_id(self) -> int:
+        """The id the open utterance will carry."""
+        return self._ids + 1
+
     def open_utterance(self) -> Utterance | None:
         """The utterance still being spoken, as far as it goes (for partial results)."""
         if not self._open:
             return None
         return Utterance(
-            self._ids + 1, self._start, np.concatenate(self._frames), self._arrivals[-1], closed=False
+            self.open_id, self._start, np.concatenate(self._frames), self._arrivals[-1], closed=False
         )
 
     def push(self, block: AudioBlock) -> list[Utterance]:

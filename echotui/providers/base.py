@@ -9,7 +9,8 @@ returns is in seconds and plain dataclasses: nothing engine-specific leaks out.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -30,6 +31,22 @@ class Capabilities:
     partial_results: bool = True
     word_timestamps: bool = False
     adaptive_window: bool = False
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model a provider loads: an explicit `path` wins; else `name` is looked up in `models_dir`,
+    then the Hugging Face cache, then downloaded with `token`."""
+
+    name: str = "base.en"
+    path: Path | None = None
+    models_dir: Path | None = None
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The model as the user knows it."""
+        return self.path.name if self.path is not None else self.name
 
 
 @dataclass(frozen=True)

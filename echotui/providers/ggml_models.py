@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
+from echotui.providers.hub import check_reachable, download_failed
 
 log = logging.getLogger(__name__)
 
@@ -160,44 +161,17 @@ def local_model(name: str, models_dir: Path | None) -> Path | None:
     return Path(cached) if isinstance(cached, str) else None
 
 
-def quiet_hub_logging() -> None:
-    """huggingface_hub logs to the terminal by default; route its records to our log file instead."""
-    import huggingface_hub  # noqa: F401  (configures its logger on import)
-
-    hub_logger = logging.getLogger("huggingface_hub")
-    for handler in list(hub_logger.handlers):
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            hub_logger.removeHandler(handler)
-    hub_logger.propagate = True
-
-
 def download_model(name: str, token: str | None = None) -> Path:
-    """Download a model into the Hugging Face cache, with huggingface_hub's progress bar on stderr.
+    """Download a model into the Hugging Face cache, with huggingface_hub's progress bar on stderr."""
+    from huggingface_hub import hf_hub_download
 
-    One request without retries first, so that offline or with a bad token the user learns it at once
-    instead of after huggingface_hub's back-off (about 25 s).
-    """
-    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-
-    quiet_hub_logging()
-    filename = model_filename(name)
-    fix = "check the network and HF_TOKEN, or pass a local file with --model-path"
+    what = f"whisper.cpp model {name!r}"
+    size = check_reachable(HF_REPO, model_filename(name), what, token)
+    log.info("downloading %s (%s bytes) from %s", model_filename(name), size, HF_REPO)
     try:
-        metadata = get_hf_file_metadata(hf_hub_url(HF_REPO, filename), token=token, timeout=10)
-    except Exception as error:
-        log.warning("cannot reach %s for %s: %r", HF_REPO, filename, error)
-        raise EchoError(
-            f"cannot download whisper.cpp model {name!r}: Hugging Face is unreachable "
-            f"({type(error).__name__}): {fix}"
-        ) from None
-    log.info("downloading %s (%s bytes) from %s", filename, metadata.size, HF_REPO)
-    try:
-        return Path(hf_hub_download(HF_REPO, filename, token=token))
+        return Path(hf_hub_download(HF_REPO, model_filename(name), token=token))
     except Exception as error:  # network, auth, disk: all end the same way for the user
-        log.exception("download of %s failed", name)
-        raise EchoError(
-            f"download of whisper.cpp model {name!r} failed ({type(error).__name__}): {fix}"
-        ) from None
+        raise download_failed(what, error) from None
 
 
 def resolve_model(name: str, models_dir: Path | None = None, token: str | None = None) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,14 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
-from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from echotui.providers.base import (
+    Capabilities,
+    LoadedModel,
+    ModelChoice,
+    Provider,
+    Segment,
+    TranscribeRequest,
+)
 from echotui.providers.ggml_models import check_ggml_file, resolve_model
 
 log = logging.getLogger(__name__)
@@ -54,20 +60,15 @@ class WhisperCppProvider(Provider):
 
     def __init__(
         self,
-        model: str = "base.en",
-        model_path: Path | None = None,
+        choice: ModelChoice,
         *,
-        models_dir: Path | None = None,
-        token: str | None = None,
         threads: int = 4,
         use_gpu: bool = True,
         language: str = "en",
         adaptive_window: bool = True,
     ) -> None:
-        self.model_path = model_path
-        self.model_name = model_path.name if model_path is not None else model
-        self.models_dir = models_dir
-        self.token = token
+        self.choice = choice
+        self.model_path = choice.path
         self.threads = threads
         self.use_gpu = use_gpu
         self.language = language
@@ -76,7 +77,7 @@ class WhisperCppProvider(Provider):
 
     def load(self) -> LoadedModel:
         if self.model_path is None:
-            self.model_path = resolve_model(self.model_name, self.models_dir, self.token)
+            self.model_path = resolve_model(self.choice.name, self.choice.models_dir, self.choice.token)
         check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
         from pywhispercpp.model import Model
 
@@ -101,7 +102,7 @@ class WhisperCppProvider(Provider):
             raise EchoError(f"whisper.cpp could not load {self.model_path}: see the log file for why")
         backend = backend_from_log(lines)
         log.info("loaded %s on %s", self.model_path, backend)
-        return LoadedModel(self.name, self.model_name, backend, str(self.model_path))
+        return LoadedModel(self.name, self.choice.label, backend, str(self.model_path))
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         if self._model is None:

@@ -1,0 +1,170 @@
+"""faster-whisper (CTranslate2): CUDA float16 where CTranslate2 sees a GPU, else CPU int8.
+
+CTranslate2 has no Metal backend, so on a Mac this provider runs on the CPU and says so. Decoding is set
+for streaming: greedy, no temperature fallback, no conditioning on earlier windows (the pipeline passes
+recent text as the prompt instead).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+from echotui import SAMPLE_RATE
+from echotui.errors import EchoError
+from echotui.providers.base import (
+    Capabilities,
+    LoadedModel,
+    ModelChoice,
+    Provider,
+    Segment,
+    TranscribeRequest,
+)
+from echotui.providers.hub import FIX, check_reachable, download_failed, quiet_hub_logging
+
+log = logging.getLogger(__name__)
+
+CT2_FILES = ("model.bin", "config.json")
+
+
+def known_models() -> dict[str, str]:
+    """Model name -> Hugging Face repository, as faster-whisper knows them."""
+    from faster_whisper.utils import _MODELS
+
+    return dict(_MODELS)
+
+
+def is_ct2_model(path: Path) -> bool:
+    return path.is_dir() and all((path / name).is_file() for name in CT2_FILES)
+
+
+def choose_device(requested: str, cuda_devices: int) -> str:
+    """ "auto" → cuda when CTranslate2 sees a CUDA device, else cpu. Metal does not exist here."""
+    if requested in ("metal", "mps"):
+        raise EchoError(
+            "faster-whisper (CTranslate2) has no Metal backend: use --provider whispercpp for the Apple GPU, "
+            "or --whisper-device cpu"
+        )
+    if requested == "auto":
+        return "cuda" if cuda_devices > 0 else "cpu"
+    if requested == "cuda" and cuda_devices == 0:
+        raise EchoError("CTranslate2 sees no CUDA device: use --whisper-device cpu (or auto)")
+    if requested not in ("cpu", "cuda"):
+        raise EchoError(f"unknown device {requested!r} for faster-whisper: use auto, cpu or cuda")
+    return requested
+
+
+def choose_compute(requested: str, device: str) -> str:
+    if requested and requested != "default":
+        return requested
+    return "float16" if device == "cuda" else "int8"
+
+
+class FasterWhisperProvider(Provider):
+    """faster-whisper on a CTranslate2 model folder (local, cached, or downloaded by name)."""
+
+    name: ClassVar[str] = "faster-whisper"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        backends=("cuda", "cpu"), partial_results=True, word_timestamps=True, adaptive_window=False
+    )
+
+    def __init__(
+        self,
+        choice: ModelChoice,
+        *,
+        device: str = "auto",
+        compute_type: str = "default",
+        threads: int = 4,
+        language: str = "en",
+    ) -> None:
+        self.choice = choice
+        self.device = device
+        self.compute_type = compute_type
+        self.threads = threads
+        self.language = language
+        self._model: Any = None
+
+    def _resolve(self) -> Path:
+        name, token = self.choice.name, self.choice.token
+        if self.choice.path is not None:
+            if not is_ct2_model(self.choice.path):
+                raise EchoError(
+                    f"{self.choice.path} is not a CTranslate2 model folder (needs model.bin and "
+                    "config.json): pass a faster-whisper model folder with --model-path"
+                )
+            return self.choice.path
+        if self.choice.models_dir is not None:
+            folder = self.choice.models_dir
+            for candidate in (folder / name, folder / f"faster-whisper-{name}"):
+                if is_ct2_model(candidate):
+                    return candidate
+        models = known_models()
+        repo = models.get(name, name if "/" in name else None)
+        if repo is None:
+            raise EchoError(
+                f"unknown faster-whisper model {name!r}: use one of {', '.join(models)}, "
+                "or pass a CTranslate2 folder with --model-path"
+            )
+        from huggingface_hub import snapshot_download
+
+        quiet_hub_logging()
+        try:
+            return Path(snapshot_download(repo, local_files_only=True, token=token))
+        except Exception:
+            pass  # not cached: download it
+        what = f"faster-whisper model {name!r}"
+        check_reachable(repo, "model.bin", what, token)
+        try:
+            return Path(snapshot_download(repo, token=token))
+        except Exception as error:
+            raise download_failed(what, error) from None
+
+    def load(self) -> LoadedModel:
+        import ctranslate2
+        from faster_whisper import WhisperModel
+
+        folder = self._resolve()
+        if not (folder / "tokenizer.json").is_file():
+            raise EchoError(f"{folder} has no tokenizer.json (faster-whisper would fetch one online): {FIX}")
+        ctranslate2.set_log_level(logging.WARNING)
+        device = choose_device(self.device, ctranslate2.get_cuda_device_count())
+        compute = choose_compute(self.compute_type, device)
+        try:
+            self._model = WhisperModel(
+                str(folder),
+                device=device,
+                compute_type=compute,
+                cpu_threads=self.threads,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError) as error:
+            log.exception("faster-whisper could not load %s", folder)
+            raise EchoError(f"faster-whisper could not load {folder} ({error}): {FIX}") from None
+        backend = str(self._model.model.device)  # what CTranslate2 actually uses
+        log.info("loaded %s on %s (%s)", folder, backend, compute)
+        return LoadedModel(self.name, self.choice.label, backend, str(folder))
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        if self._model is None:
+            raise RuntimeError("transcribe() before load()")
+        duration = len(request.audio) / SAMPLE_RATE
+        pieces, _info = self._model.transcribe(
+            request.audio,
+            language=self.language,
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=request.prompt or None,
+            vad_filter=False,
+        )
+        segments = []
+        for piece in pieces:  # a lazy generator: the work happens here, on the provider's thread
+            text = piece.text.strip()
+            if text:
+                start = min(piece.start, duration)
+                segments.append(Segment(start, min(max(piece.end, start), duration), text))
+        return segments
+
+    def close(self) -> None:
+        self._model = None

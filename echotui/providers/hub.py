@@ -1,0 +1,43 @@
+"""Hugging Face Hub access shared by the providers: quiet logging and a fast offline check."""
+
+from __future__ import annotations
+
+import logging
+
+from echotui.errors import EchoError
+
+log = logging.getLogger(__name__)
+
+FIX = "check the network and HF_TOKEN, or pass a local model with --model-path"
+
+
+def quiet_hub_logging() -> None:
+    """huggingface_hub logs to the terminal by default; route its records to our log file instead."""
+    import huggingface_hub  # noqa: F401  (configures its logger on import)
+
+    hub_logger = logging.getLogger("huggingface_hub")
+    for handler in list(hub_logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            hub_logger.removeHandler(handler)
+    hub_logger.propagate = True
+
+
+def check_reachable(repo: str, filename: str, what: str, token: str | None) -> int | None:
+    """One request without retries, so that offline or with a bad token the user learns it at once
+    instead of after huggingface_hub's back-off (about 25 s). Returns the file's size if known."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    quiet_hub_logging()
+    try:
+        metadata = get_hf_file_metadata(hf_hub_url(repo, filename), token=token, timeout=10)
+    except Exception as error:
+        log.warning("cannot reach %s for %s: %r", repo, filename, error)
+        raise EchoError(
+            f"cannot download {what}: Hugging Face is unreachable ({type(error).__name__}): {FIX}"
+        ) from None
+    return metadata.size
+
+
+def download_failed(what: str, error: Exception) -> EchoError:
+    log.error("download of %s failed: %r", what, error)
+    return EchoError(f"download of {what} failed ({type(error).__name__}): {FIX}")

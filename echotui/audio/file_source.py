@@ -155,10 +155,6 @@ class FileSource:
         self.file = DecodedFile(path, block_s)  # opens and checks the file now: errors come early
         self.description = f"file {path.name}"
 
-    @property
-    def position_s(self) -> float:
-        return self.file.decoded_samples / SAMPLE_RATE
-
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         blocks = self.file.blocks()
         began = time.monotonic()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import resource
 import sys
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,7 +103,6 @@ class Metrics:
         self.segments = 0
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # start the first CPU interval now
-        self.started = time.monotonic()
 
     def record_call(self, inference_s: float, audio_samples: int) -> None:
         rtf = inference_s / (audio_samples / SAMPLE_RATE)

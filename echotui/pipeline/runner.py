@@ -160,13 +160,17 @@ class Pipeline:
                 block = self.queue.take(FRAME_SAMPLES)
                 if block is None:
                     break
-                for utterance in self.segmenter.push(block):  # the block is accounted for again
-                    await self._finalize(utterance)
+                await self._finalize_all(self.segmenter.push(block))  # the block is accounted for again
                 taken += 1
                 if taken % 64 == 0:
                     await asyncio.sleep(0)  # let sources and the UI run during a long backlog
             await self._maybe_partial()
-        for utterance in self.segmenter.flush():
+        await self._finalize_all(self.segmenter.flush())
+
+    async def _finalize_all(self, closed: list[Utterance]) -> None:
+        # Closed utterances count as pending ("in flight") until their final text is out.
+        self._inflight = sum(len(u.audio) for u in closed)
+        for utterance in closed:
             await self._finalize(utterance)
 
     def _report_drops(self) -> None:
@@ -200,10 +204,9 @@ class Pipeline:
             )
 
     async def _finalize(self, utterance: Utterance) -> None:
-        self._inflight = len(utterance.audio)
         check = utterance.id != self._confirmed_id
         result = await self.worker.transcribe(self._request(utterance, final=True), check_speech=check)
-        self._inflight = 0
+        self._inflight -= len(utterance.audio)
         if not result.speech:
             self.gate_skipped += len(utterance.audio)
             return

@@ -137,14 +137,6 @@ def check_ggml_file(path: Path) -> GgmlHeader:
     return header
 
 
-def is_ggml_model(path: Path) -> bool:
-    try:
-        read_ggml_header(path)
-    except EchoError:
-        return False
-    return True
-
-
 def model_filename(name: str) -> str:
     return f"ggml-{name}.bin"
 

@@ -98,8 +98,12 @@ class Settings:
 
     @property
     def min_queue_seconds(self) -> float:
-        """The queue must hold at least one engine call's worth of audio plus one step."""
-        return self.max_utterance_seconds + self.chunk_seconds
+        return min_queue_seconds(self.max_utterance_seconds, self.chunk_seconds)
+
+
+def min_queue_seconds(max_utterance_seconds: float, chunk_seconds: float) -> float:
+    """The queue must hold at least one engine call's worth of audio plus one step."""
+    return max_utterance_seconds + chunk_seconds
 
 
 def _parse_bool(text: str) -> bool:

@@ -56,6 +56,10 @@ def log_path() -> Path | None:
     return _configured_path
 
 
+# ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous line
+GGML_LOG_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+
+
 class _NativeLog:
     """The single process-wide whisper.cpp log callback, fanned out to listeners."""
 
@@ -69,7 +73,7 @@ class _NativeLog:
         line = text.rstrip("\n")
         if not line:
             return
-        self._logger.log(logging.WARNING if level <= 3 and "WARN" in line else logging.DEBUG, line)
+        self._logger.log(GGML_LOG_LEVELS.get(level, logging.INFO), line)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from echotui import SAMPLE_RATE
-from echotui.config import Settings
+from echotui.config import Settings, min_queue_seconds
 from echotui.pipeline.events import (
     AudioDropped,
     Caption,
@@ -81,7 +81,7 @@ class Pipeline:
         *,
         classifier: FrameClassifier | None = None,
     ) -> None:
-        if config.queue_seconds < config.max_utterance_seconds + config.chunk_seconds:
+        if config.queue_seconds < min_queue_seconds(config.max_utterance_seconds, config.chunk_seconds):
             raise ValueError("queue must hold at least one utterance plus one step")
         self.config = config
         self.on_event = on_event

@@ -29,9 +29,12 @@ ENV_NAMES: dict[str, str] = {
     "queue_seconds": "QUEUE_SECONDS",
     "models_dir": "MODELS_DIR",
     "threads": "THREADS",
+    "voxtral_bin": "VOXTRAL_BIN",
+    "voxtral_model": "VOXTRAL_MODEL",
+    "auto_select_voxtral": "AUTO_SELECT_VOXTRAL",
 }
 
-PROVIDERS = ("auto", "whispercpp", "faster-whisper")
+PROVIDERS = ("auto", "whispercpp", "faster-whisper", "voxtral")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Settings:
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
+        voxtral_bin: the voxtral.c executable (default: `voxtral` on PATH).
+        voxtral_model: the Voxtral Realtime model folder.
+        auto_select_voxtral: let auto-selection pick Voxtral on machines that can run it.
+        voxtral_interval: seconds of new audio per Voxtral encoder run (its -I option).
     """
 
     provider: str = "auto"
@@ -73,6 +80,10 @@ class Settings:
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)
+    voxtral_bin: str | None = None
+    voxtral_model: Path | None = None
+    auto_select_voxtral: bool = False
+    voxtral_interval: float = 0.5
 
     def validate(self) -> Settings:
         """Check ranges; raise EchoError with the fix in one line."""

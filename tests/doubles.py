@@ -112,3 +112,32 @@ class RecordingProvider(Provider):
 
     def audio(self) -> np.ndarray:
         return np.concatenate([a for _, a in sorted(self.finals, key=lambda f: f[0])])
+
+
+class SlowLoadingOracle(WordOracleProvider):
+    """An oracle whose model takes `load_s` to load, like a real engine."""
+
+    name: ClassVar[str] = "slow-oracle"
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, load_s: float) -> None:
+        super().__init__(words, source)
+        self.load_s = load_s
+
+    def load(self) -> LoadedModel:
+        time.sleep(self.load_s)
+        return LoadedModel(self.name, "slow-oracle", "cpu", "-")
+
+
+class BrokenProvider(Provider):
+    """A provider whose model cannot load."""
+
+    name: ClassVar[str] = "broken"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def load(self) -> LoadedModel:
+        from echotui.errors import EchoError
+
+        raise EchoError("model file is corrupt: pass another --model-path")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        raise AssertionError("never loaded")

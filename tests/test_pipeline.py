@@ -10,10 +10,23 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
-from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.pipeline.events import (
+    AudioDropped,
+    FinalTranscribed,
+    PartialTranscribed,
+    PipelineEvent,
+    ProviderSwapped,
+    SwapFailed,
+)
 from echotui.pipeline.runner import Pipeline, PipelineConfig
 from echotui.providers.base import Provider
-from tests.doubles import LiveReplaySource, SlowProvider, WordOracleProvider
+from tests.doubles import (
+    BrokenProvider,
+    LiveReplaySource,
+    SlowLoadingOracle,
+    SlowProvider,
+    WordOracleProvider,
+)
 from tests.support.speech import WordTiming
 
 
@@ -156,3 +169,61 @@ def test_rtf_and_latency_match_an_independent_clock(
     # a final cannot come sooner than the engine's own time on that utterance
     for final in recorder.of(FinalTranscribed):
         assert final.latency_s >= 0.3 * (final.end_s - final.start_s) * 0.95
+
+
+def test_swap_mid_file_loses_and_repeats_nothing(timed_words: tuple[Path, list[WordTiming]]) -> None:
+    """A new engine loads while the old one keeps working, takes over at an utterance boundary, and every
+    word still comes out once, in order, with the ledger exact throughout."""
+    path, words = timed_words
+    audio = decode(path)
+    old = WordOracleProvider(words, audio)
+    new = SlowLoadingOracle(words, audio, load_s=1.0)
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+    recorder = Recorder()
+    pipeline = Pipeline(old, config, recorder)
+    recorder.pipeline = pipeline
+
+    async def main() -> None:
+        watcher = asyncio.create_task(recorder.watch())
+        run = asyncio.create_task(pipeline.run(FileSource(path, speed=4.0)))
+        await asyncio.sleep(1.0)  # mid-file
+        pipeline.swap(new)
+        await run
+        watcher.cancel()
+        await pipeline.close()
+
+    asyncio.run(main())
+    swaps = recorder.of(ProviderSwapped)
+    assert len(swaps) == 1
+    assert swaps[0].load_s >= 1.0 and swaps[0].swap_s >= swaps[0].load_s
+    assert swaps[0].previous is not None and swaps[0].previous.model == "oracle"
+    assert swaps[0].model.model == "slow-oracle"
+    assert spoken_words(recorder.of(FinalTranscribed)) == [w.word for w in words]
+    assert old.mismatches == 0 and new.mismatches == 0
+    assert old.requests and new.requests, "both engines did part of the work"
+    # The old engine stopped at an utterance boundary: it made no call after the new one's first.
+    first_new = min(start for start, _, _ in new.requests)
+    assert all(start < first_new for start, _, _ in old.requests)
+    ledger = pipeline.ledger()
+    assert ledger.balanced and ledger.pending == 0 and ledger.captured == len(audio)
+
+
+def test_failed_swap_keeps_the_current_engine(timed_words: tuple[Path, list[WordTiming]]) -> None:
+    path, words = timed_words
+    audio = decode(path)
+    recorder = Recorder()
+    pipeline = Pipeline(WordOracleProvider(words, audio), PipelineConfig(queue_seconds=20), recorder)
+    recorder.pipeline = pipeline
+
+    async def main() -> None:
+        run = asyncio.create_task(pipeline.run(FileSource(path, speed=8.0)))
+        await asyncio.sleep(0.3)
+        pipeline.swap(BrokenProvider())
+        await run
+        await pipeline.close()
+
+    asyncio.run(main())
+    failures = recorder.of(SwapFailed)
+    assert [f.message for f in failures] == ["model file is corrupt: pass another --model-path"]
+    assert not recorder.of(ProviderSwapped)
+    assert spoken_words(recorder.of(FinalTranscribed)) == [w.word for w in words]

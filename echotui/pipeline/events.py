@@ -57,4 +57,31 @@ class ModelLoaded:
     load_s: float
 
 
-PipelineEvent = PartialTranscribed | FinalTranscribed | AudioDropped | ModelLoaded
+@dataclass(frozen=True)
+class ProviderSwapped:
+    """A new provider or model took over at an utterance boundary.
+
+    Attributes:
+        previous: what ran before.
+        model: what runs now.
+        load_s: seconds the new model took to load (in the background, while the old one worked).
+        swap_s: seconds from the request to the moment the new one took over.
+    """
+
+    previous: LoadedModel | None
+    model: LoadedModel
+    load_s: float
+    swap_s: float
+
+
+@dataclass(frozen=True)
+class SwapFailed:
+    """A requested provider or model could not be loaded; the current one keeps running."""
+
+    provider: str
+    message: str
+
+
+PipelineEvent = (
+    PartialTranscribed | FinalTranscribed | AudioDropped | ModelLoaded | ProviderSwapped | SwapFailed
+)

@@ -13,6 +13,7 @@ stays in the bounded queue where it is measured (and, for live input, dropped ol
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from echotui import SAMPLE_RATE
 from echotui.config import Settings, min_queue_seconds
+from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
     Caption,
@@ -27,6 +29,8 @@ from echotui.pipeline.events import (
     ModelLoaded,
     PartialTranscribed,
     PipelineEvent,
+    ProviderSwapped,
+    SwapFailed,
 )
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.queue import AudioQueue
@@ -36,6 +40,8 @@ from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider, TranscribeRequest
 
 PROMPT_CHARS = 200
+
+log = logging.getLogger(__name__)
 
 
 class AudioSource(Protocol):
@@ -104,6 +110,8 @@ class Pipeline:
         self._partial_id = 0
         self._confirmed_id = 0
         self._stop = asyncio.Event()
+        self._pending: _PendingSwap | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     # ---- accounting -------------------------------------------------------------------------------
 
@@ -148,7 +156,59 @@ class Pipeline:
             await consumer
 
     async def close(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await asyncio.gather(pending.task, return_exceptions=True)
+            await pending.worker.close()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         await self.worker.close()
+
+    # ---- hot swap ---------------------------------------------------------------------------------
+
+    def swap(self, provider: Provider) -> None:
+        """Load `provider` in the background while the current one keeps transcribing; it takes over at
+        the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not. Call on
+        the event loop. A newer request replaces one still loading."""
+        pending = _PendingSwap(InferenceWorker(provider, self.worker.gate), time.monotonic())
+        self._pending = pending
+        pending.task = asyncio.create_task(self._load_pending(pending))
+
+    @property
+    def swapping(self) -> bool:
+        return self._pending is not None
+
+    async def _load_pending(self, pending: _PendingSwap) -> None:
+        try:
+            await pending.worker.load()
+        except Exception as error:  # EchoError carries a one-line fix; anything else is named
+            log.warning("loading %s failed", pending.worker.provider.name, exc_info=True)
+            message = str(error) if isinstance(error, EchoError) else f"{type(error).__name__}: {error}"
+            if self._pending is pending:
+                self._pending = None
+                self.on_event(SwapFailed(pending.worker.provider.name, message))
+            await pending.worker.close()
+            return
+        if self._pending is not pending:  # superseded by a newer request while loading
+            await pending.worker.close()
+        elif not self.segmenter.is_open and self._inflight == 0:
+            self._switch()  # idle (silence): take over now
+
+    def _switch(self) -> None:
+        """Hand over to the loaded pending worker. Only called between engine calls, at a boundary."""
+        pending = self._pending
+        if pending is None or pending.worker.loaded is None:
+            return
+        self._pending = None
+        previous, self.worker = self.worker, pending.worker
+        task = asyncio.create_task(previous.close())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        loaded = pending.worker.loaded
+        self.on_event(
+            ProviderSwapped(
+                previous.loaded, loaded, pending.worker.load_s or 0.0, time.monotonic() - pending.requested
+            )
+        )
 
     # ---- consumer ---------------------------------------------------------------------------------
 
@@ -172,6 +232,7 @@ class Pipeline:
         self._inflight = sum(len(u.audio) for u in closed)
         for utterance in closed:
             await self._finalize(utterance)
+            self._switch()  # an utterance boundary
 
     def _report_drops(self) -> None:
         new = self.queue.dropped - self._reported_dropped
@@ -188,6 +249,8 @@ class Pipeline:
             self._partial_id, self._partial_len = self.segmenter.open_id, 0
         if length - self._partial_len < self.config.chunk_seconds * SAMPLE_RATE:
             return
+        if self._partial_len == 0:
+            self._switch()  # a fresh utterance: the old provider has shown nothing of it yet
         utterance = self.segmenter.open_utterance()
         assert utterance is not None
         self._partial_len = length
@@ -227,3 +290,12 @@ class Pipeline:
 
     def _request(self, utterance: Utterance, final: bool) -> TranscribeRequest:
         return TranscribeRequest(utterance.audio, utterance.start_s, final, self._prompt)
+
+
+class _PendingSwap:
+    """A provider loading in the background, waiting for an utterance boundary."""
+
+    def __init__(self, worker: InferenceWorker, requested: float) -> None:
+        self.worker = worker
+        self.requested = requested
+        self.task: asyncio.Task[None]

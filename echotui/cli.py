@@ -34,7 +34,7 @@ def _positive_float(text: str) -> float:
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("engine")
     group.add_argument(
-        "--provider", help="engine: auto, whispercpp or faster-whisper (env ECHOTUI_ASR_PROVIDER)"
+        "--provider", help="engine: auto, whispercpp, faster-whisper or voxtral (env ECHOTUI_ASR_PROVIDER)"
     )
     group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")
     group.add_argument("--model-path", type=Path, help="a local model file instead of a name")

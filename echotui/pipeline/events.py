@@ -82,6 +82,20 @@ class SwapFailed:
     message: str
 
 
+@dataclass(frozen=True)
+class EngineNotice:
+    """Something a provider reported that the user should see (e.g. its engine process restarted)."""
+
+    provider: str
+    message: str
+
+
 PipelineEvent = (
-    PartialTranscribed | FinalTranscribed | AudioDropped | ModelLoaded | ProviderSwapped | SwapFailed
+    PartialTranscribed
+    | FinalTranscribed
+    | AudioDropped
+    | ModelLoaded
+    | ProviderSwapped
+    | SwapFailed
+    | EngineNotice
 )

@@ -25,6 +25,7 @@ from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
     Caption,
+    EngineNotice,
     FinalTranscribed,
     ModelLoaded,
     PartialTranscribed,
@@ -36,7 +37,7 @@ from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.segmenter import Segmenter, Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, FrameClassifier, FrameVad, NoGate, SpeechGate
-from echotui.pipeline.worker import InferenceWorker
+from echotui.pipeline.worker import CallResult, InferenceWorker
 from echotui.providers.base import Provider, TranscribeRequest
 
 PROMPT_CHARS = 200
@@ -255,7 +256,7 @@ class Pipeline:
         assert utterance is not None
         self._partial_len = length
         check = utterance.id != self._confirmed_id
-        result = await self.worker.transcribe(self._request(utterance, final=False), check_speech=check)
+        result = await self._call(utterance, final=False, check_speech=check)
         if not result.speech:
             return
         self._confirmed_id = utterance.id
@@ -268,7 +269,7 @@ class Pipeline:
 
     async def _finalize(self, utterance: Utterance) -> None:
         check = utterance.id != self._confirmed_id
-        result = await self.worker.transcribe(self._request(utterance, final=True), check_speech=check)
+        result = await self._call(utterance, final=True, check_speech=check)
         self._inflight -= len(utterance.audio)
         if not result.speech:
             self.gate_skipped += len(utterance.audio)
@@ -288,8 +289,12 @@ class Pipeline:
             self._prompt = (self._prompt + " " + final.text)[-PROMPT_CHARS:].lstrip()
         self.on_event(final)
 
-    def _request(self, utterance: Utterance, final: bool) -> TranscribeRequest:
-        return TranscribeRequest(utterance.audio, utterance.start_s, final, self._prompt)
+    async def _call(self, utterance: Utterance, final: bool, check_speech: bool) -> CallResult:
+        request = TranscribeRequest(utterance.audio, utterance.start_s, final, self._prompt)
+        result = await self.worker.transcribe(request, check_speech=check_speech)
+        for notice in result.notices:
+            self.on_event(EngineNotice(self.worker.provider.name, notice))
+        return result
 
 
 class _PendingSwap:

@@ -23,11 +23,13 @@ class CallResult:
         speech: False if the speech gate found no speech (then the engine was not called).
         segments: the engine's segments, relative to the audio's start.
         inference_s: wall seconds spent inside the engine.
+        notices: what the provider reported during the call (e.g. that it restarted its engine).
     """
 
     speech: bool
     segments: list[Segment]
     inference_s: float
+    notices: tuple[str, ...] = ()
 
 
 class InferenceWorker:
@@ -56,7 +58,8 @@ class InferenceWorker:
                 return CallResult(False, [], 0.0)
             began = time.perf_counter()
             segments = self.provider.transcribe(request)
-            return CallResult(True, segments, time.perf_counter() - began)
+            elapsed = time.perf_counter() - began
+            return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 

@@ -106,5 +106,9 @@ class Provider(ABC):
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         """Transcribe `request.audio`; segments are relative to its start."""
 
+    def drain_notices(self) -> list[str]:
+        """Things the user should hear about since the last call (an engine restart, say)."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release native resources."""

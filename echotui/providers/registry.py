@@ -29,4 +29,10 @@ def create_provider(settings: Settings) -> Provider:
             threads=settings.threads,
             language=settings.language,
         )
+    if name == "voxtral":
+        from echotui.providers.voxtral import VoxtralProvider
+
+        return VoxtralProvider(
+            settings.voxtral_bin, settings.voxtral_model, interval_s=settings.voxtral_interval
+        )
     raise ValueError(f"unknown provider {name!r}")  # Settings.validate() rejects this first

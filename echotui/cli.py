@@ -38,7 +38,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")
     group.add_argument("--model-path", type=Path, help="a local model file instead of a name")
-    group.add_argument("--models-dir", type=Path, help="a folder of local models (ggml-<name>.bin)")
+    group.add_argument(
+        "--models-dir", type=Path, help="a folder of local models (ggml files, CTranslate2 folders)"
+    )
     group.add_argument("--whisper-device", help="auto, cpu, cuda or metal (env ECHOTUI_WHISPER_DEVICE)")
     group.add_argument("--whisper-compute", help="faster-whisper compute type, e.g. int8, float16")
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
@@ -80,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(transcribe)
 
     commands.add_parser("devices", help="list audio input devices")
+
+    models = commands.add_parser(
+        "models", help="list known and local models; 'models pull NAME' downloads one"
+    )
+    models_actions = models.add_subparsers(dest="models_command", metavar="ACTION")
+    pull = models_actions.add_parser("pull", help="download a model into the Hugging Face cache")
+    pull.add_argument("name", help="model name, e.g. base.en (see 'echotui models')")
+    for sub in (models, pull):
+        sub.add_argument("--provider", help="whispercpp or faster-whisper (default: both; auto for pull)")
+        sub.add_argument(
+            "--models-dir", type=Path, help="a folder of local models (ggml files, CTranslate2 folders)"
+        )
+        sub.add_argument("--log-file", type=Path, help="where engine logs go")
     return parser
 
 
@@ -107,6 +122,19 @@ def cmd_devices() -> int:
         mark = "*" if d.is_default else " "
         name, api = d.name[:40], d.host_api[:20]
         print(f"{mark:2}{d.index:>5}  {name:<40} {api:<20} {d.channels:>3} {d.default_samplerate:>7.0f}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from echotui.providers.catalog import CATALOGUE_PROVIDERS, format_models, list_models, pull_model
+
+    settings = load_settings({"provider": args.provider, "models_dir": args.models_dir})
+    export_token(settings)
+    if args.models_command == "pull":
+        print(pull_model(args.name, settings.provider, settings.hf_token, settings.models_dir))
+        return 0
+    providers = (args.provider,) if args.provider else CATALOGUE_PROVIDERS
+    print(format_models(list_models(settings.models_dir, providers)))
     return 0
 
 
@@ -216,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_transcribe(args)
         if args.command == "devices":
             return cmd_devices()
+        if args.command == "models":
+            return cmd_models(args)
         parser.print_help()
         return 0
     except EchoError as error:

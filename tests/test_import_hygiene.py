@@ -23,6 +23,9 @@ ENGINE_MODULES = [
     "echotui.providers.ggml_models",
     "echotui.providers.fasterwhisper",
     "echotui.providers.hub",
+    "echotui.providers.catalog",
+    "echotui.providers.ct2_models",
+    "echotui.providers.voxtral",
 ]
 
 

@@ -21,22 +21,12 @@ from echotui.providers.base import (
     Segment,
     TranscribeRequest,
 )
-from echotui.providers.hub import FIX, check_reachable, download_failed, quiet_hub_logging
+from echotui.providers.ct2_models import is_ct2_model as is_ct2_model  # re-exported
+from echotui.providers.ct2_models import known_models as known_models  # re-exported
+from echotui.providers.ct2_models import resolve_ct2_model
+from echotui.providers.hub import FIX
 
 log = logging.getLogger(__name__)
-
-CT2_FILES = ("model.bin", "config.json")
-
-
-def known_models() -> dict[str, str]:
-    """Model name -> Hugging Face repository, as faster-whisper knows them."""
-    from faster_whisper.utils import _MODELS
-
-    return dict(_MODELS)
-
-
-def is_ct2_model(path: Path) -> bool:
-    return path.is_dir() and all((path / name).is_file() for name in CT2_FILES)
 
 
 def choose_device(requested: str, cuda_devices: int) -> str:
@@ -86,39 +76,7 @@ class FasterWhisperProvider(Provider):
         self._model: Any = None
 
     def _resolve(self) -> Path:
-        name, token = self.choice.name, self.choice.token
-        if self.choice.path is not None:
-            if not is_ct2_model(self.choice.path):
-                raise EchoError(
-                    f"{self.choice.path} is not a CTranslate2 model folder (needs model.bin and "
-                    "config.json): pass a faster-whisper model folder with --model-path"
-                )
-            return self.choice.path
-        if self.choice.models_dir is not None:
-            folder = self.choice.models_dir
-            for candidate in (folder / name, folder / f"faster-whisper-{name}"):
-                if is_ct2_model(candidate):
-                    return candidate
-        models = known_models()
-        repo = models.get(name, name if "/" in name else None)
-        if repo is None:
-            raise EchoError(
-                f"unknown faster-whisper model {name!r}: use one of {', '.join(models)}, "
-                "or pass a CTranslate2 folder with --model-path"
-            )
-        from huggingface_hub import snapshot_download
-
-        quiet_hub_logging()
-        try:
-            return Path(snapshot_download(repo, local_files_only=True, token=token))
-        except Exception:
-            pass  # not cached: download it
-        what = f"faster-whisper model {name!r}"
-        check_reachable(repo, "model.bin", what, token)
-        try:
-            return Path(snapshot_download(repo, token=token))
-        except Exception as error:
-            raise download_failed(what, error) from None
+        return resolve_ct2_model(self.choice)
 
     def load(self) -> LoadedModel:
         import ctranslate2

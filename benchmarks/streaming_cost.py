@@ -1,6 +1,7 @@
 """Streaming vs offline cost of the whisper.cpp provider, on built random-weight models.
 
     python -m benchmarks.streaming_cost [--file speech.wav] [--models tiny.en,base.en]
+        [--providers whispercpp,faster-whisper]
 
 For each model: runs `echotui transcribe` at --speed 1 and --speed 0 with --stats-json, then the same
 engine on the whole file in one call (offline), and prints the stats and the ratio
@@ -18,8 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile
+from tests.support.ct2_model import build_ct2_model
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import synthesize_text
 
@@ -45,10 +49,13 @@ SHOWN = (
 )  # fmt: skip
 
 
-def offline_compute(model: Path, audio_path: Path, threads: int) -> float:
+def decoded(path: Path) -> np.ndarray:
+    return np.concatenate(list(DecodedFile(path).blocks()))
+
+
+def offline_whispercpp(model: Path, audio: np.ndarray, threads: int) -> float:
     from pywhispercpp.model import Model
 
-    audio = __import__("numpy").concatenate(list(DecodedFile(audio_path).blocks()))
     m = Model(
         str(model), n_threads=threads, print_progress=False, print_realtime=False, no_context=True,
         temperature_inc=0.0, redirect_whispercpp_logs_to=None,
@@ -58,10 +65,27 @@ def offline_compute(model: Path, audio_path: Path, threads: int) -> float:
     return time.perf_counter() - began
 
 
+def offline_fasterwhisper(model: Path, audio: np.ndarray, threads: int) -> float:
+    from faster_whisper import WhisperModel
+
+    m = WhisperModel(str(model), device="cpu", compute_type="int8", cpu_threads=threads)
+    began = time.perf_counter()
+    segments, _ = m.transcribe(audio, beam_size=1, temperature=0.0, condition_on_previous_text=False)
+    list(segments)
+    return time.perf_counter() - began
+
+
+def build(provider: str, arch: str, work: Path) -> Path:
+    if provider == "whispercpp":
+        return build_ggml_model(work / f"ggml-{arch}.bin", arch, seed=1)
+    return build_ct2_model(work / f"ct2-{arch}", arch, seed=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", type=Path)
     parser.add_argument("--models", default="tiny.en,base.en")
+    parser.add_argument("--providers", default="whispercpp")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="echotui-bench-"))
@@ -69,30 +93,32 @@ def main() -> None:
     if speech is None:
         speech = work / "speech.wav"
         synthesize_text(TEXT, speech, wpm=150)
-    duration = sum(len(b) for b in DecodedFile(speech).blocks()) / SAMPLE_RATE
-    print(f"file: {speech} ({duration:.1f} s), threads {args.threads}")
-    for arch in args.models.split(","):
-        model = build_ggml_model(work / f"ggml-{arch}.bin", arch, seed=1)
-        results = {}
-        for speed in ("1", "0"):
-            stats_path = work / f"{arch}-{speed}.json"
-            subprocess.run(
-                [
-                    sys.executable, "-m", "echotui", "transcribe", str(speech), "--model-path", str(model),
-                    "--speed", speed, "--threads", str(args.threads), "--stats-json", str(stats_path),
-                    "--output", str(work / f"{arch}-{speed}.txt"),
-                ],
-                check=True,
-            )  # fmt: skip
-            results[speed] = json.loads(stats_path.read_text())
-        offline = offline_compute(model, speech, args.threads)
-        print(f"\n## {arch}-sized model (random weights)\n")
-        print("| figure | --speed 1 | --speed 0 |\n|---|---|---|")
-        for key in SHOWN:
-            print(f"| {key} | {results['1'][key]} | {results['0'][key]} |")
-        print(f"| offline compute_s (one call, whole file) | {offline:.3f} | {offline:.3f} |")
-        ratio = [results[s]["compute_s"] / offline for s in ("1", "0")]
-        print(f"| streaming ÷ offline compute | {ratio[0]:.2f} | {ratio[1]:.2f} |")
+    audio = decoded(speech)
+    print(f"file: {speech} ({len(audio) / SAMPLE_RATE:.1f} s), threads {args.threads}")
+    offline = {"whispercpp": offline_whispercpp, "faster-whisper": offline_fasterwhisper}
+    for provider in args.providers.split(","):
+        for arch in args.models.split(","):
+            model = build(provider, arch, work)
+            results = {}
+            for speed in ("1", "0"):
+                stats_path = work / f"{provider}-{arch}-{speed}.json"
+                subprocess.run(
+                    [
+                        sys.executable, "-m", "echotui", "transcribe", str(speech), "--provider", provider,
+                        "--model-path", str(model), "--speed", speed, "--threads", str(args.threads),
+                        "--stats-json", str(stats_path), "--output", str(work / f"{arch}-{speed}.txt"),
+                    ],
+                    check=True,
+                )  # fmt: skip
+                results[speed] = json.loads(stats_path.read_text())
+            whole = offline[provider](model, audio, args.threads)
+            print(f"\n## {provider}, {arch}-sized model (random weights)\n")
+            print("| figure | --speed 1 | --speed 0 |\n|---|---|---|")
+            for key in SHOWN:
+                print(f"| {key} | {results['1'][key]} | {results['0'][key]} |")
+            print(f"| offline compute_s (one call, whole file) | {whole:.3f} | {whole:.3f} |")
+            ratio = [results[s]["compute_s"] / whole for s in ("1", "0")]
+            print(f"| streaming ÷ offline compute | {ratio[0]:.2f} | {ratio[1]:.2f} |")
 
 
 if __name__ == "__main__":

@@ -80,21 +80,17 @@ def test_silence_and_noise_give_no_text(kind: str, tiny_model: Path, tmp_path: P
 
 
 def test_short_calls_pay_for_short_windows(tiny_model: Path, sentence_wav: Path) -> None:
-    """A 2 s call must not cost a 30 s encoder window: the adaptive window is several times cheaper."""
-    import time
-
+    """A 2 s call must not pay for a 30 s encoder window: whisper.cpp is told the window to use.
+    (What that saves is measured by benchmarks/streaming_cost.py, not timed here.)"""
     audio = read_wav(sentence_wav)[: 2 * SAMPLE_RATE]
     adaptive = WhisperCppProvider(ModelChoice(path=tiny_model), threads=2)
     full = WhisperCppProvider(ModelChoice(path=tiny_model), threads=2, adaptive_window=False)
-    costs = []
+    windows = []
     for provider in (adaptive, full):
         provider.load()
-        provider.transcribe(TranscribeRequest(audio, 0.0, True))  # warm-up
-        began = time.perf_counter()
         provider.transcribe(TranscribeRequest(audio, 0.0, True))
-        costs.append(time.perf_counter() - began)
-    # Not a timing target: a 2 s window is ~10x less encoder work than 30 s; require a clear 2x.
-    assert costs[0] * 2 < costs[1], costs
+        windows.append(provider._model.get_params()["audio_ctx"])
+    assert windows == [audio_ctx_for(2 * SAMPLE_RATE), 0]  # 0 = whisper.cpp's full 1500 frames
     assert audio_ctx_for(2 * SAMPLE_RATE) == 228
 
 

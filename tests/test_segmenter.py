@@ -1,6 +1,7 @@
 """Utterances tile the timeline: every sample is in one utterance or counted as skipped silence."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 
@@ -85,3 +86,24 @@ def test_a_gap_in_the_timeline_closes_the_open_utterance() -> None:
     assert len(out) == 1 and out[0].start == 0 and out[0].end == len(speech)
     rest = segmenter.flush()
     assert len(rest) == 1 and rest[0].start == after_gap
+
+
+def test_pauses_in_a_hissy_recording_still_end_utterances(tmp_path: Path) -> None:
+    """Real recordings have a noise floor; the pauses between phrases must still be found (webrtcvad
+    alone hears this hiss as speech and makes one utterance of all three phrases)."""
+    from echotui.pipeline.vad import CombinedVad, FrameVad
+    from tests.support.speech import read_wav, synthesize_text
+
+    phrases = []
+    for i, text in enumerate(["ask not what your country can do", "ask what you can do", "for your country"]):
+        synthesize_text(text, tmp_path / f"p{i}.wav")
+        phrases.append(read_wav(tmp_path / f"p{i}.wav"))
+    gap = silence(0.9)
+    clean = np.concatenate([gap, phrases[0], gap, phrases[1], gap, phrases[2], gap])
+    hiss = np.random.default_rng(3).standard_normal(len(clean)).astype(np.float32) * 0.04
+    audio = clean + hiss
+    assert len(feed(Segmenter(FrameVad(aggressiveness=2), min_silence_s=0.5), audio, block=480)) == 1
+    segmenter = Segmenter(CombinedVad(aggressiveness=2), min_silence_s=0.5)
+    utterances = feed(segmenter, audio, block=480)
+    assert len(utterances) == 3
+    assert_tiles(audio, utterances, segmenter)

@@ -98,7 +98,7 @@ def test_a_binary_that_cannot_start_is_one_line(voxtral_model: Path, monkeypatch
 def test_missing_binary_and_model_folder(tmp_path: Path, voxtral_model: Path) -> None:
     with pytest.raises(EchoError, match="ECHOTUI_VOXTRAL_BIN"):
         VoxtralProvider(str(tmp_path / "nope"), voxtral_model).load()
-    with pytest.raises(EchoError, match="lacks consolidated.safetensors"):
+    with pytest.raises(EchoError, match=r"lacks consolidated\.safetensors"):
         VoxtralProvider(str(FAKE), tmp_path).load()
 
 

@@ -36,7 +36,7 @@ from echotui.pipeline.events import (
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.segmenter import Segmenter, Utterance
-from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, FrameClassifier, FrameVad, NoGate, SpeechGate
+from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import CallResult, InferenceWorker
 from echotui.providers.base import Provider, TranscribeRequest
 
@@ -94,7 +94,7 @@ class Pipeline:
         self.on_event = on_event
         self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
         if classifier is None:
-            classifier = FrameVad(config.vad_aggressiveness) if config.vad else AllSpeech()
+            classifier = CombinedVad(config.vad_aggressiveness) if config.vad else AllSpeech()
         self.segmenter = Segmenter(
             classifier,
             min_silence_s=config.min_silence_seconds,

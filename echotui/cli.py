@@ -12,11 +12,12 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from echotui import __version__
-from echotui.config import Settings, export_token, load_settings
+from echotui.config import Settings, export_token, from_env, load_settings
 from echotui.errors import EchoError
 from echotui.logs import log_path, setup_logging
 from echotui.pipeline.output import FORMATS, TranscriptWriter
@@ -84,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("devices", help="list audio input devices")
 
+    providers = commands.add_parser("providers", help="which engines run here, and the one recommended")
+    providers.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_engine_options(providers)
+
     models = commands.add_parser(
         "models", help="list known and local models; 'models pull NAME' downloads one"
     )
@@ -106,9 +111,59 @@ SETTING_ARGS = (
 )  # fmt: skip
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> tuple[Settings, set[str]]:
+    """The settings, and the names of those the user chose (by flag or environment)."""
     values: dict[str, Any] = {name: getattr(args, name, None) for name in SETTING_ARGS}
-    return load_settings(values)
+    explicit = set(from_env(os.environ)) | {name for name, value in values.items() if value is not None}
+    return load_settings(values), explicit
+
+
+def _recommend(settings: Settings, explicit: set[str]) -> tuple[Any, Any, Any]:
+    from echotui.providers.availability import provider_statuses
+    from echotui.providers.hardware import detect_hardware
+    from echotui.providers.select import CachedEncoderTimer, recommend
+
+    hardware = detect_hardware()
+    statuses = provider_statuses(hardware, settings)
+    timer = CachedEncoderTimer(hardware, models_dir=settings.models_dir, threads=settings.threads)
+    return hardware, statuses, recommend(hardware, statuses, settings, timer, explicit)
+
+
+def auto_select(settings: Settings, explicit: set[str]) -> tuple[Settings, str | None]:
+    """Resolve provider "auto": from the model file's kind when one is given, else by recommendation.
+    Returns the settings and, when a recommendation decided, the line that says what and why."""
+    if settings.provider != "auto":
+        return settings, None
+    if settings.model_path is not None:
+        from echotui.providers.ct2_models import is_ct2_model
+
+        provider = "faster-whisper" if is_ct2_model(settings.model_path) else "whispercpp"
+        return replace(settings, provider=provider), None
+    from echotui.providers.availability import describe
+    from echotui.providers.select import apply_recommendation
+
+    _, _, recommendation = _recommend(settings, explicit)
+    return apply_recommendation(settings, recommendation, explicit), describe(recommendation)
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    from echotui.providers.availability import format_providers, provider_statuses, providers_json
+    from echotui.providers.hardware import detect_hardware
+
+    settings, explicit = settings_from_args(args)
+    try:
+        hardware, statuses, recommendation = _recommend(settings, explicit)
+        problem = None
+    except EchoError as error:  # nothing can run here: still show why, provider by provider
+        hardware = detect_hardware()
+        statuses, recommendation, problem = provider_statuses(hardware, settings), None, error
+    if args.json:
+        print(json.dumps(providers_json(statuses, recommendation, hardware), indent=2))
+    else:
+        print(format_providers(statuses, recommendation))
+    if problem is not None:
+        raise problem
+    return 0
 
 
 def cmd_devices() -> int:
@@ -153,10 +208,11 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from echotui.pipeline.events import EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
 
-    settings = settings_from_args(args)
+    settings, explicit = settings_from_args(args)
     export_token(settings)
     if (args.path is None) == (args.device is None):
         raise EchoError(
@@ -172,10 +228,20 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         from echotui.audio.devices import choose_device
 
         source = DeviceSource(choose_device(args.device), duration_s=args.duration)
+    settings, choice = auto_select(settings, explicit)
     provider = create_provider(settings)
     config = PipelineConfig.from_settings(settings)
     with _open_output(args.output) as stream:
-        pipeline = Pipeline(provider, config, TranscriptWriter(stream, args.format))
+        writer = TranscriptWriter(stream, args.format)
+
+        def on_event(event: PipelineEvent) -> None:
+            if isinstance(event, ModelLoaded) and choice:  # say what auto chose once it really runs
+                print(f"echotui: {choice}", file=sys.stderr)
+            elif isinstance(event, EngineNotice | SwapFailed):
+                print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
+            writer(event)
+
+        pipeline = Pipeline(provider, config, on_event)
         began = time.monotonic()
         error: EchoError | None = None
         try:
@@ -247,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_devices()
         if args.command == "models":
             return cmd_models(args)
+        if args.command == "providers":
+            return cmd_providers(args)
         parser.print_help()
         return 0
     except EchoError as error:

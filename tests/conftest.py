@@ -24,8 +24,9 @@ PAUSES = {4: 1.0, 11: 1.2, 17: 0.9}
 
 @pytest.fixture(scope="session", autouse=True)
 def _log_file(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Engine logs of the whole run go to one file, never into the user's home."""
+    """Engine logs and caches of the whole run stay in the test's folders, never in the user's home."""
     os.environ["ECHOTUI_LOG_FILE"] = str(tmp_path_factory.mktemp("logs") / "echotui.log")
+    os.environ["ECHOTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))  # encoder timings
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,9 @@ ENGINE_MODULES = [
     "echotui.providers.catalog",
     "echotui.providers.ct2_models",
     "echotui.providers.voxtral",
+    "echotui.providers.hardware",
+    "echotui.providers.availability",
+    "echotui.providers.select",
 ]
 
 

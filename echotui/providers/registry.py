@@ -7,7 +7,8 @@ from echotui.providers.base import ModelChoice, Provider
 
 
 def create_provider(settings: Settings) -> Provider:
-    """The provider the settings ask for ("auto" picks whisper.cpp, which runs everywhere)."""
+    """The provider the settings ask for. The CLI resolves "auto" first (`cli.auto_select`); here it
+    falls back to whisper.cpp, which runs everywhere."""
     name = "whispercpp" if settings.provider == "auto" else settings.provider
     choice = ModelChoice(settings.model, settings.model_path, settings.models_dir, settings.hf_token)
     if name == "whispercpp":

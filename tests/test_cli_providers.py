@@ -1,0 +1,49 @@
+"""`echotui providers` tells a user what runs on this machine and what echotui would pick, and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli import echotui
+
+FAKE_VOXTRAL = Path(__file__).parent / "fake_voxtral.py"
+
+
+def test_providers_json_on_this_machine(models_dir: Path) -> None:
+    run = echotui("providers", "--json", "--models-dir", models_dir)
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)
+    by_name = {p["name"]: p for p in report["providers"]}
+    assert set(by_name) == {"whispercpp", "faster-whisper", "voxtral"}
+    assert by_name["whispercpp"]["available"] and by_name["faster-whisper"]["available"]
+    assert not by_name["voxtral"]["available"] and "ECHOTUI_VOXTRAL_BIN" in by_name["voxtral"]["reason"]
+    assert by_name["faster-whisper"]["backends"] == ["cpu"], "no CUDA here"
+    chosen = report["recommended"]
+    assert chosen["provider"] in ("whispercpp", "faster-whisper")
+    assert chosen["reason"] and chosen["predicted_rtf"] is not None and chosen["predicted_rtf"] <= 0.5
+
+
+def test_voxtral_becomes_available_when_configured(tmp_path: Path) -> None:
+    model = tmp_path / "voxtral"
+    model.mkdir()
+    for name in ("consolidated.safetensors", "tekken.json", "params.json"):
+        (model / name).write_text("{}")
+    env = {"ECHOTUI_VOXTRAL_BIN": str(FAKE_VOXTRAL), "ECHOPANEL_VOXTRAL_MODEL": str(model)}
+    run = echotui("providers", env=env)
+    assert run.code == 0, run.stderr
+    line = next(line for line in run.stdout.splitlines() if line.startswith("voxtral"))
+    assert " yes " in line
+    assert "recommended:" in run.stdout and "because" in run.stdout
+
+
+def test_auto_picks_the_engine_that_fits_the_model_folder(
+    ct2_models_dir: Path, sentence_wav: Path, tmp_path: Path
+) -> None:
+    stats = tmp_path / "stats.json"
+    run = echotui(
+        "transcribe", sentence_wav, "--model-path", ct2_models_dir / "tiny.en", "--speed", "0",
+        "--stats-json", stats, "--threads", "2",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert json.loads(stats.read_text())["provider"] == "faster-whisper"

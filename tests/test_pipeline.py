@@ -4,6 +4,7 @@ sample is accounted for at every moment."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from pathlib import Path
 
@@ -229,3 +230,36 @@ def test_failed_swap_keeps_the_current_engine(timed_words: tuple[Path, list[Word
     assert [f.message for f in failures] == ["model file is corrupt: pass another --model-path"]
     assert not recorder.of(ProviderSwapped)
     assert spoken_words(recorder.of(FinalTranscribed)) == [w.word for w in words]
+
+
+def test_overloaded_means_a_growing_backlog_and_pause_stops_capture() -> None:
+    """An engine slower than real time on live input: the state says overloaded once the backlog keeps
+    growing. Paused, live audio is not captured at all."""
+    audio = np.random.default_rng(1).standard_normal(SAMPLE_RATE * 20).astype(np.float32) * 0.1
+    config = PipelineConfig(chunk_seconds=1.0, max_utterance_seconds=2.0, queue_seconds=20, vad=False)
+    pipeline = Pipeline(SlowProvider(rtf=3.0), config)
+    states: list[tuple[float, str, float]] = []
+
+    async def main() -> None:
+        run = asyncio.create_task(pipeline.run(LiveReplaySource(audio, speed=2.0)))
+        for _ in range(80):  # 8 s at 10 Hz, like the UI's timer
+            snapshot = pipeline.snapshot()
+            states.append((snapshot.audio_s, snapshot.state, snapshot.queue_fill_s))
+            await asyncio.sleep(0.1)
+        pipeline.pause()
+        captured = pipeline.ledger().captured
+        await asyncio.sleep(1.0)
+        assert pipeline.ledger().captured == captured, "nothing captured while paused"
+        assert pipeline.snapshot().state == "paused"
+        pipeline.resume()
+        run.cancel()  # abandon the backlog: at RTF 3 it would take a minute to finish
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        await pipeline.close()
+
+    asyncio.run(main())
+    assert states[0][1] in ("loading model", "listening")
+    assert "overloaded" in [state for _, state, _ in states]
+    first_overloaded = next(i for i, (_, state, _) in enumerate(states) if state == "overloaded")
+    assert states[first_overloaded][2] > states[0][2] + 1.0, "the backlog grew before the state said so"
+    assert pipeline.snapshot().state == "finished"

@@ -155,6 +155,11 @@ class FileSource:
         self.file = DecodedFile(path, block_s)  # opens and checks the file now: errors come early
         self.description = f"file {path.name}"
 
+    @property
+    def duration_s(self) -> float | None:
+        """The file's length as its header declares it (None if it declares none)."""
+        return self.file.declared_s
+
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         blocks = self.file.blocks()
         began = time.monotonic()
@@ -170,3 +175,7 @@ class FileSource:
                     await asyncio.sleep(delay)
             await queue.put(block)
             sent += len(block)
+            if self.speed > 0:  # after a pause (or waiting for room) go on at real time, no burst
+                late = time.monotonic() - (began + sent / SAMPLE_RATE / self.speed)
+                if late > 0.25:
+                    began += late

@@ -11,11 +11,15 @@ import sys
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psutil
 
 from echotui import SAMPLE_RATE
+
+HISTORY = 60
+GROWTH_WINDOW_S = 6.0
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -59,6 +63,13 @@ class MetricsSnapshot:
         latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text.
         cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
         rss_mb / peak_rss_mb: resident memory now and at its peak.
+        segments: final captions emitted.
+        rtf_history: RTF of the most recent engine calls, oldest first (for a sparkline).
+        fill_history: queue fill in seconds at the most recent snapshots, oldest first.
+        level_db: loudness of the newest input audio (RMS dBFS).
+        overloaded: the backlog has kept growing (not one slow call): the engine cannot keep up.
+        state: "loading model", "listening", "paused", "overloaded" or "finished".
+        source_duration_s: length of a file source, if known (position is `audio_s`).
     """
 
     ledger: Ledger
@@ -80,6 +91,12 @@ class MetricsSnapshot:
     rss_mb: float
     peak_rss_mb: float
     segments: int
+    rtf_history: tuple[float, ...] = ()
+    fill_history: tuple[float, ...] = ()
+    level_db: float = -120.0
+    overloaded: bool = False
+    state: str = "listening"
+    source_duration_s: float | None = None
 
     @property
     def audio_s(self) -> float:
@@ -101,6 +118,7 @@ class Metrics:
         self.latencies: list[float] = []
         self.compute_s = 0.0
         self.segments = 0
+        self.fills: deque[tuple[float, float, int]] = deque()
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # start the first CPU interval now
 
@@ -110,13 +128,31 @@ class Metrics:
         self.recent.append(rtf)
         self.compute_s += inference_s
 
+    def record_fill(self, now: float, fill_s: float, dropped: int) -> bool:
+        """Sample the backlog; True when it keeps growing: over the last `GROWTH_WINDOW_S` its low point
+        rose by a second or more (the dips when the engine takes an utterance still climb), or live
+        audio was dropped. One slow call raises the fill but the next dip comes back down."""
+        self.fills.append((now, fill_s, dropped))
+        while self.fills and now - self.fills[0][0] > GROWTH_WINDOW_S:
+            self.fills.popleft()
+        first_t, _, first_dropped = self.fills[0]
+        if now - first_t < GROWTH_WINDOW_S * 0.8:
+            return False
+        if dropped > first_dropped:
+            return True
+        third = (now - first_t) / 3
+        early = min(fill for t, fill, _ in self.fills if t <= first_t + third)
+        late = min(fill for t, fill, _ in self.fills if t >= now - third)
+        return late - early >= 1.0
+
     def record_final(self, latency_s: float, segments: int) -> None:
         self.latencies.append(latency_s)
         self.segments += segments
 
     def snapshot(
-        self, ledger: Ledger, queue_fill: int, queue_capacity: int, queue_max: int
+        self, ledger: Ledger, queue_fill: int, queue_capacity: int, queue_max: int, **extra: Any
     ) -> MetricsSnapshot:
+        """All figures now; `extra` carries the pipeline's own (state, level, ...)."""
         rss = self._process.memory_info().rss / (1024 * 1024)
         return MetricsSnapshot(
             ledger=ledger,
@@ -138,4 +174,7 @@ class Metrics:
             rss_mb=rss,
             peak_rss_mb=max(rss, peak_rss_mb()),
             segments=self.segments,
+            rtf_history=tuple(self.rtfs[-HISTORY:]),
+            fill_history=tuple(fill for _, fill, _ in self.fills)[-HISTORY:],
+            **extra,
         )

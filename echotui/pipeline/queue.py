@@ -61,6 +61,11 @@ class AudioQueue:
         """Samples evicted by `offer` because the queue was full."""
         self.dropped_runs: list[DroppedRun] = []
         self.max_fill = 0
+        self.level_db = SILENCE_DB
+        """Loudness of the newest audio (RMS, dBFS): the input level meter."""
+        self._paused = False
+        self._resumed = asyncio.Event()
+        self._resumed.set()
         self._closed = False
         self._data = asyncio.Event()
         self._room = asyncio.Event()
@@ -75,7 +80,21 @@ class AudioQueue:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop taking audio: live audio offered meanwhile is not captured, files wait."""
+        self._paused = True
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._paused = False
+        self._resumed.set()
+
     def _append(self, samples: np.ndarray) -> None:
+        self.level_db = level_db(samples)
         block = AudioBlock(self.captured, samples, self._clock())
         self._blocks.append(block)
         self.captured += len(samples)
@@ -87,7 +106,7 @@ class AudioQueue:
 
     def offer(self, samples: np.ndarray) -> int:
         """Add live audio without waiting; evict the oldest samples to fit. Returns samples dropped."""
-        if self._closed or len(samples) == 0:
+        if self._closed or self._paused or len(samples) == 0:
             return 0
         dropped_before = self.dropped
         if len(samples) > self.capacity:  # only the newest `capacity` samples can fit at all
@@ -105,6 +124,8 @@ class AudioQueue:
     async def put(self, samples: np.ndarray) -> None:
         """Add audio, waiting while the queue is full (back-pressure). Never drops."""
         offset = 0
+        while self._paused and not self._closed:
+            await self._resumed.wait()
         while offset < len(samples) and not self._closed:
             while self._fill >= self.capacity and not self._closed:
                 self._room.clear()
@@ -171,3 +192,15 @@ class AudioQueue:
         self._closed = True
         self._data.set()
         self._room.set()
+        self._resumed.set()
+
+
+SILENCE_DB = -120.0
+
+
+def level_db(samples: np.ndarray) -> float:
+    """RMS level in dBFS (full-scale sine ≈ -3 dB), floored at SILENCE_DB."""
+    if not len(samples):
+        return SILENCE_DB
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    return max(SILENCE_DB, 20.0 * float(np.log10(rms)) if rms > 0 else SILENCE_DB)

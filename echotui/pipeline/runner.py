@@ -111,6 +111,8 @@ class Pipeline:
         self._partial_id = 0
         self._confirmed_id = 0
         self._stop = asyncio.Event()
+        self._source: AudioSource | None = None
+        self._finished = False
         self._pending: _PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
 
@@ -126,7 +128,36 @@ class Pipeline:
         )
 
     def snapshot(self) -> MetricsSnapshot:
-        return self.metrics.snapshot(self.ledger(), self.queue.fill, self.queue.capacity, self.queue.max_fill)
+        """Every figure now. Call at a steady rate (the UI's timer, 4-10 Hz): it also samples the backlog
+        whose growth defines "overloaded"."""
+        overloaded = self.metrics.record_fill(
+            time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
+        )
+        if self.worker.loaded is None:
+            state = "loading model"
+        elif self._finished:
+            state = "finished"
+        elif self.queue.paused:
+            state = "paused"
+        else:
+            state = "overloaded" if overloaded else "listening"
+        return self.metrics.snapshot(
+            self.ledger(),
+            self.queue.fill,
+            self.queue.capacity,
+            self.queue.max_fill,
+            level_db=self.queue.level_db,
+            overloaded=overloaded,
+            state=state,
+            source_duration_s=getattr(self._source, "duration_s", None),
+        )
+
+    def pause(self) -> None:
+        """Stop taking audio (live audio meanwhile is not captured; a file waits) until `resume()`."""
+        self.queue.pause()
+
+    def resume(self) -> None:
+        self.queue.resume()
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -144,6 +175,7 @@ class Pipeline:
 
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""
+        self._source = source
         if self.worker.loaded is None:
             await self.load()
         consumer = asyncio.create_task(self._consume())
@@ -154,7 +186,10 @@ class Pipeline:
             raise
         finally:
             self.queue.close()
-            await consumer
+            try:
+                await consumer
+            finally:
+                self._finished = True
 
     async def close(self) -> None:
         if self._pending is not None:

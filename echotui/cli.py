@@ -12,7 +12,6 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -63,8 +62,18 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="echotui", description="Live transcription in the terminal.")
+    parser = argparse.ArgumentParser(
+        prog="echotui",
+        description="Live transcription in the terminal. Without a command: the app, on the default input "
+        "device (or --file) with the engine chosen for this machine.",
+    )
     parser.add_argument("--version", action="version", version=f"echotui {__version__}")
+    app = parser.add_argument_group("app")
+    app.add_argument("--file", type=Path, help="replay this audio file as live instead of a device")
+    app.add_argument("--speed", type=_positive_float, help="with --file: replay speed (default 1)")
+    app.add_argument("--loop", action="store_true", help="with --file: start again at the end")
+    app.add_argument("--device", help="input device (index or name; 'echotui devices' lists them)")
+    _add_engine_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     transcribe = commands.add_parser("transcribe", help="transcribe a file or a device without the UI")
@@ -118,41 +127,14 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, set[str]]:
     return load_settings(values), explicit
 
 
-def _recommend(settings: Settings, explicit: set[str]) -> tuple[Any, Any, Any]:
-    from echotui.providers.availability import provider_statuses
-    from echotui.providers.hardware import detect_hardware
-    from echotui.providers.select import CachedEncoderTimer, recommend
-
-    hardware = detect_hardware()
-    statuses = provider_statuses(hardware, settings)
-    timer = CachedEncoderTimer(hardware, models_dir=settings.models_dir, threads=settings.threads)
-    return hardware, statuses, recommend(hardware, statuses, settings, timer, explicit)
-
-
-def auto_select(settings: Settings, explicit: set[str]) -> tuple[Settings, str | None]:
-    """Resolve provider "auto": from the model file's kind when one is given, else by recommendation.
-    Returns the settings and, when a recommendation decided, the line that says what and why."""
-    if settings.provider != "auto":
-        return settings, None
-    if settings.model_path is not None:
-        from echotui.providers.ct2_models import is_ct2_model
-
-        provider = "faster-whisper" if is_ct2_model(settings.model_path) else "whispercpp"
-        return replace(settings, provider=provider), None
-    from echotui.providers.availability import describe
-    from echotui.providers.select import apply_recommendation
-
-    _, _, recommendation = _recommend(settings, explicit)
-    return apply_recommendation(settings, recommendation, explicit), describe(recommendation)
-
-
 def cmd_providers(args: argparse.Namespace) -> int:
+    from echotui.providers.auto import recommend_here
     from echotui.providers.availability import format_providers, provider_statuses, providers_json
     from echotui.providers.hardware import detect_hardware
 
     settings, explicit = settings_from_args(args)
     try:
-        hardware, statuses, recommendation = _recommend(settings, explicit)
+        hardware, statuses, recommendation = recommend_here(settings, explicit)
         problem = None
     except EchoError as error:  # nothing can run here: still show why, provider by provider
         hardware = detect_hardware()
@@ -164,6 +146,29 @@ def cmd_providers(args: argparse.Namespace) -> int:
     if problem is not None:
         raise problem
     return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
+    from echotui.logs import redirect_native_stderr
+    from echotui.providers.auto import auto_select
+    from echotui.session import Session, open_source
+
+    if args.file is not None and args.device is not None:
+        raise EchoError("give --file or --device, not both")
+    settings, explicit = settings_from_args(args)
+    export_token(settings)
+    settings, choice = auto_select(settings, explicit)
+    source = open_source(args.file, args.device, settings.speed, args.loop)
+    session = Session(settings, source)
+    path = log_path() or setup_logging()
+    real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
+    sys.stderr = real_stderr
+    sys.__stderr__ = real_stderr  # type: ignore[misc]  # Textual's driver writes to sys.__stderr__
+    from echotui.app import EchoApp
+
+    code = EchoApp(session, log_path=path, choice=choice).run()
+    return code or 0
 
 
 def cmd_devices() -> int:
@@ -228,6 +233,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         from echotui.audio.devices import choose_device
 
         source = DeviceSource(choose_device(args.device), duration_s=args.duration)
+    from echotui.providers.auto import auto_select
+
     settings, choice = auto_select(settings, explicit)
     provider = create_provider(settings)
     config = PipelineConfig.from_settings(settings)
@@ -315,8 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_models(args)
         if args.command == "providers":
             return cmd_providers(args)
-        parser.print_help()
-        return 0
+        return cmd_app(args)
     except EchoError as error:
         print(f"echotui: error: {error}", file=sys.stderr)
         return error.exit_code

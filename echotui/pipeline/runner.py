@@ -48,8 +48,11 @@ log = logging.getLogger(__name__)
 class AudioSource(Protocol):
     """Something that feeds the queue: `offer()` for live audio, `await put()` for files."""
 
-    live: bool
-    description: str
+    @property
+    def live(self) -> bool: ...
+
+    @property
+    def description(self) -> str: ...
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None: ...
 
@@ -105,7 +108,7 @@ class Pipeline:
         self.transcribed = 0
         self.gate_skipped = 0
         self._inflight = 0
-        self._reported_dropped = 0
+        self._next_sample = 0  # timeline index the consumer expects next; more means a drop
         self._prompt = ""
         self._partial_len = 0
         self._partial_id = 0
@@ -251,12 +254,14 @@ class Pipeline:
     async def _consume(self) -> None:
         while await self.queue.wait_for_data():
             taken = 0
-            while True:
-                self._report_drops()
-                block = self.queue.take(FRAME_SAMPLES)
-                if block is None:
-                    break
-                await self._finalize_all(self.segmenter.push(block))  # the block is accounted for again
+            while (block := self.queue.take(FRAME_SAMPLES)) is not None:
+                gap, self._next_sample = block.start - self._next_sample, block.end
+                closed = self.segmenter.push(block)
+                self._inflight = sum(len(u.audio) for u in closed)  # the block is accounted for again
+                if gap > 0:  # dropped audio lies just before this block: say so where it happened
+                    start = (block.start - gap) / SAMPLE_RATE
+                    self.on_event(AudioDropped(start, gap / SAMPLE_RATE))
+                await self._finalize_all(closed)
                 taken += 1
                 if taken % 64 == 0:
                     await asyncio.sleep(0)  # let sources and the UI run during a long backlog
@@ -269,13 +274,6 @@ class Pipeline:
         for utterance in closed:
             await self._finalize(utterance)
             self._switch()  # an utterance boundary
-
-    def _report_drops(self) -> None:
-        new = self.queue.dropped - self._reported_dropped
-        if new:
-            run = self.queue.dropped_runs[-1]
-            self._reported_dropped = self.queue.dropped
-            self.on_event(AudioDropped((run.start + run.length - new) / SAMPLE_RATE, new / SAMPLE_RATE))
 
     async def _maybe_partial(self) -> None:
         length = self.segmenter.open_samples

@@ -1,0 +1,251 @@
+"""The Textual app: captions beside the pipeline's health, and keys to steer it. It only composes and
+displays; the engine (`Session`, the pipeline) does the work and computes every figure."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from echotui.errors import EchoError
+from echotui.pipeline.events import (
+    AudioDropped,
+    EngineNotice,
+    FinalTranscribed,
+    ModelLoaded,
+    PartialTranscribed,
+    PipelineEvent,
+    ProviderSwapped,
+    SwapFailed,
+)
+from echotui.pipeline.output import FORMATS
+from echotui.session import Session
+from echotui.widgets.captions import CaptionView
+from echotui.widgets.panels import HealthPanel
+from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
+
+REFRESH_S = 0.2
+
+
+class PipelineEventArrived(Message):
+    """A pipeline event, delivered through Textual's message queue."""
+
+    def __init__(self, event: PipelineEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class EchoApp(App[int]):
+    """echotui's terminal UI over a running `Session`."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "echotui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "pick_device", "Device", tooltip="Choose the input device"),
+        Binding("p", "pick_provider", "Provider", tooltip="Swap the speech engine"),
+        Binding("m", "pick_model", "Model", tooltip="Swap or download a model"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("s", "save", "Save"),
+        Binding("t", "toggle_timestamps", "Times"),
+        Binding("c", "clear", "Clear"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, session: Session, log_path: Path | None = None, choice: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.log_path = log_path
+        self.choice = choice
+        self.first_frame_s: float | None = None
+        self._started = time.monotonic()
+        session.listeners.append(self._forward)
+
+    def _forward(self, event: PipelineEvent) -> None:
+        self.post_message(PipelineEventArrived(event))
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield CaptionView(id="captions")
+            yield HealthPanel(id="health")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(REFRESH_S, self.refresh_health)
+        self.refresh_health()
+        self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        self.first_frame_s = time.monotonic() - self._started
+
+    async def _run_session(self) -> None:
+        try:
+            await self.session.run()
+        except EchoError as error:
+            self.notify(str(error), title="stopped", severity="error", timeout=30)
+        else:
+            self.query_one(CaptionView).show_notice("— end of audio —")
+        self.refresh_health()
+
+    def refresh_health(self) -> None:
+        snapshot = self.session.snapshot()
+        loaded = self.session.pipeline.worker.loaded
+        self.query_one(HealthPanel).update_health(snapshot, loaded, self.session.source.description)
+
+    def on_pipeline_event_arrived(self, message: PipelineEventArrived) -> None:
+        event, captions = message.event, self.query_one(CaptionView)
+        if isinstance(event, PartialTranscribed):
+            captions.show_partial(event)
+        elif isinstance(event, FinalTranscribed):
+            captions.show_final(event)
+        elif isinstance(event, AudioDropped):
+            captions.show_drop(event)
+        elif isinstance(event, ModelLoaded):
+            note = f"{event.model.provider} {event.model.model} on {event.model.backend}"
+            captions.show_notice(
+                f"loaded {note} in {event.load_s:.1f} s" + (f" — {self.choice}" if self.choice else "")
+            )
+        elif isinstance(event, ProviderSwapped):
+            text = (
+                f"switched to {event.model.provider} {event.model.model} on {event.model.backend} "
+                f"(loaded in {event.load_s:.1f} s, took over after {event.swap_s:.1f} s)"
+            )
+            captions.show_notice(text)
+            self.notify(text, title="swapped")
+        elif isinstance(event, SwapFailed):
+            self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
+        elif isinstance(event, EngineNotice):
+            captions.show_notice(f"{event.provider}: {event.message}")
+            self.notify(event.message, title=event.provider, severity="warning")
+
+    # ---- keys --------------------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        paused = self.session.toggle_pause()
+        self.notify("paused: audio is not captured" if paused else "listening again")
+        self.refresh_health()
+
+    def action_toggle_timestamps(self) -> None:
+        captions = self.query_one(CaptionView)
+        captions.timestamps = not captions.timestamps
+
+    def action_clear(self) -> None:
+        self.query_one(CaptionView).clear()
+        self.notify("screen cleared; the saved transcript still holds everything")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(str(self.log_path or "(not set)")))
+
+    def action_save(self) -> None:
+        choices = [Choice(f"{fmt}  ({len(self.session.finals)} finals)", fmt) for fmt in FORMATS]
+        self.push_screen(PickerScreen("Save the transcript as", choices, picker_id="save"), self._save)
+
+    def _save(self, fmt: str | None) -> None:
+        if fmt is None:
+            return
+        path = Path.cwd() / f"echotui-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        try:
+            self.session.save(path, fmt)
+        except OSError as error:
+            self.notify(f"cannot write {path}: {error.strerror}", severity="error")
+            return
+        self.notify(f"saved {path}", title="transcript")
+
+    async def action_pick_device(self) -> None:
+        from echotui.audio.devices import list_input_devices
+
+        try:
+            devices = await asyncio.to_thread(list_input_devices)
+        except EchoError as error:
+            self.notify(str(error), severity="error")
+            return
+        choices = [
+            Choice(f"{'*' if d.is_default else ' '} {d.index:>3}  {d.name}  ({d.host_api})", str(d.index))
+            for d in devices
+        ]
+        if not choices:
+            self.notify("no input devices found", severity="error")
+            return
+        self.push_screen(PickerScreen("Input device", choices, picker_id="devices"), self._use_device)
+
+    def _use_device(self, index: str | None) -> None:
+        if index is None:
+            return
+        try:
+            self.session.use_device(int(index))
+        except EchoError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify(f"capturing from device {index}")
+
+    async def action_pick_provider(self) -> None:
+        from echotui.providers.availability import provider_statuses
+        from echotui.providers.hardware import detect_hardware
+
+        settings = self.session.settings
+        statuses = await asyncio.to_thread(lambda: provider_statuses(detect_hardware(), settings))
+        choices = [
+            Choice(f"{s.name:<15} {'/'.join(s.backends):<10} {s.reason}", s.name, s.available)
+            for s in statuses
+        ]
+        screen = PickerScreen("Speech engine (loads in the background)", choices, picker_id="providers")
+        self.push_screen(screen, self._use_provider)
+
+    def _use_provider(self, provider: str | None) -> None:
+        if provider is None:
+            return
+        model = self.session.settings.model if provider != "voxtral" else None
+        wanted = self.session.swap(provider=provider, model=model)
+        self.notify(f"loading {provider} {wanted.model}… the current engine keeps transcribing")
+
+    async def action_pick_model(self) -> None:
+        from echotui.providers.catalog import list_models
+
+        settings = self.session.settings
+        provider = "whispercpp" if settings.provider == "auto" else settings.provider
+        if provider == "voxtral":
+            self.notify("Voxtral has one model: set ECHOTUI_VOXTRAL_MODEL", severity="warning")
+            return
+        entries = await asyncio.to_thread(list_models, settings.models_dir, (provider,))
+        choices = [
+            Choice(
+                f"{'●' if e.present else '↓'} {e.name:<22} {e.size_mb or '?':>6} MB  {e.location or ''}",
+                e.name,
+            )
+            for e in sorted(entries, key=lambda e: (not e.present, e.name))
+        ]
+        note = "● on this machine   ↓ downloads from Hugging Face (progress in the log), then takes over"
+        self.push_screen(
+            PickerScreen(f"{provider} model", choices, note, picker_id="models"), self._use_model
+        )
+
+    def _use_model(self, model: str | None) -> None:
+        if model is None:
+            return
+        self.session.swap(model=model)
+        self.notify(f"loading {model}… the current model keeps transcribing")
+
+    async def action_quit(self) -> None:
+        self.session.stop()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action not in ("quit",):
+                yield SystemCommand(
+                    binding.description,
+                    binding.tooltip or binding.description,
+                    getattr(self, f"action_{binding.action}"),
+                )

@@ -1,0 +1,34 @@
+"""Resolving provider "auto" on this machine (measure, recommend, apply)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from echotui.config import Settings
+from echotui.providers.availability import ProviderStatus, describe, provider_statuses
+from echotui.providers.hardware import Hardware, detect_hardware
+from echotui.providers.select import CachedEncoderTimer, Recommendation, apply_recommendation, recommend
+
+
+def recommend_here(
+    settings: Settings, explicit: set[str]
+) -> tuple[Hardware, list[ProviderStatus], Recommendation]:
+    """This machine's facts, its providers' status, and the recommendation (EchoError if none runs)."""
+    hardware = detect_hardware()
+    statuses = provider_statuses(hardware, settings)
+    timer = CachedEncoderTimer(hardware, models_dir=settings.models_dir, threads=settings.threads)
+    return hardware, statuses, recommend(hardware, statuses, settings, timer, explicit)
+
+
+def auto_select(settings: Settings, explicit: set[str]) -> tuple[Settings, str | None]:
+    """Resolve provider "auto": from the model file's kind when one is given, else by recommendation.
+    Returns the settings and, when a recommendation decided, the line that says what and why."""
+    if settings.provider != "auto":
+        return settings, None
+    if settings.model_path is not None:
+        from echotui.providers.ct2_models import is_ct2_model
+
+        provider = "faster-whisper" if is_ct2_model(settings.model_path) else "whispercpp"
+        return replace(settings, provider=provider), None
+    _, _, recommendation = recommend_here(settings, explicit)
+    return apply_recommendation(settings, recommendation, explicit), describe(recommendation)

@@ -1,0 +1,109 @@
+"""One live-transcription session for the app: the source, the pipeline, the whole transcript, and the
+changes a user asks for while it runs (device, provider, model, pause). Never imports Textual."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from echotui.audio.switching import LoopingSource, Source, SwitchableSource
+from echotui.config import Settings
+from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
+from echotui.pipeline.metrics import MetricsSnapshot
+from echotui.pipeline.output import TranscriptWriter
+from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.providers.base import Provider
+from echotui.providers.registry import create_provider
+
+
+def open_source(file: Path | None, device: str | None, speed: float, loop: bool) -> Source:
+    """A file replayed as live (optionally looping), or a capture device (None = the default one)."""
+    if file is not None:
+        from echotui.audio.file_source import FileSource
+
+        if loop:
+            return LoopingSource(lambda: FileSource(file, speed=speed))
+        return FileSource(file, speed=speed)
+    from echotui.audio.device_source import DeviceSource
+    from echotui.audio.devices import choose_device
+
+    return DeviceSource(choose_device(device))
+
+
+class Session:
+    """A running transcription the UI watches and steers.
+
+    Attributes:
+        settings: what runs now (updated when a swap takes over).
+        source: the audio source, switchable while capturing.
+        pipeline: the streaming pipeline.
+        finals: every final text of the session, kept whole even when the screen is cleared.
+    """
+
+    def __init__(self, settings: Settings, source: Source, provider: Provider | None = None) -> None:
+        self.settings = settings
+        self.source = SwitchableSource(source)
+        self.finals: list[FinalTranscribed] = []
+        self.listeners: list[Callable[[PipelineEvent], None]] = []
+        self._requested: Settings | None = None
+        self.pipeline = Pipeline(
+            provider or create_provider(settings), PipelineConfig.from_settings(settings), self._on_event
+        )
+
+    def _on_event(self, event: PipelineEvent) -> None:
+        if isinstance(event, FinalTranscribed):
+            self.finals.append(event)
+        elif isinstance(event, ProviderSwapped) and self._requested is not None:
+            self.settings, self._requested = self._requested, None
+        for listener in list(self.listeners):
+            listener(event)
+
+    async def run(self) -> None:
+        """Transcribe until the source ends or `stop()`; always releases the engine."""
+        try:
+            await self.pipeline.run(self.source)
+        finally:
+            await self.pipeline.close()
+
+    def stop(self) -> None:
+        self.pipeline.stop()
+
+    def snapshot(self) -> MetricsSnapshot:
+        return self.pipeline.snapshot()
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume capture; True if now paused."""
+        if self.pipeline.queue.paused:
+            self.pipeline.resume()
+            return False
+        self.pipeline.pause()
+        return True
+
+    def swap(self, provider: str | None = None, model: str | None = None) -> Settings:
+        """Start loading another provider and/or model; it takes over at an utterance boundary.
+        Returns the settings it will run with."""
+        wanted = replace(
+            self.settings,
+            provider=provider or self.settings.provider,
+            model=model or self.settings.model,
+            model_path=None if (model or provider) else self.settings.model_path,
+        )
+        self._requested = wanted
+        self.pipeline.swap(create_provider(wanted))
+        return wanted
+
+    def use_device(self, device: str | int) -> None:
+        """Capture from another input device from now on (the timeline and the queue go on)."""
+        from echotui.audio.device_source import DeviceSource
+        from echotui.audio.devices import choose_device
+
+        self.source.switch(DeviceSource(choose_device(device)))
+
+    def save(self, path: Path, fmt: str) -> Path:
+        """Write the whole transcript so far (not just what is on screen)."""
+        with path.open("w", encoding="utf-8") as stream:
+            writer = TranscriptWriter(stream, fmt)
+            for final in self.finals:
+                writer(final)
+        return path

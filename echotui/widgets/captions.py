@@ -1,0 +1,265 @@
+"""The transcript as it grows: dimmed partials replaced in place, finals, drop markers and notices.
+
+`CaptionView` is a line-API scroll view (like Textual's `Log`), not a container of one widget per line:
+a long session keeps thousands of lines, and a container re-lays-out every child on each change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.style import Style
+from rich.text import Text
+from textual.events import Resize
+from textual.geometry import Size
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed
+
+EntryKind = Literal["partial", "final", "drop", "notice"]
+
+MAX_ENTRIES = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clock(seconds: float) -> str:
+    """A stream time as "[hh:mm:ss]" (whole seconds, rounded down)."""
+    whole = max(0, int(seconds))
+    return f"[{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}]"
+
+
+def drop_text(event: AudioDropped) -> str:
+    """The marker shown for dropped audio, e.g. "⚠ 1.2 s dropped"."""
+    return f"⚠ {event.seconds:.1f} s dropped"
+
+
+@dataclass(frozen=True)
+class CaptionEntry:
+    """One paragraph of the flow.
+
+    Attributes:
+        kind: "partial" (the open utterance's best guess), "final", "drop" (a marker) or "notice".
+        text: what is shown, without the timestamp.
+        start_s: where it starts on the stream timeline; None for notices (they are never stamped).
+        utterance_id: the utterance of a partial or final, else None.
+    """
+
+    kind: EntryKind
+    text: str
+    start_s: float | None = None
+    utterance_id: int | None = None
+
+
+@dataclass(eq=False)
+class _Row:
+    """An entry and its wrapped lines at the view's current width and styles (None: not rendered yet)."""
+
+    entry: CaptionEntry
+    strips: list[Strip] | None = None
+
+
+class CaptionView(ScrollView, can_focus=True):
+    """The live transcript, one paragraph per utterance, newest at the bottom.
+
+    It follows new text only while the reader is at the bottom: scrolled up to read, they stay put (also
+    when old lines are dropped off the top). At most `max_entries` paragraphs are kept; the app keeps the
+    full transcript.
+
+    Attributes:
+        timestamps: prefix finals, partials and drop markers with their start time "[hh:mm:ss]".
+        max_entries: the most paragraphs kept; the oldest go first.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "caption-view--partial",
+        "caption-view--final",
+        "caption-view--drop",
+        "caption-view--notice",
+        "caption-view--timestamp",
+    }
+
+    DEFAULT_CSS = """
+    CaptionView {
+        background: $surface;
+        color: $text;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        padding: 0 1;
+        & > .caption-view--partial { color: $text-muted; text-style: italic; }
+        & > .caption-view--final { color: $text; }
+        & > .caption-view--drop { color: $text-warning; text-style: bold; }
+        & > .caption-view--notice { color: $text-muted; }
+        & > .caption-view--timestamp { color: $text-muted; }
+    }
+    """
+
+    timestamps: var[bool] = var(False)
+
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.max_entries = max(1, max_entries)
+        self._rows: list[_Row] = []
+        self._open: dict[int, _Row] = {}  # utterance id → its partial's row
+        self._lines: list[Strip] = []  # every row's strips, top to bottom
+        self._width = 0  # the width the strips were wrapped at
+        self._styles: dict[str, Style] = {}
+        self._pinned = True  # the reader is at the bottom (as of their last scroll)
+
+    # ---- what the app calls ------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[CaptionEntry]:
+        """The paragraphs shown, oldest first."""
+        return [row.entry for row in self._rows]
+
+    def shown_text(self, entry: CaptionEntry) -> str:
+        """An entry's text as displayed (with its timestamp when `timestamps` is on), unwrapped."""
+        if self.timestamps and entry.start_s is not None:
+            return f"{clock(entry.start_s)} {entry.text}"
+        return entry.text
+
+    def show_partial(self, event: PartialTranscribed) -> None:
+        """Show (or replace in place) the open utterance's text, dimmed ("…" while it has none)."""
+        entry = CaptionEntry("partial", event.text.strip() or "…", event.start_s, event.utterance_id)
+        row = self._open.get(event.utterance_id)
+        if row is None:
+            row = _Row(entry)
+            self._open[event.utterance_id] = row
+            self._append(row)
+        else:
+            row.entry, row.strips = entry, None
+            self._reflow()
+
+    def show_final(self, event: FinalTranscribed) -> None:
+        """Replace the utterance's partial with its final text; an empty final removes the partial."""
+        text = event.text.strip()
+        row = self._open.pop(event.utterance_id, None)
+        if not text:
+            if row is not None:
+                self._rows.remove(row)
+                self._reflow()
+            return
+        entry = CaptionEntry("final", text, event.start_s, event.utterance_id)
+        if row is None:
+            self._append(_Row(entry))
+        else:
+            row.entry, row.strips = entry, None
+            self._reflow()
+
+    def show_drop(self, event: AudioDropped) -> None:
+        """A marker line, e.g. "⚠ 1.2 s dropped", where the drop happened in the flow."""
+        self._append(_Row(CaptionEntry("drop", drop_text(event), event.start_s)))
+
+    def show_notice(self, text: str) -> None:
+        """A muted one-line note in the flow (e.g. a model swap)."""
+        self._append(_Row(CaptionEntry("notice", text)))
+
+    def clear(self) -> None:
+        """Empty the view."""
+        self._rows.clear()
+        self._open.clear()
+        self._pinned = True
+        self._reflow()
+
+    # ---- layout ------------------------------------------------------------------------------------
+
+    def _append(self, row: _Row) -> None:
+        self._rows.append(row)
+        removed_lines = 0
+        excess = len(self._rows) - self.max_entries
+        if excess > 0:
+            for old in self._rows[:excess]:
+                removed_lines += len(old.strips or ())
+                if old.entry.kind == "partial" and old.entry.utterance_id is not None:
+                    self._open.pop(old.entry.utterance_id, None)
+            del self._rows[:excess]
+        self._reflow(removed_lines)
+
+    def _reflow(self, removed_lines: int = 0) -> None:
+        """Rebuild the line list from the rows (rendering only rows that changed) and keep the reader's
+        place: at the bottom when pinned there, else on the same text."""
+        if not self.is_mounted:
+            return  # laid out on mount (the first resize)
+        follow = self._pinned and not self.is_vertical_scrollbar_grabbed
+        width = self.scrollable_content_region.width
+        if width != self._width:
+            self._width = width
+            self._invalidate()
+        lines: list[Strip] = []
+        if width > 0:
+            for row in self._rows:
+                if row.strips is None:
+                    row.strips = self._render_entry(row.entry, width)
+                lines.extend(row.strips)
+        self._lines = lines
+        self.virtual_size = Size(width, len(lines))
+        if follow:
+            # force: the scrollbar (and so "may scroll") only appears at the next layout
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        elif removed_lines:
+            self.scroll_to(
+                y=max(0.0, self.scroll_y - removed_lines), animate=False, immediate=True, force=True
+            )
+        self.refresh()
+
+    def _invalidate(self) -> None:
+        for row in self._rows:
+            row.strips = None
+
+    def _style(self, kind: str) -> Style:
+        style = self._styles.get(kind)
+        if style is None:
+            style = self._styles[kind] = self.get_component_rich_style(f"caption-view--{kind}")
+        return style
+
+    def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
+        text = Text(end="", overflow="fold")
+        if self.timestamps and entry.start_s is not None:
+            text.append(f"{clock(entry.start_s)} ", self._style("timestamp"))
+        text.append(_CONTROL.sub(" ", entry.text), self._style(entry.kind))
+        console = self.app.console
+        return [Strip(line.render(console), line.cell_len) for line in text.wrap(console, width)]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        return self._lines[index].crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    # ---- Textual hooks -----------------------------------------------------------------------------
+
+    def watch_timestamps(self) -> None:
+        self._invalidate()
+        self._reflow()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._pinned = self.is_vertical_scroll_end
+
+    def on_resize(self, event: Resize) -> None:
+        self._reflow()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if not self._styles:
+            return
+        before = dict(self._styles)
+        self._styles.clear()
+        if any(self._style(kind) != style for kind, style in before.items()):  # a theme or CSS change
+            self._invalidate()
+            self._reflow()

@@ -1,0 +1,79 @@
+"""Make the SVG screenshots in screenshots/ (shown in the README): the main screen mid-transcription, each
+picker, and the overloaded state.
+
+    python -m scripts.screenshots
+
+It builds random-weight whisper.cpp models and espeak speech like the test suite (so the captions are
+the random model's garbage words), runs the real app headless at 100×30, and saves what it shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from echotui.audio.file_source import FileSource
+from echotui.config import Settings
+from echotui.session import Session
+from tests.doubles import LiveReplaySource
+from tests.support.ct2_model import build_ct2_model
+from tests.support.ggml_model import build_ggml_model
+from tests.support.speech import read_wav, synthesize_text
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (100, 30)
+TEXT = (
+    "Good morning everyone. The release is on track for the end of the month. "
+    "We finished the queue rewrite, and the dropped frame counter now matches what we measure. "
+    "Please review the open pull requests before Thursday."
+)
+
+
+async def shoot(session: Session, name: str, keys: tuple[str, ...] = (), wait_s: float = 6.0) -> None:
+    from echotui.app import EchoApp
+
+    app = EchoApp(session, log_path=Path("~/.local/state/echotui/echotui.log"))
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.sleep(wait_s)
+        for key in keys:
+            await pilot.press(key)
+            await asyncio.sleep(1.0)
+        await pilot.pause()
+        app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+        session.stop()
+        await app.action_quit()
+
+
+async def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="echotui-shots-"))
+    models = work / "models"
+    models.mkdir()
+    build_ggml_model(models / "ggml-tiny.en.bin", "tiny.en", seed=1)
+    build_ggml_model(models / "ggml-base.en.bin", "base.en", seed=2)
+    build_ct2_model(models / "tiny.en", "tiny.en", seed=3)
+    speech = work / "speech.wav"
+    synthesize_text(TEXT, speech, wpm=150)
+    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models, threads=2)
+
+    def session(speed: float = 1.0) -> Session:
+        return Session(settings, FileSource(speech, speed=speed))
+
+    OUT.mkdir(exist_ok=True)
+    await shoot(session(), "main", wait_s=11)
+    await shoot(session(), "provider-picker", ("p",), wait_s=3)
+    await shoot(session(), "model-picker", ("m",), wait_s=3)
+    await shoot(session(), "save-picker", ("s",), wait_s=3)
+    await shoot(session(), "help", ("question_mark",), wait_s=2)
+    # The real base.en-sized engine on live input arriving 12× faster than real time: more than this
+    # 2-core machine can do, so the backlog grows and the oldest audio is dropped.
+    audio = np.concatenate([read_wav(speech)] * 12)
+    fast = LiveReplaySource(audio, speed=12.0)
+    await shoot(Session(replace(settings, model="base.en"), fast), "overloaded", wait_s=10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

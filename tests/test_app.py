@@ -1,0 +1,163 @@
+"""A user at the keyboard: the app shows captions and health, and every key does what it says — with a
+test engine where speed matters and the real whisper.cpp / faster-whisper engines for hot swaps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from echotui.app import EchoApp
+from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.config import Settings
+from echotui.session import Session
+from echotui.widgets.captions import CaptionView
+from echotui.widgets.pickers import HelpScreen, PickerScreen
+from tests.doubles import WordOracleProvider
+from tests.support.speech import WordTiming
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out waiting for the screen"
+        await pilot.pause(0.05)
+
+
+def shown(app: EchoApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).visual)
+
+
+def finals_on_screen(app: EchoApp) -> list[str]:
+    return [e.text for e in app.query_one(CaptionView).entries if e.kind == "final"]
+
+
+@pytest.fixture
+def oracle_session(timed_words: tuple[Path, list[WordTiming]]) -> Session:
+    path, words = timed_words
+    audio = __import__("numpy").concatenate(list(DecodedFile(path).blocks()))
+    settings = Settings(provider="whispercpp", chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+    return Session(settings, FileSource(path, speed=3.0), provider=WordOracleProvider(words, audio))
+
+
+def test_keys_pause_timestamps_clear_save_help_quit(
+    oracle_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = EchoApp(oracle_session, log_path=tmp_path / "echotui.log")
+
+    async def story() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: len(finals_on_screen(app)) >= 2)
+            assert shown(app, "#health-backend") == "CPU"
+            assert "oracle" in shown(app, "#health-model")
+
+            await pilot.press("t")
+            view = app.query_one(CaptionView)
+            assert view.timestamps
+            assert any(view.shown_text(e).startswith("[00:00:") for e in view.entries if e.kind == "final")
+
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "paused" in shown(app, "#health-state"))
+            captured = oracle_session.pipeline.ledger().captured
+            await pilot.pause(0.5)
+            assert oracle_session.pipeline.ledger().captured == captured, "a paused file does not advance"
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "paused" not in shown(app, "#health-state"))
+
+            await pilot.press("c")
+            assert finals_on_screen(app) == []
+            kept = len(oracle_session.finals)
+            assert kept >= 2, "clearing the screen keeps the transcript"
+
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+            await pilot.press("enter")  # txt, the first format
+            await wait_for(pilot, lambda: any(tmp_path.glob("echotui-*.txt")))
+            saved = next(tmp_path.glob("echotui-*.txt")).read_text().split()
+            assert len(saved) >= kept and saved[:2] == ["the", "quick"]
+
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert str(tmp_path / "echotui.log") in str(app.screen.query_one("#help-text", Static).visual)
+            await pilot.press("escape")
+
+            await pilot.press("q")
+        assert app.return_code == 0
+
+    asyncio.run(story())
+
+
+@pytest.fixture
+def mixed_models_dir(models_dir: Path, ct2_models_dir: Path, tmp_path: Path) -> Path:
+    """One folder holding whisper.cpp files and a CTranslate2 folder, as a user's --models-dir might."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("ggml-tiny.en.bin", "ggml-base.en.bin"):
+        (folder / name).symlink_to(models_dir / name)
+    (folder / "tiny.en").symlink_to(ct2_models_dir / "tiny.en", target_is_directory=True)
+    return folder
+
+
+def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session], bool]) -> EchoApp:
+    app = EchoApp(session)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: session.pipeline.worker.loaded is not None)
+            await pilot.pause(1.0)  # mid-file
+            await pilot.press(keys[0])
+            await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+            for key in keys[1:]:
+                await pilot.press(key)
+            await wait_for(pilot, lambda: done(session), timeout=60)
+            notices = [e.text for e in app.query_one(CaptionView).entries if e.kind == "notice"]
+            assert any(n.startswith("switched to") for n in notices)
+            await wait_for(pilot, lambda: session.snapshot().state == "finished", timeout=90)
+            await pilot.press("q")
+
+    asyncio.run(story())
+    return app
+
+
+def test_model_key_swaps_to_another_model_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
+    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
+    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    # local models come first, by name: base.en, then tiny.en
+    swap_story(session, ("m", "enter"), lambda s: s.settings.model == "base.en")
+    ledger = session.pipeline.ledger()
+    assert ledger.balanced and ledger.pending == 0 and ledger.dropped == 0
+    assert session.pipeline.worker.loaded is not None and session.pipeline.worker.loaded.model == "base.en"
+    assert session.finals, "the final text survived the swap"
+
+
+def test_provider_key_swaps_engine_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
+    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
+    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    # whispercpp, faster-whisper, voxtral (not available here)
+    swap_story(session, ("p", "down", "enter"), lambda s: s.settings.provider == "faster-whisper")
+    loaded = session.pipeline.worker.loaded
+    assert loaded is not None and (loaded.provider, loaded.backend) == ("faster-whisper", "cpu")
+    ledger = session.pipeline.ledger()
+    assert ledger.balanced and ledger.pending == 0
+
+
+def test_a_failed_swap_keeps_the_current_engine(oracle_session: Session) -> None:
+    oracle_session.settings = replace(oracle_session.settings, models_dir=None)
+    app = EchoApp(oracle_session)
+
+    async def story() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: oracle_session.pipeline.worker.loaded is not None)
+            oracle_session.swap(provider="voxtral")  # no binary here
+            await wait_for(pilot, lambda: any("could not load" in str(n.title) for n in app._notifications))
+            assert oracle_session.pipeline.worker.loaded.provider == "oracle"  # type: ignore[union-attr]
+            await pilot.press("q")
+
+    asyncio.run(story())

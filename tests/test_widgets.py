@@ -1,0 +1,505 @@
+"""The caption view and the health panel, as a user sees them: small apps driven with Pilot, no engine."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.containers import Horizontal
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+import echotui
+from echotui import SAMPLE_RATE
+from echotui.pipeline.events import AudioDropped, Caption, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.metrics import Ledger, MetricsSnapshot
+from echotui.providers.base import LoadedModel
+from echotui.widgets.captions import CaptionView
+from echotui.widgets.panels import HealthPanel
+
+APP_CSS = Path(echotui.__file__).parent / "app.tcss"
+CUDA = LoadedModel(provider="faster-whisper", model="small.en", backend="cuda", path="/models/small.en")
+
+
+def snapshot(**changes: Any) -> MetricsSnapshot:
+    """A hand-made snapshot: 12.3 s of a 66.2 s file heard, the engine keeping up."""
+    figures: dict[str, Any] = {
+        "ledger": Ledger(
+            captured=int(12.3 * SAMPLE_RATE), transcribed=0, vad_skipped=0, dropped=0, pending=0
+        ),
+        "rtf_last": 0.23,
+        "rtf_mean": 0.21,
+        "rtf_p95": 0.41,
+        "rtf_recent_mean": 0.19,
+        "calls": 12,
+        "compute_s": 2.8,
+        "queue_fill_s": 3.2,
+        "queue_capacity_s": 30.0,
+        "queue_fill_pct": 3.2 / 30.0 * 100.0,
+        "queue_max_fill_s": 4.1,
+        "dropped_frames": 0,
+        "dropped_s": 0.0,
+        "latency_p50_s": 0.9,
+        "latency_p95_s": 2.5,
+        "cpu_percent": 45.0,
+        "rss_mb": 312.4,
+        "peak_rss_mb": 330.0,
+        "segments": 4,
+        "rtf_history": (0.12, 0.2, 0.31, 0.25, 0.5, 0.22, 0.18, 0.23),
+        "fill_history": (0.4, 1.1, 2.0, 2.6, 3.2),
+        "level_db": -23.0,
+        "state": "listening",
+        "source_duration_s": 66.2,
+    }
+    figures.update(changes)
+    return MetricsSnapshot(**figures)
+
+
+def final(utterance_id: int, text: str, start_s: float = 0.0) -> FinalTranscribed:
+    captions = (Caption(start_s, start_s + 2.0, text),) if text else ()
+    return FinalTranscribed(utterance_id, start_s, start_s + 2.0, captions, latency_s=0.8)
+
+
+def partial(utterance_id: int, text: str, start_s: float = 0.0) -> PartialTranscribed:
+    return PartialTranscribed(utterance_id, start_s, start_s + 1.0, text)
+
+
+class WidgetsApp(App[None]):
+    """The app's layout (captions left, health right, footer) without an engine."""
+
+    CSS_PATH = APP_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("t", "toggle_timestamps", "Times")]
+
+    def __init__(self, max_entries: int = 2000) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield CaptionView(self.max_entries, id="captions")
+            yield HealthPanel(id="health")
+        yield Footer()
+
+    @property
+    def captions(self) -> CaptionView:
+        return self.query_one(CaptionView)
+
+    @property
+    def health(self) -> HealthPanel:
+        return self.query_one(HealthPanel)
+
+    def action_toggle_timestamps(self) -> None:
+        self.captions.timestamps = not self.captions.timestamps
+
+
+def run(
+    story: Callable[[Pilot[None]], Coroutine[Any, Any, None]],
+    size: tuple[int, int] = (80, 24),
+    max_entries: int = 2000,
+) -> None:
+    async def main() -> None:
+        app = WidgetsApp(max_entries)
+        async with app.run_test(size=size) as pilot:
+            await story(pilot)
+
+    asyncio.run(main())
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """The terminal as text, one string per row (as Textual's own screenshot export draws it)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=[], simplify=True))
+    return console.export_text().splitlines()
+
+
+def panel_lines(app: WidgetsApp) -> list[str]:
+    """The rows of the screen under the health panel."""
+    region = app.health.region
+    rows = screen_lines(app)[region.y : region.bottom]
+    return [row[region.x : region.right].strip() for row in rows]
+
+
+def visible(view: CaptionView) -> list[str]:
+    """The caption view's rows as shown now (scroll position included), blank rows dropped."""
+    rows = (view.render_line(y).text.strip() for y in range(view.scrollable_content_region.height))
+    return [row for row in rows if row]
+
+
+def text_of(widget: Widget) -> str:
+    assert isinstance(widget, Static)
+    return str(widget.visual)
+
+
+def colour_of(widget: Widget, text: str) -> Color | None:
+    """The colour `widget` draws `text` in."""
+    for y in range(widget.size.height):
+        for segment in widget.render_line(y):
+            if segment.text.strip() == text and segment.style and segment.style.color:
+                return Color.from_rich_color(segment.style.color)
+    return None
+
+
+def theme_colour(app: App[Any], name: str) -> Color:
+    return Color.parse(app.theme_variables[name])
+
+
+# ---- captions -----------------------------------------------------------------------------------------
+
+
+def test_a_partial_is_replaced_in_place_by_its_final() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(final(1, "The first sentence."))
+        view.show_partial(partial(2, "and so my"))
+        view.show_drop(AudioDropped(start_s=5.0, seconds=0.4))
+        view.show_partial(partial(2, "and so my fellow"))
+        await pilot.pause()
+        assert visible(view) == ["The first sentence.", "and so my fellow", "⚠ 0.4 s dropped"]
+        partial_style = view.render_line(1)._segments[0].style
+        assert partial_style is not None and partial_style.italic
+
+        view.show_final(final(2, "And so, my fellow Americans."))
+        await pilot.pause()
+        assert visible(view) == ["The first sentence.", "And so, my fellow Americans.", "⚠ 0.4 s dropped"]
+        assert [entry.kind for entry in view.entries] == ["final", "final", "drop"]
+        final_style = view.render_line(1)._segments[0].style
+        assert final_style is not None and not final_style.italic
+
+    run(story)
+
+
+def test_an_empty_final_removes_its_partial() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_partial(partial(7, "uh"))
+        await pilot.pause()
+        assert visible(view) == ["uh"]
+        view.show_final(final(7, ""))
+        await pilot.pause()
+        assert visible(view) == []
+        assert view.entries == []
+
+    run(story)
+
+
+def test_dropped_audio_shows_a_marker_in_the_warning_colour() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(final(1, "before"))
+        view.show_drop(AudioDropped(start_s=3.0, seconds=1.24))
+        view.show_final(final(2, "after"))
+        view.show_notice("switched to base.en (loaded in 0.3 s)")
+        await pilot.pause()
+        assert visible(view) == [
+            "before",
+            "⚠ 1.2 s dropped",
+            "after",
+            "switched to base.en (loaded in 0.3 s)",
+        ]
+        assert colour_of(view, "⚠ 1.2 s dropped") == theme_colour(pilot.app, "text-warning")
+
+    run(story)
+
+
+def test_timestamps_toggle_rerenders_existing_lines() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(final(1, "Ask not, my fellow Americans.", start_s=83.7))
+        view.show_final(final(2, "Ask what you can do.", start_s=3725.0))
+        await pilot.pause()
+        assert visible(view) == ["Ask not, my fellow Americans.", "Ask what you can do."]
+        await pilot.press("t")
+        assert visible(view) == [
+            "[00:01:23] Ask not, my fellow Americans.",
+            "[01:02:05] Ask what you can do.",
+        ]
+        await pilot.press("t")
+        assert visible(view) == ["Ask not, my fellow Americans.", "Ask what you can do."]
+
+    run(story)
+
+
+def test_new_text_scrolls_into_view_only_while_the_reader_is_at_the_bottom() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        for n in range(40):
+            view.show_final(final(n, f"sentence {n}"))
+        await pilot.pause()
+        assert visible(view)[-1] == "sentence 39"  # followed to the bottom
+
+        view.focus()
+        await pilot.press("pageup")  # the reader scrolls up to read
+        await pilot.pause()
+        reading = visible(view)
+        assert "sentence 39" not in reading
+        view.show_partial(partial(40, "sentence"))
+        view.show_final(final(40, "sentence 40"))
+        view.show_final(final(41, "sentence 41"))
+        await pilot.pause()
+        assert visible(view) == reading  # not yanked down
+
+        await pilot.press("end")  # back at the bottom: following again
+        await pilot.pause()
+        view.show_final(final(42, "sentence 42"))
+        await pilot.pause()
+        assert visible(view)[-1] == "sentence 42"
+
+    run(story, size=(80, 12))
+
+
+def test_old_lines_are_dropped_without_moving_the_reader() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        for n in range(30):
+            view.show_final(final(n, f"sentence {n}"))
+        await pilot.pause()
+        view.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        reading = visible(view)
+        for n in range(30, 35):
+            view.show_final(final(n, f"sentence {n}"))
+        await pilot.pause()
+        assert len(view.entries) == 30
+        assert view.entries[0].text == "sentence 5"
+        assert visible(view) == reading
+
+    run(story, size=(80, 12), max_entries=30)
+
+
+def test_clear_empties_the_view() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(final(1, "gone soon"))
+        view.show_partial(partial(2, "also"))
+        view.clear()
+        await pilot.pause()
+        assert visible(view) == []
+        view.show_final(final(2, "fresh"))  # the cleared partial does not come back
+        await pilot.pause()
+        assert visible(view) == ["fresh"]
+
+    run(story)
+
+
+# ---- health panel -------------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
+
+
+def test_the_health_panel_shows_exactly_the_snapshots_figures() -> None:
+    figures = snapshot(
+        dropped_frames=19200, dropped_s=1.2, ledger=Ledger(int(12.3 * SAMPLE_RATE), 0, 0, 0, 0)
+    )
+
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        app.health.update_health(figures, CUDA, "file talk.wav")
+        await pilot.pause()
+        rows = ("rtf", "queue", "dropped", "latency", "resources", "level", "source")
+        names = ("state", "backend", "model", "progress", *(f"{row}-value" for row in rows))
+        shown = {name: text_of(app.query_one(f"#health-{name}")) for name in names}
+        assert shown == {
+            "state": "● listening",
+            "backend": "GPU · CUDA",
+            "model": "faster-whisper · small.en",
+            "rtf-value": "0.23 last · 0.19 avg",
+            "queue-value": "3.2/30 s 11%",
+            "dropped-value": "19200 frames · 1.2 s",
+            "latency-value": "p50 0.9 s · p95 2.5 s",
+            "resources-value": "45% · RSS 312 MB",
+            "level-value": "-23 dB",
+            "source-value": "file talk.wav",
+            "progress": "12.3 / 66.2 s",
+        }
+        assert app.query_one("#health-rtf-history").data == figures.rtf_history  # type: ignore[attr-defined]
+        assert app.query_one("#health-fill-history").data == figures.fill_history  # type: ignore[attr-defined]
+        assert app.query_one("#health-dropped").has_class("-dropping")
+
+        # Every number on the screen under the panel is a snapshot field, as rounded for display.
+        values = [getattr(figures, f.name) for f in fields(figures)] + [figures.audio_s]
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        found = [m.group() for line in panel_lines(app) for m in NUMBER.finditer(line)]
+        assert len(found) >= 14
+        for text in found:
+            decimals = len(text.partition(".")[2])
+            assert any(abs(float(text) - v) <= 0.5 * 10**-decimals + 1e-9 for v in numbers), text
+
+    run(story)
+
+
+def test_the_panel_marks_trouble_in_the_error_colour() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        app.health.update_health(
+            snapshot(
+                state="overloaded",
+                overloaded=True,
+                rtf_last=1.35,
+                rtf_recent_mean=0.8,
+                source_duration_s=None,
+            ),
+            CUDA,
+            "device pulse",
+        )
+        await pilot.pause()
+        state, rtf = app.query_one("#health-state"), app.query_one("#health-rtf-value")
+        error = theme_colour(app, "text-error")
+        assert text_of(state) == "● overloaded"
+        assert colour_of(state, "● overloaded") == error
+        assert text_of(rtf) == "1.35 last · 0.80 avg"
+        assert colour_of(rtf, "1.35") == error
+        assert colour_of(rtf, "0.80") != error
+        assert not app.query_one("#health-progress").display  # a device has no length
+
+    run(story)
+
+
+def test_backend_badge_and_missing_figures() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        badge = app.query_one("#health-backend")
+        empty = snapshot(rtf_last=None, rtf_recent_mean=None, latency_p50_s=None, latency_p95_s=None)
+        app.health.update_health(empty, None, "device pulse")
+        await pilot.pause()
+        assert text_of(badge) == "loading…"
+        assert text_of(app.query_one("#health-rtf-value")) == "— last · — avg"
+        assert text_of(app.query_one("#health-latency-value")) == "p50 — · p95 —"
+        for backend, label in (
+            ("metal", "GPU · Metal"),
+            ("cuda", "GPU · CUDA"),
+            ("cpu", "CPU"),
+            ("rocm", "ROCM"),
+        ):
+            model = LoadedModel("whisper.cpp", "base.en", backend, "/m")
+            app.health.update_health(empty, model, "device pulse")
+            await pilot.pause()
+            assert text_of(badge) == label
+
+    run(story)
+
+
+def test_updates_change_text_without_remounting() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        before = list(app.health.query("*"))
+        for n in range(20):
+            app.health.update_health(snapshot(queue_fill_s=n / 2, cpu_percent=float(n)), CUDA, "device pulse")
+        await pilot.pause()
+        assert list(app.health.query("*")) == before
+        assert text_of(app.query_one("#health-resources-value")) == "19% · RSS 312 MB"
+
+    run(story)
+
+
+def test_the_panel_fits_an_80x24_terminal() -> None:
+    worst = snapshot(
+        queue_fill_s=118.5,
+        queue_capacity_s=120.0,
+        queue_fill_pct=98.75,
+        dropped_frames=1_440_000,
+        dropped_s=90.0,
+        latency_p50_s=12.3,
+        latency_p95_s=25.4,
+        cpu_percent=187.0,
+        rss_mb=2048.0,
+        level_db=-120.0,
+    )
+
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        app.health.update_health(worst, CUDA, "file talk.wav")
+        await pilot.pause()
+        panel, screen = app.health, app.screen.region
+        assert screen.contains_region(panel.region)
+        assert 30 <= panel.region.width <= 34
+        assert app.captions.region.width >= 44
+        assert panel.max_scroll_y == 0  # every row fits: nothing hidden below
+        for widget in panel.query("*"):
+            assert panel.region.contains_region(widget.region), widget
+        for row in panel.query("HorizontalGroup"):
+            assert row.region.height == 1, row  # no figure wrapped onto a second line
+        lines = panel_lines(app)
+        assert "118.5/120 s 99%" in "\n".join(lines)
+        assert "p50 12.3 s · p95 25.4 s" in "\n".join(lines)
+
+    run(story)
+
+
+def test_an_update_before_mount_is_shown_once_mounted() -> None:
+    async def main() -> None:
+        panel = HealthPanel()
+        panel.update_health(snapshot(state="paused"), CUDA, "device pulse")
+
+        class Holder(App[None]):
+            def compose(self) -> ComposeResult:
+                yield panel
+
+        async with Holder().run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert text_of(pilot.app.query_one("#health-state")) == "● paused"
+
+    asyncio.run(main())
+
+
+# ---- snapshots ----------------------------------------------------------------------------------------
+
+
+def transcript_story(timestamps: bool) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        view = app.captions
+        view.timestamps = timestamps
+        view.show_notice("loaded faster-whisper small.en on cuda in 1.2 s")
+        view.show_final(
+            final(1, "And so, my fellow Americans, ask not what your country can do for you.", 1.0)
+        )
+        view.show_drop(AudioDropped(start_s=6.0, seconds=1.25))
+        view.show_final(final(2, "Ask what you can do for your country.", 83.4))
+        view.show_partial(partial(3, "My fellow citizens of the", 88.0))
+        app.health.update_health(snapshot(), CUDA, "file talk.wav")
+        await pilot.pause()
+
+    return story
+
+
+def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
+    assert snap_compare(WidgetsApp(), terminal_size=(80, 24), run_before=transcript_story(False))
+
+
+def test_snapshot_overloaded_with_timestamps_120x30(snap_compare: Callable[..., bool]) -> None:
+    async def overloaded(pilot: Pilot[None]) -> None:
+        await transcript_story(True)(pilot)
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        trouble = snapshot(
+            state="overloaded",
+            overloaded=True,
+            rtf_last=1.42,
+            queue_fill_s=29.5,
+            queue_fill_pct=29.5 / 30 * 100,
+            dropped_frames=20000,
+            dropped_s=1.25,
+            source_duration_s=None,
+        )
+        app.health.update_health(trouble, LoadedModel("whisper.cpp", "base.en", "cpu", "/m"), "device pulse")
+        await pilot.pause()
+
+    assert snap_compare(WidgetsApp(), terminal_size=(120, 30), run_before=overloaded)

@@ -70,6 +70,7 @@ class MetricsSnapshot:
         overloaded: the backlog has kept growing (not one slow call): the engine cannot keep up.
         state: "loading model", "listening", "paused", "overloaded" or "finished".
         source_duration_s: length of a file source, if known (position is `audio_s`).
+        download: a model download under way ("downloading base.en 45% (64/142 MB)"), else None.
     """
 
     ledger: Ledger
@@ -97,6 +98,7 @@ class MetricsSnapshot:
     overloaded: bool = False
     state: str = "listening"
     source_duration_s: float | None = None
+    download: str | None = None
 
     @property
     def audio_s(self) -> float:

@@ -39,6 +39,7 @@ from echotui.pipeline.segmenter import Segmenter, Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import CallResult, InferenceWorker
 from echotui.providers.base import Provider, TranscribeRequest
+from echotui.providers.hub import downloads
 
 PROMPT_CHARS = 200
 
@@ -153,6 +154,7 @@ class Pipeline:
             overloaded=overloaded,
             state=state,
             source_duration_s=getattr(self._source, "duration_s", None),
+            download=download.describe() if (download := downloads.current()) else None,
         )
 
     def pause(self) -> None:

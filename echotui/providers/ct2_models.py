@@ -12,7 +12,7 @@ from pathlib import Path
 
 from echotui.errors import EchoError
 from echotui.providers.base import ModelChoice
-from echotui.providers.hub import check_reachable, download_failed, quiet_hub_logging
+from echotui.providers.hub import check_reachable, download_failed, progress_bar, quiet_hub_logging
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def download_ct2_model(name: str, token: str | None = None) -> Path:
     size = check_reachable(repo, "model.bin", what, token)
     log.info("downloading %s (model.bin %s bytes)", repo, size)
     try:
-        return Path(snapshot_download(repo, token=token))
+        return Path(snapshot_download(repo, token=token, tqdm_class=progress_bar(name)))
     except Exception as error:  # network, auth, disk: all end the same way for the user
         raise download_failed(what, error) from None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.providers.hub import check_reachable, download_failed
+from echotui.providers.hub import check_reachable, download_failed, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,8 @@ def download_model(name: str, token: str | None = None) -> Path:
     size = check_reachable(HF_REPO, model_filename(name), what, token)
     log.info("downloading %s (%s bytes) from %s", model_filename(name), size, HF_REPO)
     try:
-        return Path(hf_hub_download(HF_REPO, model_filename(name), token=token))
+        bar = progress_bar(name)
+        return Path(hf_hub_download(HF_REPO, model_filename(name), token=token, tqdm_class=bar))
     except Exception as error:  # network, auth, disk: all end the same way for the user
         raise download_failed(what, error) from None
 

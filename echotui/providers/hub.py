@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 from echotui.errors import EchoError
 
@@ -41,3 +44,62 @@ def check_reachable(repo: str, filename: str, what: str, token: str | None) -> i
 def download_failed(what: str, error: Exception) -> EchoError:
     log.error("download of %s failed: %r", what, error)
     return EchoError(f"download of {what} failed ({type(error).__name__}): {FIX}")
+
+
+@dataclass(frozen=True)
+class Download:
+    """A model download under way: what, and how far (units: bytes, or files for a folder)."""
+
+    what: str
+    done: float
+    total: float | None
+
+    def describe(self) -> str:
+        if not self.total:
+            return f"downloading {self.what}…"
+        percent = 100.0 * self.done / self.total
+        if self.total > 1e6:
+            return f"downloading {self.what} {percent:.0f}% ({self.done / 1e6:.0f}/{self.total / 1e6:.0f} MB)"
+        return f"downloading {self.what} {percent:.0f}%"
+
+
+class DownloadTracker:
+    """The download in progress, if any, written by the downloading thread and read by the UI's timer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: Download | None = None
+
+    def update(self, what: str, done: float, total: float | None) -> None:
+        with self._lock:
+            self._current = Download(what, done, total)
+
+    def finish(self, what: str) -> None:
+        with self._lock:
+            if self._current is not None and self._current.what == what:
+                self._current = None
+
+    def current(self) -> Download | None:
+        with self._lock:
+            return self._current
+
+
+downloads = DownloadTracker()
+
+
+def progress_bar(what: str) -> type[Any]:
+    """A tqdm class for huggingface_hub that also reports to `downloads` (the UI shows it; in the CLI the
+    bar itself draws on stderr as usual)."""
+    from tqdm.auto import tqdm
+
+    class TrackedBar(tqdm):
+        def update(self, n: float | None = 1) -> bool | None:
+            shown = super().update(n)
+            downloads.update(what, float(self.n), float(self.total) if self.total else None)
+            return shown
+
+        def close(self) -> None:
+            downloads.finish(what)
+            super().close()
+
+    return TrackedBar

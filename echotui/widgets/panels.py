@@ -132,6 +132,8 @@ class HealthPanel(Vertical):
         #health-source { margin-top: 1; }
         #health-progress { margin-left: 8; color: $text-muted; }
         #health-progress.-none { display: none; }
+        #health-download { color: $text-warning; }
+        #health-download.-none { display: none; }
     }
     """
 
@@ -152,6 +154,7 @@ class HealthPanel(Vertical):
         self.level = Static(DASH, id="health-level-value", classes="figure")
         self.source = Static("", id="health-source-value", classes="value")
         self.progress = Static("", id="health-progress", classes="-none")
+        self.download = Static("", id="health-download", classes="-none")
         self.rows: dict[str, HorizontalGroup] = {
             row_id: HorizontalGroup(Label(label, classes="label"), *widgets, id=f"health-{row_id}")
             for row_id, label, widgets in (
@@ -174,7 +177,7 @@ class HealthPanel(Vertical):
         rows = self.rows
         yield from (rows["rtf"], self.rtf_history, rows["queue"], self.fill_history)
         yield from (rows["dropped"], rows["latency"], rows["resources"], rows["level"])
-        yield from (rows["source"], self.progress)
+        yield from (rows["source"], self.progress, self.download)
 
     def on_mount(self) -> None:
         if self._pending is not None:
@@ -209,6 +212,8 @@ class HealthPanel(Vertical):
         self.progress.set_class(duration is None, "-none")
         if duration is not None:
             self._set(self.progress, f"{snapshot.audio_s:.1f} / {duration:.1f} s")
+        self.download.set_class(snapshot.download is None, "-none")
+        self._set(self.download, snapshot.download or "")
 
     def _set(self, widget: Static, content: str | Content) -> None:
         """Update a widget only when what it shows changed (cheap at 10 updates a second)."""

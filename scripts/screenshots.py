@@ -10,7 +10,10 @@ the random model's garbage words), runs the real app headless at 100×30, and sa
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,18 +21,21 @@ import numpy as np
 
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
+from echotui.errors import EchoError
 from echotui.session import Session
 from tests.doubles import LiveReplaySource
 from tests.support.ct2_model import build_ct2_model
 from tests.support.ggml_model import build_ggml_model
-from tests.support.speech import read_wav, synthesize_text
+from tests.support.speech import read_wav, synthesize_words
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (100, 30)
-TEXT = (
-    "Good morning everyone. The release is on track for the end of the month. "
-    "We finished the queue rewrite, and the dropped frame counter now matches what we measure. "
-    "Please review the open pull requests before Thursday."
+SENTENCES = (
+    "Good morning everyone.",
+    "The release is on track for the end of the month.",
+    "We finished the queue rewrite.",
+    "The dropped frame counter now matches what we measure.",
+    "Please review the open pull requests before Thursday.",
 )
 
 
@@ -48,6 +54,25 @@ async def shoot(session: Session, name: str, keys: tuple[str, ...] = (), wait_s:
         await app.action_quit()
 
 
+def capture_device_available() -> bool:
+    """Start a PulseAudio null sink if none runs (as the tests do), then ask PortAudio."""
+    if shutil.which("pulseaudio") and subprocess.run(["pactl", "info"], capture_output=True).returncode:
+        subprocess.run(
+            [
+                "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
+                "--load=module-null-sink sink_name=nullsink", "--load=module-native-protocol-unix",
+            ],
+            capture_output=True,
+        )  # fmt: skip
+        time.sleep(1.0)
+    try:
+        from echotui.audio.devices import list_input_devices
+
+        return bool(list_input_devices())
+    except EchoError:
+        return False
+
+
 async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="echotui-shots-"))
     models = work / "models"
@@ -56,16 +81,20 @@ async def main() -> None:
     build_ggml_model(models / "ggml-base.en.bin", "base.en", seed=2)
     build_ct2_model(models / "tiny.en", "tiny.en", seed=3)
     speech = work / "speech.wav"
-    synthesize_text(TEXT, speech, wpm=150)
+    synthesize_words(SENTENCES, speech, gap_s=0.8)  # sentences with real pauses between them
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models, threads=2)
 
     def session(speed: float = 1.0) -> Session:
         return Session(settings, FileSource(speech, speed=speed))
 
     OUT.mkdir(exist_ok=True)
-    await shoot(session(), "main", wait_s=11)
+    await shoot(session(), "main", wait_s=9)
     await shoot(session(), "provider-picker", ("p",), wait_s=3)
     await shoot(session(), "model-picker", ("m",), wait_s=3)
+    if capture_device_available():
+        await shoot(session(), "device-picker", ("d",), wait_s=3)
+    else:
+        print("no capture device (start PulseAudio, see ../shared/ENGINES.md): device picker not shot")
     await shoot(session(), "save-picker", ("s",), wait_s=3)
     await shoot(session(), "help", ("question_mark",), wait_s=2)
     # The real base.en-sized engine on live input arriving 12× faster than real time: more than this

@@ -92,3 +92,42 @@ def test_device_opened_at_48khz_is_resampled_to_16khz(pulse_null_sink: str, tmp_
     spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
     peak_hz = np.argmax(spectrum) * 16000 / len(window)
     assert abs(peak_hz - 1000) < 10, peak_hz
+
+
+def test_device_key_switches_capture_without_stopping(pulse_null_sink: str, tmp_path: Path) -> None:
+    """In the app, `d` lists the input devices; choosing one switches capture while the timeline and the
+    ledger go on."""
+    import asyncio
+
+    from echotui.app import EchoApp
+    from echotui.audio.device_source import DeviceSource
+    from echotui.audio.devices import choose_device
+    from echotui.config import Settings
+    from echotui.session import Session
+    from echotui.widgets.pickers import PickerScreen
+    from tests.doubles import RecordingProvider
+
+    session = Session(Settings(vad=False), DeviceSource(choose_device("pulse")), provider=RecordingProvider())
+    app = EchoApp(session)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            while session.pipeline.ledger().captured < 16000:
+                await pilot.pause(0.1)
+            first = session.source.current
+            await pilot.press("d")
+            while not isinstance(app.screen, PickerScreen):
+                await pilot.pause(0.05)
+            labels = [str(option.prompt) for option in app.screen.query_one("#picker-options").options]
+            assert any("pulse" in label for label in labels) and any("default" in label for label in labels)
+            await pilot.press("down", "enter")  # the second device: "default"
+            while session.source.current is first:
+                await pilot.pause(0.05)
+            before = session.pipeline.ledger().captured
+            while session.pipeline.ledger().captured < before + 16000:
+                await pilot.pause(0.1)  # the new device delivers audio
+            assert session.pipeline.ledger().balanced
+            await pilot.press("q")
+
+    asyncio.run(story())
+    assert "default" in session.source.description

@@ -28,6 +28,7 @@ from echotui.pipeline.events import (
     SwapFailed,
 )
 from echotui.pipeline.output import FORMATS
+from echotui.providers.select import Recommendation
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
@@ -83,6 +84,8 @@ class EchoApp(App[int]):
         self.set_interval(REFRESH_S, self.refresh_health)
         self.refresh_health()
         self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        if self.session.refine is not None:
+            self.run_worker(self._refine, name="refine", thread=True, exit_on_error=False)
         self.call_after_refresh(self._first_frame)
 
     def _first_frame(self) -> None:
@@ -96,6 +99,20 @@ class EchoApp(App[int]):
         else:
             self.query_one(CaptionView).show_notice("— end of audio —")
         self.refresh_health()
+
+    def _refine(self) -> None:
+        """Auto-selection measured on this machine (a thread: timing a model takes seconds)."""
+        try:
+            best = self.session.measure_best()
+        except EchoError as error:
+            self.call_from_thread(self.notify, str(error), severity="warning")
+            return
+        if best is not None:
+            self.call_from_thread(self._adopt, best)
+
+    def _adopt(self, best: Recommendation) -> None:
+        message = self.session.adopt(best)
+        self.query_one(CaptionView).show_notice(message)
 
     def refresh_health(self) -> None:
         snapshot = self.session.snapshot()

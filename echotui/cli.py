@@ -151,16 +151,19 @@ def cmd_providers(args: argparse.Namespace) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
     from echotui.logs import redirect_native_stderr
-    from echotui.providers.auto import auto_select
+    from echotui.providers.auto import auto_select, needs_refining
     from echotui.session import Session, open_source
 
     if args.file is not None and args.device is not None:
         raise EchoError("give --file or --device, not both")
     settings, explicit = settings_from_args(args)
     export_token(settings)
-    settings, choice = auto_select(settings, explicit)
+    asked = settings
+    # Start at once on what is known (cached timings, estimates); the app measures and swaps if needed.
+    settings, choice = auto_select(settings, explicit, measure=False)
     source = open_source(args.file, args.device, settings.speed, args.loop)
     session = Session(settings, source)
+    session.refine = (asked, explicit) if needs_refining(asked) else None
     path = log_path() or setup_logging()
     real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
     sys.stderr = real_stderr

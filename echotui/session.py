@@ -15,6 +15,7 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline, PipelineConfig
 from echotui.providers.base import Provider
 from echotui.providers.registry import create_provider
+from echotui.providers.select import Recommendation
 
 
 def open_source(file: Path | None, device: str | None, speed: float, loop: bool) -> Source:
@@ -47,6 +48,8 @@ class Session:
         self.finals: list[FinalTranscribed] = []
         self.listeners: list[Callable[[PipelineEvent], None]] = []
         self._requested: Settings | None = None
+        self.refine: tuple[Settings, set[str]] | None = None
+        """The user's own settings and explicit names, when "auto" was decided without measuring."""
         self.pipeline = Pipeline(
             provider or create_provider(settings), PipelineConfig.from_settings(settings), self._on_event
         )
@@ -92,6 +95,26 @@ class Session:
         self._requested = wanted
         self.pipeline.swap(create_provider(wanted))
         return wanted
+
+    def measure_best(self) -> Recommendation | None:
+        """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
+        the event loop) and return the recommendation. None when there is nothing to refine."""
+        if self.refine is None:
+            return None
+        from echotui.providers.auto import recommend_here
+
+        asked, explicit = self.refine
+        self.refine = None
+        return recommend_here(asked, explicit, measure=True)[2]
+
+    def adopt(self, best: Recommendation) -> str:
+        """Swap to `best` if it differs from what runs (call on the event loop); says what was done."""
+        from echotui.providers.availability import describe
+
+        if (best.provider, best.model) == (self.settings.provider, self.settings.model):
+            return f"measured this machine: keeping {best.provider} {best.model}"
+        self.swap(provider=best.provider, model=best.model)
+        return f"measured this machine, switching: {describe(best)}"
 
     def use_device(self, device: str | int) -> None:
         """Capture from another input device from now on (the timeline and the queue go on)."""

@@ -94,6 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("devices", help="list audio input devices")
 
+    bench = commands.add_parser("bench", help="measure providers × models × chunk lengths on a file")
+    bench.add_argument("--file", type=Path, required=True, help="speech to replay (about a minute is good)")
+    bench.add_argument("--providers", default="whispercpp", help="comma list (default whispercpp)")
+    bench.add_argument(
+        "--models", help="comma list (default: the local ones in --models-dir, else tiny.en,base.en)"
+    )
+    bench.add_argument("--models-dir", type=Path, help="a folder of local models")
+    bench.add_argument("--chunk-seconds", default="1", help="comma list of partial steps, e.g. 1,2,4")
+    bench.add_argument(
+        "--speed", type=_positive_float, default=1.0, help="1 = live (drops count), 0 = flat out"
+    )
+    bench.add_argument("--threads", type=int, help="CPU threads for the engine")
+    bench.add_argument("--json", type=Path, help="write the rows as JSON here")
+    bench.add_argument("--markdown", type=Path, help="write the table as Markdown here")
+    bench.add_argument("--log-file", type=Path, help="where engine logs go")
+
     providers = commands.add_parser("providers", help="which engines run here, and the one recommended")
     providers.add_argument("--json", action="store_true", help="machine-readable output")
     _add_engine_options(providers)
@@ -145,6 +161,66 @@ def cmd_providers(args: argparse.Namespace) -> int:
         print(format_providers(statuses, recommendation))
     if problem is not None:
         raise problem
+    return 0
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise EchoError(f"{what} {text!r} is not a comma list of numbers, e.g. 1,2,4") from None
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from echotui.audio.file_source import DecodedFile
+    from echotui.bench import BenchCase, bar_plot, markdown_table, run_case
+
+    DecodedFile(args.file)  # a missing or bad file fails here, in one line
+    settings = load_settings({"models_dir": args.models_dir, "threads": args.threads})
+    export_token(settings)
+    providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    cases = []
+    for provider in providers:
+        if args.models:
+            names = [m.strip() for m in args.models.split(",") if m.strip()]
+        elif args.models_dir is not None:
+            from echotui.providers.catalog import scan_models_dir
+
+            names = [e.name for e in scan_models_dir(args.models_dir, (provider,))]
+        else:
+            names = ["tiny.en", "base.en"]
+        if not names:
+            raise EchoError(f"no {provider} models in {args.models_dir}: name some with --models")
+        for name in names:
+            for chunk in _floats(args.chunk_seconds, "--chunk-seconds"):
+                cases.append(BenchCase(provider, name, chunk, args.speed))
+    rows, skipped = [], []
+    for case in tqdm(cases, desc="echotui bench", unit="config", file=sys.stderr):
+        try:
+            rows.append(run_case(case, args.file, settings, log_path()))
+        except EchoError as error:  # one configuration that cannot run does not end the matrix
+            skipped.append(f"{case.provider} {case.model}: {error}")
+    for line in skipped:
+        print(f"echotui: skipped {line}", file=sys.stderr)
+    if not rows:
+        raise EchoError("no configuration could run: see the lines above")
+    table = markdown_table(rows)
+    print(table)
+    print(bar_plot(rows))
+    if args.json is not None:
+        from dataclasses import asdict
+
+        report = {
+            "file": str(args.file),
+            "speed": args.speed,
+            "rows": [asdict(r) for r in rows],
+            "skipped": skipped,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.markdown is not None:
+        args.markdown.write_text(table, encoding="utf-8")
     return 0
 
 
@@ -325,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_models(args)
         if args.command == "providers":
             return cmd_providers(args)
+        if args.command == "bench":
+            return cmd_bench(args)
         return cmd_app(args)
     except EchoError as error:
         print(f"echotui: error: {error}", file=sys.stderr)

@@ -29,6 +29,10 @@ ENGINE_MODULES = [
     "echotui.providers.hardware",
     "echotui.providers.availability",
     "echotui.providers.select",
+    "echotui.providers.auto",
+    "echotui.session",
+    "echotui.bench",
+    "echotui.audio.switching",
 ]
 
 

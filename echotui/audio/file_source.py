@@ -145,13 +145,16 @@ def _split(pending: list[np.ndarray], n: int) -> tuple[np.ndarray, list[np.ndarr
 
 
 class FileSource:
-    """Replays a file as if it were live, at `speed` × real time (0 = as fast as possible)."""
+    """Replays a file at `speed` × real time (0 = as fast as possible). By default it waits when the
+    queue is full and never drops; with `live=True` it behaves like a microphone instead: it never waits,
+    and the queue drops the oldest audio (what `echotui bench` measures)."""
 
-    live = False
-
-    def __init__(self, path: Path, speed: float = 1.0, block_s: float = 0.1) -> None:
+    def __init__(self, path: Path, speed: float = 1.0, block_s: float = 0.1, live: bool = False) -> None:
+        if live and speed <= 0:
+            raise ValueError("a live replay needs a real-time speed")
         self.path = path
         self.speed = speed
+        self.live = live
         self.file = DecodedFile(path, block_s)  # opens and checks the file now: errors come early
         self.description = f"file {path.name}"
 
@@ -173,7 +176,10 @@ class FileSource:
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            await queue.put(block)
+            if self.live:
+                queue.offer(block)
+            else:
+                await queue.put(block)
             sent += len(block)
             if self.speed > 0:  # after a pause (or waiting for room) go on at real time, no burst
                 late = time.monotonic() - (began + sent / SAMPLE_RATE / self.speed)

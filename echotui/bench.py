@@ -1,0 +1,225 @@
+"""`echotui bench`: the model matrix, each configuration through the real pipeline, measured against the
+raw engine. Never imports Textual.
+
+Each row runs in its own process (clean memory figures, no engine left over from the previous row):
+1. the pipeline transcribes the file replayed as live input at `speed` (or as fast as possible at 0),
+   with a recorder around the provider keeping every request it made;
+2. baseline "direct": the same engine is called on exactly those requests, one after another;
+   pipeline overhead = the pipeline run's CPU-seconds ÷ the direct calls' CPU-seconds (goal ≤ 1.05);
+3. baseline "offline": the same engine on the whole file in one call;
+   streaming ÷ offline = engine seconds of the pipeline's calls ÷ the offline call's seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.config import Settings
+from echotui.pipeline.metrics import peak_rss_mb
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One configuration to measure."""
+
+    provider: str
+    model: str
+    chunk_seconds: float
+    speed: float
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One configuration's figures. Times in seconds, memory in MB."""
+
+    provider: str
+    model: str
+    backend: str
+    chunk_seconds: float
+    speed: float
+    audio_s: float
+    wall_s: float
+    calls: int
+    rtf_mean: float | None
+    rtf_p95: float | None
+    dropped_frames: int
+    dropped_s: float
+    queue_max_fill_s: float
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    cpu_s_per_audio_s: float
+    peak_rss_mb: float
+    load_s: float
+    compute_s: float
+    offline_compute_s: float
+    streaming_over_offline: float
+    direct_compute_s: float
+    direct_cpu_s: float
+    pipeline_cpu_s: float
+    pipeline_overhead: float
+
+
+class CallRecorder(Provider):
+    """Wraps a real provider and keeps a copy of every request it is given (for the direct baseline)."""
+
+    name: ClassVar[str] = "recorder"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=())
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+        self.requests: list[TranscribeRequest] = []
+
+    def load(self) -> LoadedModel:
+        return self.inner.load()
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.requests.append(replace(request, audio=request.audio.copy()))
+        return self.inner.transcribe(request)
+
+    def drain_notices(self) -> list[str]:
+        return self.inner.drain_notices()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _exit_with_parent() -> None:
+    """A measuring child must not outlive an interrupted `echotui bench`: it would skew the next run."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="echotui-bench-watchdog", daemon=True).start()
+
+
+def _run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | None) -> dict[str, Any]:
+    """Measure one case (in a fresh process)."""
+    from echotui.audio.file_source import DecodedFile, FileSource
+    from echotui.logs import setup_logging
+
+    setup_logging(log_file)  # engine logs of the child go to the same file, never to the terminal
+    _exit_with_parent()
+    from echotui.pipeline.runner import Pipeline, PipelineConfig
+    from echotui.providers.registry import create_provider
+
+    settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
+    settings = settings.validate()
+    recorder = CallRecorder(create_provider(settings))
+    pipeline = Pipeline(recorder, PipelineConfig.from_settings(settings))
+    source = FileSource(file, speed=case.speed, live=case.speed > 0)
+
+    async def run() -> tuple[float, float]:
+        await pipeline.load()
+        cpu, wall = time.process_time(), time.perf_counter()
+        await pipeline.run(source)
+        return time.process_time() - cpu, time.perf_counter() - wall
+
+    pipeline_cpu, wall = asyncio.run(run())
+    snapshot = pipeline.snapshot()
+    loaded = pipeline.worker.loaded
+    assert loaded is not None
+    engine = recorder.inner
+
+    def timed(call: Any) -> tuple[float, float]:
+        cpu, began = time.process_time(), time.perf_counter()
+        call()
+        return time.process_time() - cpu, time.perf_counter() - began
+
+    direct_cpu, direct_wall = timed(lambda: [engine.transcribe(r) for r in recorder.requests])
+    whole = np.concatenate(list(DecodedFile(file).blocks()))
+    _, offline = timed(lambda: engine.transcribe(TranscribeRequest(whole, 0.0, True)))
+    asyncio.run(pipeline.close())
+    row = BenchRow(
+        provider=loaded.provider,
+        model=loaded.model,
+        backend=loaded.backend,
+        chunk_seconds=case.chunk_seconds,
+        speed=case.speed,
+        audio_s=snapshot.audio_s,
+        wall_s=wall,
+        calls=snapshot.calls,
+        rtf_mean=snapshot.rtf_mean,
+        rtf_p95=snapshot.rtf_p95,
+        dropped_frames=snapshot.dropped_frames,
+        dropped_s=snapshot.dropped_s,
+        queue_max_fill_s=snapshot.queue_max_fill_s,
+        latency_p50_s=snapshot.latency_p50_s,
+        latency_p95_s=snapshot.latency_p95_s,
+        cpu_s_per_audio_s=pipeline_cpu / (len(whole) / SAMPLE_RATE),
+        peak_rss_mb=peak_rss_mb(),
+        load_s=pipeline.worker.load_s or 0.0,
+        compute_s=snapshot.compute_s,
+        offline_compute_s=offline,
+        streaming_over_offline=snapshot.compute_s / offline if offline else float("nan"),
+        direct_compute_s=direct_wall,
+        direct_cpu_s=direct_cpu,
+        pipeline_cpu_s=pipeline_cpu,
+        pipeline_overhead=pipeline_cpu / direct_cpu if direct_cpu else float("nan"),
+    )
+    return asdict(row)
+
+
+def run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | None = None) -> BenchRow:
+    """Measure one case in a child process; its errors (EchoError included) are raised here."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(_run_case, case, file, settings, log_file).result()
+    return BenchRow(**result)
+
+
+# ---- reports ------------------------------------------------------------------------------------------
+
+COLUMNS = (
+    ("provider", "provider", "{}"), ("model", "model", "{}"), ("backend", "backend", "{}"),
+    ("chunk_seconds", "chunk s", "{:g}"), ("speed", "speed", "{:g}"), ("rtf_mean", "RTF mean", "{:.3f}"),
+    ("rtf_p95", "RTF p95", "{:.3f}"), ("dropped_frames", "dropped frames", "{}"),
+    ("dropped_s", "dropped s", "{:.2f}"), ("queue_max_fill_s", "queue max s", "{:.1f}"),
+    ("latency_p50_s", "latency p50 s", "{:.2f}"), ("latency_p95_s", "latency p95 s", "{:.2f}"),
+    ("cpu_s_per_audio_s", "CPU-s / audio-s", "{:.2f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+    ("load_s", "load s", "{:.2f}"), ("streaming_over_offline", "streaming ÷ offline", "{:.2f}"),
+    ("pipeline_overhead", "pipeline overhead", "{:.3f}"),
+)  # fmt: skip
+
+
+def _cell(row: BenchRow, key: str, fmt: str) -> str:
+    value = getattr(row, key)
+    return "—" if value is None else fmt.format(value)
+
+
+def markdown_table(rows: list[BenchRow]) -> str:
+    header = "| " + " | ".join(title for _, title, _ in COLUMNS) + " |"
+    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
+    lines = ["| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in COLUMNS) + " |" for row in rows]
+    return "\n".join([header, rule, *lines]) + "\n"
+
+
+def bar_plot(rows: list[BenchRow], width: int = 40) -> str:
+    """RTF mean and latency p50 per configuration as horizontal bars (RTF 1.0 and beyond: can't keep up)."""
+    labels = [f"{r.provider} {r.model} {r.chunk_seconds:g}s" for r in rows]
+    pad = max((len(label) for label in labels), default=0)
+    out = []
+    for title, key, unit in (("RTF mean", "rtf_mean", ""), ("latency p50", "latency_p50_s", " s")):
+        values = [getattr(r, key) or 0.0 for r in rows]
+        top = max([*values, 1.0 if key == "rtf_mean" else 0.0, 1e-9])
+        out.append(title)
+        for label, value in zip(labels, values, strict=True):
+            out.append(f"  {label:<{pad}} {'█' * round(width * value / top):<{width}} {value:.3f}{unit}")
+    return "\n".join(out) + "\n"
+
+
+def row_fields() -> list[str]:
+    return [f.name for f in fields(BenchRow)]

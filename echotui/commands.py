@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from echotui.config import export_token, load_settings
 from echotui.errors import EchoError
@@ -69,6 +70,19 @@ def _floats(text: str, what: str) -> list[float]:
         raise EchoError(f"{what} {text!r} is not a comma list of numbers, e.g. 1,2,4") from None
 
 
+def _reference_text(path: Path | None) -> str | None:
+    """What is said in the bench file, from a text file."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise EchoError(f"cannot read the reference {path} ({error}): give a UTF-8 text file") from None
+    if not text.strip():
+        raise EchoError(f"the reference {path} is empty: give the words spoken in --file")
+    return text
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
@@ -76,6 +90,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from echotui.bench import BenchCase, bar_plot, markdown_table, run_case
 
     DecodedFile(args.file)  # a missing or bad file fails here, in one line
+    reference = _reference_text(args.reference)
     settings = load_settings({"models_dir": args.models_dir, "threads": args.threads})
     export_token(settings)
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -97,7 +112,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rows, skipped = [], []
     for case in tqdm(cases, desc="echotui bench", unit="config", file=sys.stderr):
         try:
-            rows.append(run_case(case, args.file, settings, log_path()))
+            rows.append(run_case(case, args.file, settings, log_path(), reference))
         except EchoError as error:  # one configuration that cannot run does not end the matrix
             skipped.append(f"{case.provider} {case.model}: {error}")
     for line in skipped:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from echotui.bench import row_fields
 from tests.cli import echotui
+from tests.support.corpus import Speech
 
 ROW_FIGURES = {
     "provider", "model", "backend", "chunk_seconds", "rtf_mean", "rtf_p95", "dropped_frames", "dropped_s",
@@ -64,3 +67,33 @@ def test_a_configuration_that_cannot_run_is_skipped_not_fatal(
     report = json.loads(out_json.read_text())
     assert [r["model"] for r in report["rows"]] == ["tiny.en"]
     assert len(report["skipped"]) == 1 and "huge.en" in report["skipped"][0]
+
+
+def test_bench_with_a_reference_scores_live_and_offline_words(
+    real_models_dir: Path, corpus: dict[str, Speech], tmp_path: Path
+) -> None:
+    speech = corpus["paused"]
+    reference = tmp_path / "said.txt"
+    reference.write_text(speech.text)
+    out_json, out_md = tmp_path / "bench.json", tmp_path / "bench.md"
+    run = echotui(
+        "bench", "--file", speech.path, "--models-dir", real_models_dir, "--models", "tiny.en",
+        "--providers", "whispercpp,faster-whisper", "--speed", "0", "--threads", "2",
+        "--reference", reference, "--json", out_json, "--markdown", out_md,
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    rows = json.loads(out_json.read_text())["rows"]
+    assert [r["provider"] for r in rows] == ["whispercpp", "faster-whisper"]
+    for row in rows:
+        # real tiny.en on clear espeak-ng sentences: a few words misheard at most
+        assert 0 <= row["live_wer"] < 0.35 and 0 <= row["offline_wer"] < 0.35
+        if row["offline_wer"]:
+            assert row["live_over_offline_wer"] == pytest.approx(row["live_wer"] / row["offline_wer"])
+    header = out_md.read_text().splitlines()[0]
+    assert "live WER" in header and "offline WER" in header and "live ÷ offline WER" in header
+
+
+def test_bench_reference_must_be_readable_text(sentence_wav: Path, tmp_path: Path) -> None:
+    run = echotui("bench", "--file", sentence_wav, "--reference", tmp_path / "missing.txt")
+    assert run.code != 0 and "Traceback" not in run.stderr
+    assert run.stderr_lines == [run.stderr_lines[0]] and "reference" in run.stderr_lines[0]

@@ -11,7 +11,7 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.queue import AudioQueue
-from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest, Word
 from tests.support.speech import WordTiming
 
 
@@ -141,3 +141,34 @@ class BrokenProvider(Provider):
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         raise AssertionError("never loaded")
+
+
+class TimedWordOracle(WordOracleProvider):
+    """An oracle that also gives word times, as whisper.cpp and faster-whisper do, so the pipeline commits
+    words as passes agree. With `jitter_s` each pass moves every word's times by up to that much, and a
+    word ending in the last 0.2 s of the audio is misheard (the next pass, 0.5 s on, hears it right), as
+    real engines mishear words cut off at the edge."""
+
+    name: ClassVar[str] = "timed-oracle"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",), word_timestamps=True)
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, jitter_s: float = 0.0) -> None:
+        super().__init__(words, source)
+        self.jitter_s = jitter_s
+        self.prompts: list[str] = []
+        self._rng = np.random.default_rng(5)
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.prompts.append(request.prompt)
+        found = super().transcribe(request)
+        end = len(request.audio) / SAMPLE_RATE
+        out = []
+        for segment in found:
+            shift = float(self._rng.uniform(-self.jitter_s, self.jitter_s)) if self.jitter_s else 0.0
+            start, stop = max(0.0, segment.start_s + shift), min(end, segment.end_s + shift)
+            text = segment.text
+            if self.jitter_s and not request.final and end - segment.end_s < 0.2:
+                text = text.upper() + "X"  # misheard at the edge: no agreement until it is heard again
+            word = Word(start, max(start, stop), text)
+            out.append(Segment(word.start_s, word.end_s, text, (word,)))
+        return out

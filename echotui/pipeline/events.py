@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from echotui.providers.base import LoadedModel
+from echotui.providers.base import LoadedModel, Word
 
 
 @dataclass(frozen=True)
@@ -18,23 +18,41 @@ class Caption:
 
 @dataclass(frozen=True)
 class PartialTranscribed:
-    """The best guess so far for the utterance still being spoken; replaced by later partials."""
+    """The tentative text of the utterance still being spoken: the words after its committed ones (with
+    an engine that gives no word times, the whole utterance so far). Replaced by later partials.
+
+    Attributes:
+        emitted_s: the stream's clock (seconds of audio captured) when it went out.
+    """
 
     utterance_id: int
     start_s: float
     end_s: float
     text: str
+    emitted_s: float | None = None
 
 
 @dataclass(frozen=True)
 class FinalTranscribed:
-    """An utterance's final text (possibly empty), replacing its partials."""
+    """Final text of an utterance, never rewritten: committed words as they are agreed (several events
+    per utterance), or the whole utterance at its end (`closes`), possibly empty.
+
+    Attributes:
+        latency_s: for the event that closes an utterance, its last sample entering the pipeline → this
+            text out; 0 for commits mid-utterance (their figure is per word: `emitted_s - word.end_s`).
+        words: the committed words with their stream times, when the engine gives word times.
+        emitted_s: the stream's clock (seconds of audio captured) when it went out.
+        closes: the utterance ended; no more text comes for it.
+    """
 
     utterance_id: int
     start_s: float
     end_s: float
     captions: tuple[Caption, ...]
     latency_s: float
+    words: tuple[Word, ...] = ()
+    emitted_s: float | None = None
+    closes: bool = True
 
     @property
     def text(self) -> str:

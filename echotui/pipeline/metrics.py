@@ -61,6 +61,8 @@ class MetricsSnapshot:
         queue_fill_s / queue_capacity_s / queue_fill_pct / queue_max_fill_s: the audio queue.
         dropped_frames / dropped_s: live audio thrown away because the queue was full.
         latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text.
+        word_latency_p50_s / word_latency_p95_s: a word's end in the audio → its final text out, both on
+            the stream's clock (seconds of audio captured): how long a reader waits for each word.
         cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
         rss_mb / peak_rss_mb: resident memory now and at its peak.
         segments: final captions emitted.
@@ -92,6 +94,8 @@ class MetricsSnapshot:
     rss_mb: float
     peak_rss_mb: float
     segments: int
+    word_latency_p50_s: float | None = None
+    word_latency_p95_s: float | None = None
     rtf_history: tuple[float, ...] = ()
     fill_history: tuple[float, ...] = ()
     level_db: float = -120.0
@@ -118,6 +122,7 @@ class Metrics:
         self.rtfs: list[float] = []
         self.recent: deque[float] = deque(maxlen=window)
         self.latencies: list[float] = []
+        self.word_latencies: list[float] = []
         self.compute_s = 0.0
         self.segments = 0
         self.fills: deque[tuple[float, float, int]] = deque()
@@ -147,6 +152,10 @@ class Metrics:
         late = min(fill for t, fill, _ in self.fills if t >= now - third)
         return late - early >= 1.0
 
+    def record_words(self, latencies_s: list[float]) -> None:
+        """Per-word latency of words that just went out as final text."""
+        self.word_latencies.extend(latencies_s)
+
     def record_final(self, latency_s: float, segments: int) -> None:
         self.latencies.append(latency_s)
         self.segments += segments
@@ -172,6 +181,8 @@ class Metrics:
             dropped_s=ledger.dropped / SAMPLE_RATE,
             latency_p50_s=percentile(self.latencies, 50),
             latency_p95_s=percentile(self.latencies, 95),
+            word_latency_p50_s=percentile(self.word_latencies, 50),
+            word_latency_p95_s=percentile(self.word_latencies, 95),
             cpu_percent=self._process.cpu_percent(None),
             rss_mb=rss,
             peak_rss_mb=max(rss, peak_rss_mb()),

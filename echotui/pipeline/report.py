@@ -51,6 +51,8 @@ def stats_dict(
         "compute_per_audio_s": _round(snapshot.compute_s / snapshot.audio_s if snapshot.audio_s else None),
         "latency_p50_s": _round(snapshot.latency_p50_s),
         "latency_p95_s": _round(snapshot.latency_p95_s),
+        "word_latency_p50_s": _round(snapshot.word_latency_p50_s),
+        "word_latency_p95_s": _round(snapshot.word_latency_p95_s),
         "queue_capacity_s": _round(snapshot.queue_capacity_s),
         "queue_max_fill_s": _round(snapshot.queue_max_fill_s),
         "load_s": _round(load_s),

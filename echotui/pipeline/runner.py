@@ -4,10 +4,9 @@ Everything here runs on the asyncio event loop except engine calls, which run on
 thread (`InferenceWorker`). The ledger is only changed on the loop, so the conservation law holds at
 every moment the loop can observe.
 
-Policy: the consumer takes audio from the queue a frame at a time until an utterance closes, then asks
-for its final text. When the queue is empty (the engine keeps up) and the open utterance has grown by
-`chunk_seconds`, it asks for a partial. Under load no partials are made, only finals, and the backlog
-stays in the bounded queue where it is measured (and, for live input, dropped oldest-first).
+The consumer takes audio from the queue a frame at a time; what is transcribed when is the streaming
+policy's (`policy.StreamingPolicy`: committed words, or partials and finals). The backlog stays in the
+bounded queue where it is measured (and, for live input, dropped oldest-first).
 """
 
 from __future__ import annotations
@@ -24,24 +23,19 @@ from echotui.config import Settings, min_queue_seconds
 from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
-    Caption,
-    EngineNotice,
-    FinalTranscribed,
     ModelLoaded,
-    PartialTranscribed,
     PipelineEvent,
     ProviderSwapped,
     SwapFailed,
 )
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
+from echotui.pipeline.policy import StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.segmenter import Segmenter, Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
-from echotui.pipeline.worker import CallResult, InferenceWorker
-from echotui.providers.base import Provider, TranscribeRequest
+from echotui.pipeline.worker import InferenceWorker
+from echotui.providers.base import Provider
 from echotui.providers.hub import downloads
-
-PROMPT_CHARS = 200
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +104,7 @@ class Pipeline:
         self.gate_skipped = 0
         self._inflight = 0
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
-        self._prompt = ""
-        self._partial_len = 0
-        self._partial_id = 0
-        self._confirmed_id = 0
+        self.policy = StreamingPolicy(self)
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
@@ -234,6 +225,14 @@ class Pipeline:
         elif not self.segmenter.is_open and self._inflight == 0:
             self._switch()  # idle (silence): take over now
 
+    def switch_provider(self) -> None:
+        """At an utterance boundary: a loaded pending provider takes over (else nothing happens)."""
+        self._switch()
+
+    def release_inflight(self, samples: int) -> None:
+        """A closed utterance's samples leave "in flight" (the policy counts them where they went)."""
+        self._inflight -= samples
+
     def _switch(self) -> None:
         """Hand over to the loaded pending worker. Only called between engine calls, at a boundary."""
         pending = self._pending
@@ -264,73 +263,19 @@ class Pipeline:
                     start = (block.start - gap) / SAMPLE_RATE
                     self.on_event(AudioDropped(start, gap / SAMPLE_RATE))
                 await self._finalize_all(closed)
+                await self.policy.after_block()
                 taken += 1
                 if taken % 64 == 0:
                     await asyncio.sleep(0)  # let sources and the UI run during a long backlog
-            await self._maybe_partial()
+            await self.policy.when_idle()
         await self._finalize_all(self.segmenter.flush())
 
     async def _finalize_all(self, closed: list[Utterance]) -> None:
         # Closed utterances count as pending ("in flight") until their final text is out.
         self._inflight = sum(len(u.audio) for u in closed)
         for utterance in closed:
-            await self._finalize(utterance)
+            await self.policy.finalize(utterance)
             self._switch()  # an utterance boundary
-
-    async def _maybe_partial(self) -> None:
-        length = self.segmenter.open_samples
-        if not length:
-            return
-        if self.segmenter.open_id != self._partial_id:
-            self._partial_id, self._partial_len = self.segmenter.open_id, 0
-        if length - self._partial_len < self.config.chunk_seconds * SAMPLE_RATE:
-            return
-        if self._partial_len == 0:
-            self._switch()  # a fresh utterance: the old provider has shown nothing of it yet
-        utterance = self.segmenter.open_utterance()
-        assert utterance is not None
-        self._partial_len = length
-        check = utterance.id != self._confirmed_id
-        result = await self._call(utterance, final=False, check_speech=check)
-        if not result.speech:
-            return
-        self._confirmed_id = utterance.id
-        self.metrics.record_call(result.inference_s, len(utterance.audio))
-        text = " ".join(s.text for s in result.segments)
-        if text:
-            self.on_event(
-                PartialTranscribed(utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, text)
-            )
-
-    async def _finalize(self, utterance: Utterance) -> None:
-        check = utterance.id != self._confirmed_id
-        result = await self._call(utterance, final=True, check_speech=check)
-        self._inflight -= len(utterance.audio)
-        if not result.speech:
-            self.gate_skipped += len(utterance.audio)
-            return
-        self.transcribed += len(utterance.audio)
-        self.metrics.record_call(result.inference_s, len(utterance.audio))
-        captions = tuple(
-            Caption(utterance.start_s + s.start_s, utterance.start_s + s.end_s, s.text)
-            for s in result.segments
-        )
-        latency = time.monotonic() - utterance.last_arrival
-        self.metrics.record_final(latency, len(captions))
-        final = FinalTranscribed(
-            utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, captions, latency
-        )
-        if final.text:
-            self._prompt = (self._prompt + " " + final.text)[-PROMPT_CHARS:].lstrip()
-        self.on_event(final)
-
-    async def _call(self, utterance: Utterance, final: bool, check_speech: bool) -> CallResult:
-        request = TranscribeRequest(utterance.audio, utterance.start_s, final, self._prompt)
-        result = await self.worker.transcribe(request, check_speech=check_speech)
-        for notice in result.notices:
-            self.on_event(EngineNotice(self.worker.provider.name, notice))
-        return result
-
 
 class _PendingSwap:
     """A provider loading in the background, waiting for an utterance boundary."""

@@ -113,6 +113,14 @@ class Segmenter:
             self.open_id, self._start, np.concatenate(self._frames), self._arrivals[-1], closed=False
         )
 
+    def release(self, frames: int) -> int:
+        """Hand the first `frames` frames of the open utterance over for good (their text is committed):
+        the utterance now starts after them. Returns the samples released."""
+        if not self._open:
+            return 0
+        frames = max(0, min(frames, len(self._frames) - 1))  # the open utterance keeps at least a frame
+        return sum(len(f) for f in self._take_front(frames))
+
     def push(self, block: AudioBlock) -> list[Utterance]:
         """Feed audio; returns the utterances it closed (usually none). A gap in the timeline (dropped
         audio) closes the open utterance first, as the end of the stream would."""

@@ -50,12 +50,27 @@ class ModelChoice:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """Recognised text, times in seconds relative to the start of the audio passed in."""
+class Word:
+    """One recognised word with the punctuation the engine put on it, and where it lies in seconds."""
 
     start_s: float
     end_s: float
     text: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Recognised text, times in seconds relative to the start of the audio passed in.
+
+    Attributes:
+        words: the segment's words with their times (same origin), when the request asked for them and
+            the provider can tell (`Capabilities.word_timestamps`); else empty.
+    """
+
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,12 +82,15 @@ class TranscribeRequest:
         start_s: where `audio[0]` lies on the stream timeline (engines may ignore it).
         final: True for the last call on a closed utterance, False for a partial.
         prompt: recent final text, to keep the engine's context across utterances.
+        word_timestamps: return each segment's words with their times (the committed-word policy needs
+            them; they cost a little more).
     """
 
     audio: np.ndarray
     start_s: float
     final: bool
     prompt: str = ""
+    word_timestamps: bool = False
 
 
 @dataclass(frozen=True)

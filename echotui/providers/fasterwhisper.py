@@ -20,6 +20,7 @@ from echotui.providers.base import (
     Provider,
     Segment,
     TranscribeRequest,
+    Word,
 )
 from echotui.providers.ct2_models import is_ct2_model as is_ct2_model  # re-exported
 from echotui.providers.ct2_models import known_models as known_models  # re-exported
@@ -115,13 +116,19 @@ class FasterWhisperProvider(Provider):
             condition_on_previous_text=False,
             initial_prompt=request.prompt or None,
             vad_filter=False,
+            word_timestamps=request.word_timestamps,
         )
         segments = []
         for piece in pieces:  # a lazy generator: the work happens here, on the provider's thread
             text = piece.text.strip()
             if text:
                 start = min(piece.start, duration)
-                segments.append(Segment(start, min(max(piece.end, start), duration), text))
+                words = tuple(
+                    Word(float(min(w.start, duration)), float(min(max(w.end, w.start), duration)), text)
+                    for w in piece.words or ()
+                    if (text := w.word.strip())
+                )
+                segments.append(Segment(start, min(max(piece.end, start), duration), text, words))
         return segments
 
     def close(self) -> None:

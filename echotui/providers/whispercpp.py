@@ -19,6 +19,7 @@ from echotui.providers.base import (
     Provider,
     Segment,
     TranscribeRequest,
+    Word,
 )
 from echotui.providers.ggml_models import check_ggml_file, resolve_model
 from echotui.quality import is_loop, strip_markers, words
@@ -71,7 +72,7 @@ class WhisperCppProvider(Provider):
 
     name: ClassVar[str] = "whispercpp"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("metal", "cuda", "cpu"), partial_results=True, adaptive_window=True
+        backends=("metal", "cuda", "cpu"), partial_results=True, word_timestamps=True, adaptive_window=True
     )
 
     def __init__(
@@ -134,27 +135,59 @@ class WhisperCppProvider(Provider):
         # A prompt over a shortened window pulls the decoder into loops on real weights (measured: 2 of 5
         # jfk.wav utterances looped), so the prompt is only given with the full window.
         prompt = "" if window else request.prompt
-        segments = self._decode(audio, duration, window, prompt)
+        timed = request.word_timestamps
+        segments = self._decode(audio, duration, window, prompt, timed)
         if _looped(segments, duration) and (window or prompt):
             log.info("whisper.cpp looped on %.1f s of audio; decoding again with the full window", duration)
-            segments = self._decode(audio, duration, 0, "")
+            segments = self._decode(audio, duration, 0, "", timed)
         return [s for s in segments if not is_loop(s.text)]
 
-    def _decode(self, audio: np.ndarray, duration: float, audio_ctx: int, prompt: str) -> list[Segment]:
+    def _decode(
+        self, audio: np.ndarray, duration: float, audio_ctx: int, prompt: str, timed: bool
+    ) -> list[Segment]:
         raw = self._model.transcribe(
             audio,
             audio_ctx=audio_ctx,
             initial_prompt=prompt,
             suppress_nst=True,  # no [BLANK_AUDIO], (music) or other non-speech tokens
             max_tokens=TOKENS_MIN + math.ceil(duration * TOKENS_PER_SECOND),
+            token_timestamps=timed,
         )
         segments = []
-        for seg in raw:
+        for index, seg in enumerate(raw):
             text = strip_markers(seg.text)
             if words(text):  # no empty captions, no punctuation alone
                 start = min(seg.t0 / 100.0, duration)  # whisper.cpp times are in 10 ms units
-                segments.append(Segment(start, min(max(seg.t1 / 100.0, start), duration), text))
+                end = min(max(seg.t1 / 100.0, start), duration)
+                timed_words = self._words(index, duration) if timed else ()
+                segments.append(Segment(start, end, text, timed_words))
         return segments
+
+    def _words(self, segment: int, duration: float) -> tuple[Word, ...]:
+        """The segment's words from its tokens' times: a token that starts with a space starts a word, any
+        other (a word piece, punctuation) extends the word before it. Special tokens are skipped."""
+        import _pywhispercpp as pw
+
+        ctx = self._model._ctx
+        eot = pw.whisper_token_eot(ctx)
+        pieces: list[tuple[float, float, bytes]] = []
+        for j in range(pw.whisper_full_n_tokens(ctx, segment)):
+            data = pw.whisper_full_get_token_data(ctx, segment, j)
+            if data.id >= eot:
+                continue
+            raw: bytes = pw.whisper_token_to_bytes(ctx, data.id)
+            t0, t1 = min(data.t0 / 100.0, duration), min(data.t1 / 100.0, duration)
+            if pieces and not raw.startswith(b" "):
+                start, _, joined = pieces[-1]
+                pieces[-1] = (start, max(t1, start), joined + raw)
+            else:
+                pieces.append((t0, max(t1, t0), raw))
+        out = []
+        for start, end, piece in pieces:
+            text = strip_markers(piece.decode("utf-8", errors="replace"))
+            if words(text):
+                out.append(Word(start, end, text))
+        return tuple(out)
 
     def close(self) -> None:
         self._model = None

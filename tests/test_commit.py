@@ -1,0 +1,115 @@
+"""Committed words: a known text spoken across many window trims comes out once, in order, and what was
+committed never changes. The reader's wait for each word is measured on the stream's clock and checked
+against where the words really are in the audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from echotui import SAMPLE_RATE
+from echotui.audio.file_source import FileSource
+from echotui.pipeline.commit import LocalAgreement, trim_point
+from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
+from echotui.pipeline.runner import PipelineConfig
+from echotui.providers.base import Word
+from tests.doubles import TimedWordOracle
+from tests.support.speech import WordTiming
+from tests.test_pipeline import decode, run_pipeline
+
+
+def w(text: str, start: float, end: float) -> Word:
+    return Word(start, end, text)
+
+
+def test_two_passes_that_agree_commit_their_common_start() -> None:
+    agreement = LocalAgreement()
+    assert agreement.update([w("And", 0.0, 0.3), w("so", 0.3, 0.5)]) == []  # one pass is only a guess
+    committed = agreement.update([w("and", 0.02, 0.3), w("so,", 0.31, 0.5), w("my", 0.5, 0.7)])
+    assert [x.text for x in committed] == ["and", "so,"]  # compared as spoken words
+    assert [x.text for x in agreement.tentative] == ["my"]
+    # the next pass still hears the committed words: they are not committed twice
+    committed = agreement.update(
+        [w("And", 0.0, 0.3), w("so", 0.3, 0.5), w("my", 0.52, 0.7), w("fellow", 0.7, 1)]
+    )
+    assert [x.text for x in committed] == ["my"]
+    assert agreement.prompt() == "and so, my"
+
+
+def test_a_repeat_of_the_last_committed_words_after_a_trim_is_dropped() -> None:
+    agreement = LocalAgreement()
+    agreement.update([w("ask", 1.0, 1.3), w("not", 1.3, 1.6)])
+    agreement.update([w("ask", 1.0, 1.3), w("not", 1.3, 1.6)])
+    # the window now starts at 1.6 but the engine says "not" again with a time after the cut
+    committed = agreement.finish([w("not", 1.6, 1.7), w("what", 1.8, 2.0)])
+    assert [x.text for x in committed] == ["what"]
+
+
+def test_a_full_window_commits_what_lies_before_its_last_second() -> None:
+    agreement = LocalAgreement()
+    agreement.update([w("one", 0, 1), w("two", 1, 2), w("three", 2, 3)])
+    committed = agreement.update([w("one", 0, 1), w("too", 1, 2), w("tree", 2, 3)], commit_before_s=2.0)
+    assert [x.text for x in committed] == ["one", "too"]
+
+
+def test_the_window_is_cut_after_a_sentence_end_or_after_a_word_never_inside_one() -> None:
+    done = [w("Hello.", 0.0, 0.5), w("How", 0.6, 0.8), w("are", 0.8, 1.0)]
+    assert trim_point(done, 0.0, 3.0, sentence_after_s=4, word_after_s=8) is None  # short window: keep
+    assert trim_point(done, 0.0, 5.0, sentence_after_s=4, word_after_s=8) == 0.5  # after the sentence
+    no_end = [w("how", 0.6, 0.8), w("are", 0.8, 1.0)]
+    assert trim_point(no_end, 0.0, 5.0, sentence_after_s=4, word_after_s=8) is None
+    assert trim_point(no_end, 0.0, 9.0, sentence_after_s=4, word_after_s=8) == 1.0  # after a word
+
+
+@pytest.mark.parametrize("jitter_s", [0.0, 0.06])
+def test_a_known_text_across_many_trims_comes_out_once_in_order_and_never_changes(
+    jitter_s: float, timed_words: tuple[Path, list[WordTiming]]
+) -> None:
+    path, words = timed_words
+    audio = decode(path)
+    oracle = TimedWordOracle(words, audio, jitter_s=jitter_s)
+    # long utterances and pauses: windows are trimmed inside utterances and at their ends
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
+    pipeline, recorder = run_pipeline(oracle, config, FileSource(path, speed=3.0))
+
+    expected = [t.word for t in words]
+    committed: list[str] = []
+    for event in recorder.events:
+        if isinstance(event, FinalTranscribed):
+            committed += [word.text for word in event.words]
+            assert committed == expected[: len(committed)], "committed text is the spoken words, in order"
+        elif isinstance(event, PartialTranscribed):
+            screen = committed + event.text.split()
+            lowered = [x.removesuffix("X").lower() for x in screen]
+            assert lowered[: len(committed)] == expected[: len(committed)]  # tentative only extends it
+    assert committed == expected, "every word once: none lost or repeated at a trim"
+    assert oracle.mismatches == 0, "the engine was given exactly the source's samples"
+    finals = recorder.of(FinalTranscribed)
+    assert sum(not f.closes for f in finals) >= 5, "words were committed while utterances went on"
+    assert any(p.startswith("the quick") for p in oracle.prompts), "committed text is the next prompt"
+    ledger = pipeline.ledger()
+    assert ledger.pending == 0 and ledger.transcribed + ledger.vad_skipped == len(audio)
+
+
+def test_per_word_latency_is_the_wait_from_a_words_end_to_its_text(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, words = timed_words
+    audio = decode(path)
+    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
+    pipeline, recorder = run_pipeline(TimedWordOracle(words, audio), config, FileSource(path, speed=2.0))
+    spoken = iter(words)  # where espeak-ng put each word: an outside measurement
+    waits = []
+    for event in recorder.of(FinalTranscribed):
+        assert event.emitted_s is not None
+        assert event.emitted_s <= len(audio) / SAMPLE_RATE + 1e-9
+        for word in event.words:
+            truth = next(spoken)
+            assert (word.text, word.end_s) == (truth.word, pytest.approx(truth.end_s, abs=0.001))
+            waits.append(event.emitted_s - truth.end_s)
+    assert min(waits) > 0, "no word is out before it was spoken"
+    snapshot = pipeline.snapshot()
+    waits.sort()
+    assert snapshot.word_latency_p50_s == pytest.approx(waits[len(waits) // 2], abs=0.05)
+    assert snapshot.word_latency_p95_s is not None and snapshot.word_latency_p95_s <= max(waits) + 1e-9

@@ -228,6 +228,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             asyncio.run(_run(pipeline, source))
         except EchoError as raised:  # after the pipeline flushed what it had: report, keep the stats
             error = raised
+        finally:
+            writer.close()
         wall = time.monotonic() - began
     snapshot = pipeline.snapshot()
     loaded = pipeline.worker.loaded

@@ -129,4 +129,5 @@ class Session:
             writer = TranscriptWriter(stream, fmt)
             for final in self.finals:
                 writer(final)
+            writer.close()
         return path

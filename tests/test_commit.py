@@ -34,7 +34,8 @@ def test_two_passes_that_agree_commit_their_common_start() -> None:
         [w("And", 0.0, 0.3), w("so", 0.3, 0.5), w("my", 0.52, 0.7), w("fellow", 0.7, 1)]
     )
     assert [x.text for x in committed] == ["my"]
-    assert agreement.prompt() == "and so, my"
+    assert agreement.prompt(before_s=2.0) == "and so, my"
+    assert agreement.prompt(before_s=0.5) == "and so,", "words still in the window stay out of the prompt"
 
 
 def test_a_repeat_of_the_last_committed_words_after_a_trim_is_dropped() -> None:
@@ -53,13 +54,16 @@ def test_a_full_window_commits_what_lies_before_its_last_second() -> None:
     assert [x.text for x in committed] == ["one", "too"]
 
 
-def test_the_window_is_cut_after_a_sentence_end_or_after_a_word_never_inside_one() -> None:
-    done = [w("Hello.", 0.0, 0.5), w("How", 0.6, 0.8), w("are", 0.8, 1.0)]
-    assert trim_point(done, 0.0, 3.0, sentence_after_s=4, word_after_s=8) is None  # short window: keep
-    assert trim_point(done, 0.0, 5.0, sentence_after_s=4, word_after_s=8) == 0.5  # after the sentence
-    no_end = [w("how", 0.6, 0.8), w("are", 0.8, 1.0)]
-    assert trim_point(no_end, 0.0, 5.0, sentence_after_s=4, word_after_s=8) is None
-    assert trim_point(no_end, 0.0, 9.0, sentence_after_s=4, word_after_s=8) == 1.0  # after a word
+def test_the_window_is_cut_after_a_sentence_end_or_a_pause_never_inside_a_word() -> None:
+    limits = {"sentence_after_s": 4, "word_after_s": 8}
+    done = [w("Hello.", 0.0, 0.5), w("How", 0.7, 0.8), w("are", 0.8, 1.0)]
+    assert trim_point(done, [], 0.0, 3.0, **limits) is None  # a short window is kept
+    assert trim_point(done, [], 0.0, 5.0, **limits) == pytest.approx(0.6)  # halfway to the next word
+    no_end = [w("how", 0.6, 0.8), w("are", 0.8, 1.0), w("you", 1.3, 1.5), w("doing", 1.5, 1.9)]
+    later = [w("today", 1.92, 2.3)]
+    assert trim_point(no_end, later, 0.0, 5.0, **limits) is None
+    assert trim_point(no_end, later, 0.0, 9.0, **limits) == pytest.approx(1.15)  # in the pause
+    assert trim_point(no_end[:2], [], 0.0, 9.0, **limits) == 1.0  # else after the last committed word
 
 
 @pytest.mark.parametrize("jitter_s", [0.0, 0.06])
@@ -113,3 +117,23 @@ def test_per_word_latency_is_the_wait_from_a_words_end_to_its_text(
     waits.sort()
     assert snapshot.word_latency_p50_s == pytest.approx(waits[len(waits) // 2], abs=0.05)
     assert snapshot.word_latency_p95_s is not None and snapshot.word_latency_p95_s <= max(waits) + 1e-9
+
+
+def test_committed_words_heard_again_with_drifted_times_are_recognised_by_their_text() -> None:
+    agreement = LocalAgreement()
+    first = [w("to", 3.74, 3.85), w("light", 3.91, 4.16), w("the", 4.16, 4.6)]
+    agreement.update(first)
+    agreement.update(first)  # committed; "the" was said to end at 4.6
+    # a longer window: the same words come back earlier in time, "great" starts before 4.6 - slack
+    hypothesis = [w("to", 3.7, 3.8), w("light", 3.8, 4.0), w("the", 4.0, 4.3), w("great", 4.3, 4.7)]
+    agreement.update(hypothesis)
+    assert [x.text for x in agreement.tentative] == ["great"], "no word lost to drifting times"
+
+
+def test_a_common_word_starting_the_next_sentence_is_not_taken_for_a_repeat() -> None:
+    agreement = LocalAgreement()
+    said = [w("along", 1.0, 1.3), w("the", 1.3, 1.4), w("main", 1.4, 1.7), w("road.", 1.7, 2.1)]
+    agreement.update(said)
+    agreement.update(said)
+    committed = agreement.finish([w("The", 3.1, 3.3), w("brother", 3.3, 3.7)])  # the window was trimmed
+    assert [x.text for x in committed] == ["The", "brother"]

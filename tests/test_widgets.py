@@ -179,6 +179,33 @@ def test_a_partial_is_replaced_in_place_by_its_final() -> None:
     run(story)
 
 
+def test_committed_words_stay_plain_while_the_words_after_them_are_dimmed_and_change() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_partial(partial(3, "and so am"))
+        commit = FinalTranscribed(3, 0.0, 0.8, (Caption(0.0, 0.8, "And so"),), 0.0, closes=False)
+        view.show_final(commit)
+        view.show_partial(partial(3, "my fell"))
+        await pilot.pause()
+        assert visible(view) == ["And so my fell"]  # one paragraph: committed, then tentative
+        segments = [seg for seg in view.render_line(0)._segments if seg.text.strip()]
+        assert [seg.text.strip() for seg in segments] == ["And so", "my fell"]
+        assert segments[0].style is not None and not segments[0].style.italic, "committed: plain"
+        assert segments[1].style is not None and segments[1].style.italic, "tentative: dimmed"
+
+        more = FinalTranscribed(3, 0.8, 2.0, (Caption(0.8, 2.0, "my fellow Americans,"),), 0.0, closes=False)
+        view.show_final(more)
+        view.show_partial(partial(3, "ask"))
+        await pilot.pause()
+        assert visible(view) == ["And so my fellow Americans, ask"]
+        view.show_final(FinalTranscribed(3, 2.0, 2.5, (Caption(2.0, 2.5, "ask not."),), 0.4))
+        await pilot.pause()
+        assert visible(view) == ["And so my fellow Americans, ask not."]
+        assert [e.kind for e in view.entries] == ["final"] and view.entries[0].tentative == ""
+
+    run(story)
+
+
 def test_an_empty_final_removes_its_partial() -> None:
     async def story(pilot: Pilot[None]) -> None:
         view = pilot.app.query_one(CaptionView)

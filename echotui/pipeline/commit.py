@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from echotui.providers.base import Word
 from echotui.quality import words as spoken
@@ -21,6 +22,10 @@ from echotui.quality import words as spoken
 # times wander by a frame or two between passes.
 OVERLAP_SLACK_S = 0.1
 TAIL_WORDS = 5
+# Committed words a pass may hear again (the window still holds them) are found by their text, not their
+# times: as a window grows, whisper.cpp's word times drift by up to a few tenths of a second.
+RECENT_WORDS = 60
+MATCH_DRIFT_S = 1.5
 SENTENCE_END = (".", "?", "!")
 
 
@@ -44,16 +49,50 @@ class LocalAgreement:
     committed_end_s: float = 0.0
     tentative: list[Word] = field(default_factory=list)
     _tail: list[str] = field(default_factory=list)
-    _committed_text: list[str] = field(default_factory=list)
+    _recent: list[Word] = field(default_factory=list)
 
-    def prompt(self, chars: int = 200) -> str:
-        """The end of the committed text, for the engine's context."""
-        return " ".join(self._committed_text)[-chars:].lstrip()
+    def prompt(self, before_s: float, chars: int = 200) -> str:
+        """The end of the committed text said before `before_s` (the window's start), for the engine's
+        context. Words the window still holds stay out of it: given them as the prompt too, whisper takes
+        the audio for a continuation and skips them, with times squeezed into the skipped audio."""
+        said = [w.text for w in self._recent if w.end_s <= before_s + 0.01]
+        return " ".join(said)[-chars:].lstrip()
+
+    def _after_committed(self, hypothesis: list[Word]) -> list[Word] | None:
+        """The hypothesis after the committed words it repeats, found by aligning their text (None when
+        it repeats none of them where they were)."""
+        first = hypothesis[0].start_s
+        recent = [w for w in self._recent if w.end_s > first - MATCH_DRIFT_S]
+        if not recent:
+            return None
+        matcher = SequenceMatcher(
+            None, [_key(w) for w in recent], [_key(w) for w in hypothesis], autojunk=False
+        )
+        blocks = [b for b in matcher.get_matching_blocks() if b.size]
+        if not blocks:
+            return None
+        last = blocks[-1]
+        said, heard = recent[last.a + last.size - 1], hypothesis[last.b + last.size - 1]
+        unmatched_after = len(recent) - (last.a + last.size)
+        drift = abs(heard.end_s - said.end_s)
+        # One common word ("the") is a repeat only if it is the last committed word, heard where it was said;
+        # a run of words may stop short of the end by a word or two (misheard there).
+        if last.size == 1 and (unmatched_after or drift > 0.5):
+            return None
+        if unmatched_after > 2 or drift > MATCH_DRIFT_S:
+            return None
+        return hypothesis[last.b + last.size :]
 
     def _fresh(self, hypothesis: Sequence[Word]) -> list[Word]:
-        """The hypothesis without what is already committed: words before the committed end, and a repeat
-        of the last committed words (1-5) at its start."""
-        fresh = [w for w in hypothesis if w.start_s >= self.committed_end_s - OVERLAP_SLACK_S and _key(w)]
+        """The hypothesis without what is already committed: the committed words it repeats (by text), or
+        else the words before the committed end and a repeat of the last committed words at its start."""
+        spoken_words = [w for w in hypothesis if _key(w)]
+        if not spoken_words:
+            return []
+        aligned = self._after_committed(spoken_words)
+        if aligned is not None:
+            return aligned
+        fresh = [w for w in spoken_words if w.start_s >= self.committed_end_s - OVERLAP_SLACK_S]
         for n in range(min(TAIL_WORDS, len(self._tail), len(fresh)), 0, -1):
             if [_key(w) for w in fresh[:n]] == self._tail[-n:] and fresh[
                 0
@@ -65,7 +104,7 @@ class LocalAgreement:
         if words:
             self.committed_end_s = max(self.committed_end_s, words[-1].end_s)
             self._tail = (self._tail + [_key(w) for w in words])[-TAIL_WORDS:]
-            self._committed_text = (self._committed_text + [w.text for w in words])[-60:]
+            self._recent = (self._recent + words)[-RECENT_WORDS:]
         return words
 
     def update(self, hypothesis: Sequence[Word], commit_before_s: float | None = None) -> list[Word]:
@@ -94,22 +133,32 @@ class LocalAgreement:
 
 def trim_point(
     committed: Sequence[Word],
+    tentative: Sequence[Word],
     window_start_s: float,
     window_end_s: float,
     *,
     sentence_after_s: float,
     word_after_s: float,
 ) -> float | None:
-    """Where to cut the window's front after a commit, or None to keep it: at the end of the last committed
-    word that ends a sentence once the window is longer than `sentence_after_s`; at the end of the last
-    committed word once it is longer than `word_after_s`."""
+    """Where to cut the window's front after a commit, or None to keep it: after the last committed word
+    that ends a sentence once the window is longer than `sentence_after_s`; once it is longer than
+    `word_after_s`, in the last pause after a committed word, else between the last committed word and the
+    next. A cut goes halfway into the gap to the next word: word times are a frame or two off either way."""
     length = window_end_s - window_start_s
-    inside = [w for w in committed if window_start_s < w.end_s <= window_end_s]
+    # a word ending within a frame or two of the start is the one the window was last cut after
+    inside = [w for w in committed if window_start_s + 0.1 < w.end_s <= window_end_s]
     if not inside or length <= sentence_after_s:
         return None
+    after = {id(a): b for a, b in zip([*inside], [*inside[1:], *tentative[:1]], strict=False)}
+
+    def cut(word: Word) -> float:
+        following = after.get(id(word))
+        return (word.end_s + max(word.end_s, following.start_s)) / 2 if following else word.end_s
+
     sentence_ends = [w for w in inside if ends_sentence(w)]
     if sentence_ends:
-        return sentence_ends[-1].end_s
-    if length > word_after_s:
-        return inside[-1].end_s
-    return None
+        return cut(sentence_ends[-1])
+    if length <= word_after_s:
+        return None
+    pauses = [w for w in inside if (n := after.get(id(w))) is not None and n.start_s - w.end_s >= 0.15]
+    return cut(pauses[-1] if pauses else inside[-1])

@@ -1,14 +1,26 @@
-"""Transcript writers: txt, srt, vtt and jsonl. Final text is written (and flushed) as it is produced;
-jsonl also carries partials, marked `"final": false`."""
+"""Transcript writers: txt, srt, vtt and jsonl, written (and flushed) as final text is produced.
+
+Committed words arrive a few at a time; the text formats gather them into readable pieces by their word
+times: a txt line per sentence (or per utterance), a subtitle cue of at most `CUE_CHARS` characters and
+`CUE_SECONDS` seconds, cut after a sentence end or a pause. jsonl writes every event as it comes, partials
+(tentative text) too, each with the word times and when it was emitted on the stream's clock, so anyone
+can check the latency figures.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TextIO
 
+from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import Caption, FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.providers.base import Word
 
 FORMATS = ("txt", "srt", "vtt", "jsonl")
+CUE_CHARS = 84  # two subtitle lines of 42
+CUE_SECONDS = 6.0
+PAUSE_S = 0.8
+LINE_CHARS = 400
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -20,7 +32,8 @@ def timestamp(seconds: float, separator: str) -> str:
 
 
 class TranscriptWriter:
-    """Writes pipeline events to a text stream in one of `FORMATS`."""
+    """Writes pipeline events to a text stream in one of `FORMATS`. Call `close()` at the end: it writes
+    what is still gathered (an utterance's end writes it too)."""
 
     def __init__(self, stream: TextIO, fmt: str = "txt") -> None:
         if fmt not in FORMATS:
@@ -28,31 +41,83 @@ class TranscriptWriter:
         self.stream = stream
         self.format = fmt
         self.count = 0
+        self._words: list[Word] = []  # committed words not yet written
         if fmt == "vtt":
             self.stream.write("WEBVTT\n\n")
 
     def __call__(self, event: PipelineEvent) -> None:
         if isinstance(event, FinalTranscribed):
-            for caption in event.captions:
-                self._final(caption)
+            if self.format == "jsonl":
+                self._json_final(event)
+            elif event.words:
+                self._gather(event.words)
+                if event.closes:
+                    self._flush()
+            else:
+                for caption in event.captions:
+                    self._write(caption)
             self.stream.flush()
         elif isinstance(event, PartialTranscribed) and self.format == "jsonl":
-            self._json(event.start_s, event.end_s, event.text, final=False)
+            record = {"start": round(event.start_s, 3), "end": round(event.end_s, 3), "text": event.text}
+            self._json({**record, "final": False, **_emitted(event.emitted_s)})
             self.stream.flush()
 
-    def _final(self, caption: Caption) -> None:
+    def close(self) -> None:
+        self._flush()
+        self.stream.flush()
+
+    # ---- gathering words into lines and cues -------------------------------------------------------
+
+    def _gather(self, words: tuple[Word, ...]) -> None:
+        for word in words:
+            if self._words and self._cut_before(word):
+                self._flush()
+            self._words.append(word)
+            if ends_sentence(word) and self.format == "txt":
+                self._flush()
+
+    def _cut_before(self, word: Word) -> bool:
+        first, last = self._words[0], self._words[-1]
+        chars = sum(len(w.text) + 1 for w in self._words) + len(word.text)
+        if self.format == "txt":
+            return chars > LINE_CHARS
+        return (
+            ends_sentence(last)
+            or word.start_s - last.end_s >= PAUSE_S
+            or chars > CUE_CHARS
+            or word.end_s - first.start_s > CUE_SECONDS
+        )
+
+    def _flush(self) -> None:
+        if self._words:
+            words, self._words = self._words, []
+            self._write(Caption(words[0].start_s, words[-1].end_s, " ".join(w.text for w in words)))
+
+    # ---- formats -----------------------------------------------------------------------------------
+
+    def _write(self, caption: Caption) -> None:
         self.count += 1
         if self.format == "txt":
             self.stream.write(caption.text + "\n")
         elif self.format == "srt":
             span = f"{timestamp(caption.start_s, ',')} --> {timestamp(caption.end_s, ',')}"
             self.stream.write(f"{self.count}\n{span}\n{caption.text}\n\n")
-        elif self.format == "vtt":
+        else:
             span = f"{timestamp(caption.start_s, '.')} --> {timestamp(caption.end_s, '.')}"
             self.stream.write(f"{span}\n{caption.text}\n\n")
-        else:
-            self._json(caption.start_s, caption.end_s, caption.text, final=True)
 
-    def _json(self, start: float, end: float, text: str, final: bool) -> None:
-        record = {"start": round(start, 3), "end": round(end, 3), "text": text, "final": final}
+    def _json_final(self, event: FinalTranscribed) -> None:
+        extra = _emitted(event.emitted_s)
+        if event.words:
+            extra["words"] = [[round(w.start_s, 3), round(w.end_s, 3), w.text] for w in event.words]
+        for caption in event.captions:
+            self.count += 1
+            span = {"start": round(caption.start_s, 3), "end": round(caption.end_s, 3)}
+            self._json({**span, "text": caption.text, "final": True, **extra})
+
+    def _json(self, record: dict[str, object]) -> None:
         self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _emitted(emitted_s: float | None) -> dict[str, object]:
+    return {} if emitted_s is None else {"emitted": round(emitted_s, 3)}

@@ -13,6 +13,7 @@ window grows without bound. Runs on the event loop; engine calls run on the prov
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,10 @@ from echotui.providers.base import Segment, TranscribeRequest, Word
 if TYPE_CHECKING:
     from echotui.pipeline.runner import Pipeline
 
+log = logging.getLogger(__name__)
+
 PROMPT_CHARS = 200
+MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agree
 # The window is trimmed after a committed sentence end once longer than this, after any committed word once
 # longer than WORD_TRIM_S; at FORCE margin below the utterance limit everything but the last second of words
 # is committed so the trim can happen before the segmenter would have to cut.
@@ -91,7 +95,8 @@ class StreamingPolicy:
 
     async def when_idle(self) -> None:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
-        if not self.pipeline.segmenter.open_samples or not self._grown():
+        length = self.pipeline.segmenter.open_samples
+        if length < MIN_PASS_S * SAMPLE_RATE or not self._grown():
             return
         if self._partial_len == 0:
             self.pipeline.switch_provider()  # a fresh utterance: the old provider has shown nothing of it
@@ -109,7 +114,9 @@ class StreamingPolicy:
         pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
         words = _words(result.segments, utterance.start_s)
         if self.committing:
-            words = self.agreement.finish(words)
+            heard, words = _text(words), self.agreement.finish(words)
+            log.debug("final %.2f-%.2f heard %r committed %r", utterance.start_s, utterance.end / SAMPLE_RATE,
+                      heard, _text(words))
         self._window = []
         latency = time.monotonic() - utterance.last_arrival
         self._emit_final(utterance, words, latency=latency, closes=True)
@@ -132,6 +139,11 @@ class StreamingPolicy:
             return
         before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S if force else None
         committed = self.agreement.update(words, commit_before_s=before)
+        log.debug(
+            "pass %.2f-%.2f%s heard %r committed %r",
+            utterance.start_s, utterance.end / SAMPLE_RATE, " (window full)" if force else "",
+            " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in words), _text(committed),
+        )  # fmt: skip
         if committed:
             self._window.extend(committed)
             self._emit_final(utterance, committed, latency=0.0, closes=False)
@@ -142,12 +154,20 @@ class StreamingPolicy:
         """Release the window's front after committed words: that audio is transcribed for good."""
         start_s, end_s = utterance.start_s, utterance.end / SAMPLE_RATE
         point = trim_point(
-            self._window, start_s, end_s, sentence_after_s=SENTENCE_TRIM_S, word_after_s=WORD_TRIM_S
+            self._window,
+            self.agreement.tentative,
+            start_s,
+            end_s,
+            sentence_after_s=SENTENCE_TRIM_S,
+            word_after_s=WORD_TRIM_S,
         )
         if point is None:
             return
         frames = int((point - start_s) * SAMPLE_RATE) // FRAME_SAMPLES
         released = self.pipeline.segmenter.release(frames)
+        if not released:
+            return
+        log.debug("window released %.2f s, now starts at %.2f", released / SAMPLE_RATE, point)
         self.pipeline.transcribed += released
         new_start = start_s + released / SAMPLE_RATE
         self._window = [w for w in self._window if w.end_s > new_start]
@@ -157,7 +177,7 @@ class StreamingPolicy:
 
     async def _call(self, utterance: Utterance, final: bool) -> CallResult:
         pipeline = self.pipeline
-        prompt = self.agreement.prompt(PROMPT_CHARS) if self.committing else self._prompt
+        prompt = self.agreement.prompt(utterance.start_s, PROMPT_CHARS) if self.committing else self._prompt
         request = TranscribeRequest(utterance.audio, utterance.start_s, final, prompt, self.committing)
         check = utterance.id != self._confirmed_id
         result = await pipeline.worker.transcribe(request, check_speech=check)

@@ -42,16 +42,19 @@ class CaptionEntry:
     """One paragraph of the flow.
 
     Attributes:
-        kind: "partial" (the open utterance's best guess), "final", "drop" (a marker) or "notice".
-        text: what is shown, without the timestamp.
+        kind: "partial" (an utterance with no committed word yet: all of it is a guess), "final" (its
+            committed words), "drop" (a marker) or "notice".
+        text: what is shown, without the timestamp: committed words for a final.
         start_s: where it starts on the stream timeline; None for notices (they are never stamped).
         utterance_id: the utterance of a partial or final, else None.
+        tentative: words after the committed ones that may still change, shown dimmed after them.
     """
 
     kind: EntryKind
     text: str
     start_s: float | None = None
     utterance_id: int | None = None
+    tentative: str = ""
 
 
 @dataclass(eq=False)
@@ -127,34 +130,51 @@ class CaptionView(ScrollView, can_focus=True):
 
     def shown_text(self, entry: CaptionEntry) -> str:
         """An entry's text as displayed (with its timestamp when `timestamps` is on), unwrapped."""
+        text = f"{entry.text} {entry.tentative}" if entry.tentative else entry.text
         if self.timestamps and entry.start_s is not None:
-            return f"{clock(entry.start_s)} {entry.text}"
-        return entry.text
+            return f"{clock(entry.start_s)} {text}"
+        return text
 
     def show_partial(self, event: PartialTranscribed) -> None:
-        """Show (or replace in place) the open utterance's text, dimmed ("…" while it has none)."""
-        entry = CaptionEntry("partial", event.text.strip() or "…", event.start_s, event.utterance_id)
+        """Show (or replace in place) the open utterance's tentative words, dimmed after its committed
+        ones ("…" while it has neither)."""
+        text = event.text.strip()
         row = self._open.get(event.utterance_id)
         if row is None:
+            entry = CaptionEntry("partial", text or "…", event.start_s, event.utterance_id)
             row = _Row(entry)
             self._open[event.utterance_id] = row
             self._append(row)
+            return
+        old = row.entry
+        if old.kind == "final":
+            entry = CaptionEntry("final", old.text, old.start_s, old.utterance_id, text)
         else:
-            row.entry, row.strips = entry, None
-            self._reflow()
+            entry = CaptionEntry("partial", text or "…", old.start_s, old.utterance_id)
+        row.entry, row.strips = entry, None
+        self._reflow()
 
     def show_final(self, event: FinalTranscribed) -> None:
-        """Replace the utterance's partial with its final text; an empty final removes the partial."""
+        """Add committed words to the utterance's paragraph (they replace its tentative words and are
+        never rewritten). When the event closes the utterance, an empty paragraph is removed."""
         text = event.text.strip()
-        row = self._open.pop(event.utterance_id, None)
+        row = self._open.get(event.utterance_id)
+        if event.closes:
+            self._open.pop(event.utterance_id, None)
+        committed = row.entry.text if row is not None and row.entry.kind == "final" else ""
+        text = f"{committed} {text}".strip()
         if not text:
-            if row is not None:
+            if row is not None and event.closes:
                 self._rows.remove(row)
                 self._reflow()
             return
-        entry = CaptionEntry("final", text, event.start_s, event.utterance_id)
+        start = row.entry.start_s if row is not None else event.start_s
+        entry = CaptionEntry("final", text, start, event.utterance_id)
         if row is None:
-            self._append(_Row(entry))
+            row = _Row(entry)
+            if not event.closes:
+                self._open[event.utterance_id] = row
+            self._append(row)
         else:
             row.entry, row.strips = entry, None
             self._reflow()
@@ -230,6 +250,8 @@ class CaptionView(ScrollView, can_focus=True):
         if self.timestamps and entry.start_s is not None:
             text.append(f"{clock(entry.start_s)} ", self._style("timestamp"))
         text.append(_CONTROL.sub(" ", entry.text), self._style(entry.kind))
+        if entry.tentative:
+            text.append(" " + _CONTROL.sub(" ", entry.tentative), self._style("partial"))
         console = self.app.console
         return [Strip(line.render(console), line.cell_len) for line in text.wrap(console, width)]
 

@@ -51,6 +51,10 @@ def snapshot(**changes: Any) -> MetricsSnapshot:
         "dropped_s": 0.0,
         "latency_p50_s": 0.9,
         "latency_p95_s": 2.5,
+        "word_latency_p50_s": 1.4,
+        "word_latency_p95_s": 2.9,
+        "pass_every_s": 1.1,
+        "window_s": 4.6,
         "cpu_percent": 45.0,
         "rss_mb": 312.4,
         "peak_rss_mb": 330.0,
@@ -335,7 +339,7 @@ def test_the_health_panel_shows_exactly_the_snapshots_figures() -> None:
         assert isinstance(app, WidgetsApp)
         app.health.update_health(figures, CUDA, "file talk.wav")
         await pilot.pause()
-        rows = ("rtf", "queue", "dropped", "latency", "resources", "level", "source")
+        rows = ("rtf", "queue", "dropped", "latency", "passes", "resources", "level", "source")
         names = ("state", "backend", "model", "progress", *(f"{row}-value" for row in rows))
         shown = {name: text_of(app.query_one(f"#health-{name}")) for name in names}
         assert shown == {
@@ -345,7 +349,8 @@ def test_the_health_panel_shows_exactly_the_snapshots_figures() -> None:
             "rtf-value": "0.23 last · 0.19 avg",
             "queue-value": "3.2/30 s 11%",
             "dropped-value": "19200 frames · 1.2 s",
-            "latency-value": "p50 0.9 s · p95 2.5 s",
+            "latency-value": "p50 1.4 s · p95 2.9 s",
+            "passes-value": "every 1.1 s",
             "resources-value": "45% · RSS 312 MB",
             "level-value": "-23 dB",
             "source-value": "file talk.wav",
@@ -400,12 +405,21 @@ def test_backend_badge_and_missing_figures() -> None:
         app = pilot.app
         assert isinstance(app, WidgetsApp)
         badge = app.query_one("#health-backend")
-        empty = snapshot(rtf_last=None, rtf_recent_mean=None, latency_p50_s=None, latency_p95_s=None)
+        empty = snapshot(
+            rtf_last=None,
+            rtf_recent_mean=None,
+            latency_p50_s=None,
+            latency_p95_s=None,
+            word_latency_p50_s=None,
+            word_latency_p95_s=None,
+            pass_every_s=None,
+        )
         app.health.update_health(empty, None, "device pulse")
         await pilot.pause()
         assert text_of(badge) == "loading…"
         assert text_of(app.query_one("#health-rtf-value")) == "— last · — avg"
         assert text_of(app.query_one("#health-latency-value")) == "p50 — · p95 —"
+        assert text_of(app.query_one("#health-passes-value")) == "—"
         for backend, label in (
             ("metal", "GPU · Metal"),
             ("cuda", "GPU · CUDA"),
@@ -441,8 +455,10 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
         queue_fill_pct=98.75,
         dropped_frames=1_440_000,
         dropped_s=90.0,
-        latency_p50_s=12.3,
-        latency_p95_s=25.4,
+        word_latency_p50_s=12.3,
+        word_latency_p95_s=25.4,
+        pass_every_s=12.5,
+        overloaded=True,
         cpu_percent=187.0,
         rss_mb=2048.0,
         level_db=-120.0,

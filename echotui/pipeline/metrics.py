@@ -63,6 +63,9 @@ class MetricsSnapshot:
         latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text.
         word_latency_p50_s / word_latency_p95_s: a word's end in the audio → its final text out, both on
             the stream's clock (seconds of audio captured): how long a reader waits for each word.
+        pass_every_s: stream seconds between the recent passes over the open window (they thin out when
+            the engine falls behind: latency is what is traded to keep up); None before two passes.
+        window_s: audio in the newest pass's window.
         cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
         rss_mb / peak_rss_mb: resident memory now and at its peak.
         segments: final captions emitted.
@@ -96,6 +99,8 @@ class MetricsSnapshot:
     segments: int
     word_latency_p50_s: float | None = None
     word_latency_p95_s: float | None = None
+    pass_every_s: float | None = None
+    window_s: float | None = None
     rtf_history: tuple[float, ...] = ()
     fill_history: tuple[float, ...] = ()
     level_db: float = -120.0
@@ -123,6 +128,7 @@ class Metrics:
         self.recent: deque[float] = deque(maxlen=window)
         self.latencies: list[float] = []
         self.word_latencies: list[float] = []
+        self.passes: deque[tuple[float, float]] = deque(maxlen=8)  # (stream clock, window seconds)
         self.compute_s = 0.0
         self.segments = 0
         self.fills: deque[tuple[float, float, int]] = deque()
@@ -156,6 +162,10 @@ class Metrics:
         """Per-word latency of words that just went out as final text."""
         self.word_latencies.extend(latencies_s)
 
+    def record_pass(self, clock_s: float, window_s: float) -> None:
+        """A pass over the open window, at `clock_s` on the stream's clock."""
+        self.passes.append((clock_s, window_s))
+
     def record_final(self, latency_s: float, segments: int) -> None:
         self.latencies.append(latency_s)
         self.segments += segments
@@ -183,6 +193,12 @@ class Metrics:
             latency_p95_s=percentile(self.latencies, 95),
             word_latency_p50_s=percentile(self.word_latencies, 50),
             word_latency_p95_s=percentile(self.word_latencies, 95),
+            pass_every_s=(
+                (self.passes[-1][0] - self.passes[0][0]) / (len(self.passes) - 1)
+                if len(self.passes) > 1
+                else None
+            ),
+            window_s=self.passes[-1][1] if self.passes else None,
             cpu_percent=self._process.cpu_percent(None),
             rss_mb=rss,
             peak_rss_mb=max(rss, peak_rss_mb()),

@@ -65,6 +65,7 @@ class StreamingPolicy:
         self._partial_id = 0
         self._partial_len = 0  # open samples at the last pass
         self._confirmed_id = 0  # the utterance the speech gate already passed
+        self._trimmed_id = 0  # the utterance whose window was last trimmed
 
     @property
     def committing(self) -> bool:
@@ -103,21 +104,32 @@ class StreamingPolicy:
         await self._pass(force=False)
 
     async def finalize(self, utterance: Utterance) -> None:
-        """The utterance ended: its last text goes out, committed whole."""
-        result = await self._call(utterance, final=True)
+        """The utterance ended: its last text goes out, committed whole. What is left of a trimmed window
+        is checked for speech again: whisper invents text ("Thank you.") for a tail of silence."""
         pipeline = self.pipeline
+        result = await self._call(utterance, final=True, recheck=utterance.id == self._trimmed_id)
         pipeline.release_inflight(len(utterance.audio))
-        if not result.speech:
+        if result.speech:
+            pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
+            words = _words(result.segments, utterance.start_s)
+        else:  # no speech left: the last pass's tentative words (heard with speech) are all there is
+            words = list(self.agreement.tentative) if self.committing else []
+        if not words and not result.speech:
             pipeline.gate_skipped += len(utterance.audio)
-            return
-        pipeline.transcribed += len(utterance.audio)
-        pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
-        words = _words(result.segments, utterance.start_s)
+        else:
+            pipeline.transcribed += len(utterance.audio)
         if self.committing:
             heard, words = _text(words), self.agreement.finish(words)
-            log.debug("final %.2f-%.2f heard %r committed %r", utterance.start_s, utterance.end / SAMPLE_RATE,
-                      heard, _text(words))
+            log.debug(
+                "final %.2f-%.2f heard %r committed %r",
+                utterance.start_s,
+                utterance.end / SAMPLE_RATE,
+                heard,
+                _text(words),
+            )
         self._window = []
+        if not words and not result.speech:
+            return
         latency = time.monotonic() - utterance.last_arrival
         self._emit_final(utterance, words, latency=latency, closes=True)
 
@@ -133,6 +145,7 @@ class StreamingPolicy:
         if not result.speech:
             return
         pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
+        pipeline.metrics.record_pass(self._clock_s, utterance.duration_s)
         words = _words(result.segments, utterance.start_s)
         if not self.committing:
             self._emit_partial(utterance, words)
@@ -167,6 +180,7 @@ class StreamingPolicy:
         released = self.pipeline.segmenter.release(frames)
         if not released:
             return
+        self._trimmed_id = utterance.id
         log.debug("window released %.2f s, now starts at %.2f", released / SAMPLE_RATE, point)
         self.pipeline.transcribed += released
         new_start = start_s + released / SAMPLE_RATE
@@ -175,11 +189,11 @@ class StreamingPolicy:
 
     # ---- engine calls and events ------------------------------------------------------------------
 
-    async def _call(self, utterance: Utterance, final: bool) -> CallResult:
+    async def _call(self, utterance: Utterance, final: bool, recheck: bool = False) -> CallResult:
         pipeline = self.pipeline
         prompt = self.agreement.prompt(utterance.start_s, PROMPT_CHARS) if self.committing else self._prompt
         request = TranscribeRequest(utterance.audio, utterance.start_s, final, prompt, self.committing)
-        check = utterance.id != self._confirmed_id
+        check = recheck or utterance.id != self._confirmed_id
         result = await pipeline.worker.transcribe(request, check_speech=check)
         if result.speech:
             self._confirmed_id = utterance.id

@@ -149,6 +149,7 @@ class HealthPanel(Vertical):
         self.fill_history = Sparkline((), id="health-fill-history")
         self.dropped = Static(DASH, id="health-dropped-value", classes="value")
         self.latency = Static(DASH, id="health-latency-value", classes="value")
+        self.passes = Static(DASH, id="health-passes-value", classes="value")
         self.resources = Static(DASH, id="health-resources-value", classes="value")
         self.level_bar = Meter(id="health-level-bar")
         self.level = Static(DASH, id="health-level-value", classes="figure")
@@ -162,6 +163,7 @@ class HealthPanel(Vertical):
                 ("queue", "queue", (self.queue_bar, self.queue)),
                 ("dropped", "dropped", (self.dropped,)),
                 ("latency", "latency", (self.latency,)),
+                ("passes", "passes", (self.passes,)),
                 ("resources", "CPU", (self.resources,)),
                 ("level", "level", (self.level_bar, self.level)),
                 ("source", "source", (self.source,)),
@@ -176,7 +178,7 @@ class HealthPanel(Vertical):
         yield self.model
         rows = self.rows
         yield from (rows["rtf"], self.rtf_history, rows["queue"], self.fill_history)
-        yield from (rows["dropped"], rows["latency"], rows["resources"], rows["level"])
+        yield from (rows["dropped"], rows["latency"], rows["passes"], rows["resources"], rows["level"])
         yield from (rows["source"], self.progress, self.download)
 
     def on_mount(self) -> None:
@@ -202,8 +204,7 @@ class HealthPanel(Vertical):
         self.fill_history.data = snapshot.fill_history
         self._set(self.dropped, f"{snapshot.dropped_frames} frames · {snapshot.dropped_s:.1f} s")
         self.rows["dropped"].set_class(snapshot.dropped_frames > 0, "-dropping")
-        p50, p95 = seconds(snapshot.latency_p50_s), seconds(snapshot.latency_p95_s)
-        self._set(self.latency, f"p50 {p50} · p95 {p95}")
+        self._show_latency(snapshot)
         self._set(self.resources, f"{snapshot.cpu_percent:.0f}% · RSS {snapshot.rss_mb:.0f} MB")
         self.level_bar.fraction = level_fraction(snapshot.level_db)
         self._set(self.level, f"{snapshot.level_db:.0f} dB")
@@ -214,6 +215,20 @@ class HealthPanel(Vertical):
             self._set(self.progress, f"{snapshot.audio_s:.1f} / {duration:.1f} s")
         self.download.set_class(snapshot.download is None, "-none")
         self._set(self.download, snapshot.download or "")
+
+    def _show_latency(self, snapshot: MetricsSnapshot) -> None:
+        """A reader's wait for each word (its end → its final text); an engine without word times has
+        only the wait for a whole utterance's text. How often the window is passed shows what load costs."""
+        if snapshot.word_latency_p50_s is not None:
+            p50, p95 = seconds(snapshot.word_latency_p50_s), seconds(snapshot.word_latency_p95_s)
+        else:
+            p50, p95 = seconds(snapshot.latency_p50_s), seconds(snapshot.latency_p95_s)
+        self._set(self.latency, f"p50 {p50} · p95 {p95}")
+        if snapshot.pass_every_s is None:
+            self._set(self.passes, DASH)
+        else:  # behind, passes thin out: the wait for words grows so the engine keeps up
+            behind = " (behind)" if snapshot.overloaded else ""
+            self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}")
 
     def _set(self, widget: Static, content: str | Content) -> None:
         """Update a widget only when what it shows changed (cheap at 10 updates a second)."""

@@ -129,7 +129,7 @@ def measure(speeches: list[Speech], providers: list[str], speed: float, threads:
                         word_errors(speech.text, finals).wer, word_errors(speech.text, offline).wer, defects,
                         live["latency_p50_s"], live["latency_p95_s"],
                         live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
-                        live["rtf_mean"], live["compute_per_audio_s"],
+                        live["rtf_mean"], live["cpu_per_audio_s"],
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
@@ -144,7 +144,7 @@ def _fmt(value: float | None, spec: str) -> str:
 def table(rows: list[Row]) -> str:
     head = (
         "| provider | speech | live WER | offline WER | live ÷ offline | defective captions "
-        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | engine-s per audio-s |"
+        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | CPU-s per audio-s |"
     )
     lines = [head, "|" + "---|" * 10]
     for r in rows:

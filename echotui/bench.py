@@ -29,7 +29,7 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.pipeline.metrics import peak_rss_mb
-from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest, Word
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class BenchRow:
     live_wer: float | None = None
     offline_wer: float | None = None
     live_over_offline_wer: float | None = None
+    word_latency_p50_s: float | None = None
+    word_latency_p95_s: float | None = None
 
 
 class CallRecorder(Provider):
@@ -122,6 +124,33 @@ def _wer_figures(reference: str | None, live: str, offline: str) -> dict[str, fl
     return {"live_wer": live_wer, "offline_wer": offline_wer, "live_over_offline_wer": ratio}
 
 
+def word_latencies(committed: list[tuple[Word, float]], offline: list[Word]) -> list[float]:
+    """Each committed word's wait: from its end in the audio to when it went out (on the stream's clock).
+    Where a word ends is taken from the offline pass's word times (the whole file in one call: a common
+    clock for every configuration), matched to the committed words by their text in order."""
+    from difflib import SequenceMatcher
+
+    from echotui.quality import words as spoken
+
+    def key(word: Word) -> str:
+        return " ".join(spoken(word.text))
+
+    live_keys, offline_keys = [key(w) for w, _ in committed], [key(w) for w in offline]
+    waits = []
+    for block in SequenceMatcher(None, live_keys, offline_keys, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            _, emitted = committed[block.a + k]
+            waits.append(emitted - offline[block.b + k].end_s)
+    return waits
+
+
+def _latency_figures(committed: list[tuple[Word, float]], offline: list[Word]) -> dict[str, float | None]:
+    from echotui.pipeline.metrics import percentile
+
+    waits = word_latencies(committed, offline)
+    return {"word_latency_p50_s": percentile(waits, 50), "word_latency_p95_s": percentile(waits, 95)}
+
+
 def _run_case(
     case: BenchCase, file: Path, settings: Settings, log_file: Path | None, reference: str | None = None
 ) -> dict[str, Any]:
@@ -139,10 +168,12 @@ def _run_case(
     settings = settings.validate()
     recorder = CallRecorder(create_provider(settings))
     finals: list[str] = []
+    committed: list[tuple[Word, float]] = []
 
     def keep_finals(event: PipelineEvent) -> None:
         if isinstance(event, FinalTranscribed) and event.text:
             finals.append(event.text)
+            committed.extend((word, event.emitted_s or 0.0) for word in event.words)
 
     pipeline = Pipeline(recorder, PipelineConfig.from_settings(settings), keep_finals)
     source = FileSource(file, speed=case.speed, live=case.speed > 0)
@@ -167,7 +198,7 @@ def _run_case(
     direct_cpu, direct_wall = timed(lambda: [engine.transcribe(r) for r in recorder.requests])
     whole = np.concatenate(list(DecodedFile(file).blocks()))
     offline_segments: list[Segment] = []
-    whole_request = TranscribeRequest(whole, 0.0, True)
+    whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed))
     _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
     asyncio.run(pipeline.close())
     row = BenchRow(
@@ -197,6 +228,7 @@ def _run_case(
         pipeline_cpu_s=pipeline_cpu,
         pipeline_overhead=pipeline_cpu / direct_cpu if direct_cpu else float("nan"),
         **_wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments)),
+        **_latency_figures(committed, [w for s in offline_segments for w in s.words]),
     )
     return asdict(row)
 
@@ -221,7 +253,10 @@ COLUMNS = (
     ("chunk_seconds", "chunk s", "{:g}"), ("speed", "speed", "{:g}"), ("rtf_mean", "RTF mean", "{:.3f}"),
     ("rtf_p95", "RTF p95", "{:.3f}"), ("dropped_frames", "dropped frames", "{}"),
     ("dropped_s", "dropped s", "{:.2f}"), ("queue_max_fill_s", "queue max s", "{:.1f}"),
-    ("latency_p50_s", "latency p50 s", "{:.2f}"), ("latency_p95_s", "latency p95 s", "{:.2f}"),
+    ("word_latency_p50_s", "word latency p50 s", "{:.2f}"),
+    ("word_latency_p95_s", "word latency p95 s", "{:.2f}"),
+    ("latency_p50_s", "utterance latency p50 s", "{:.2f}"),
+    ("latency_p95_s", "utterance latency p95 s", "{:.2f}"),
     ("cpu_s_per_audio_s", "CPU-s / audio-s", "{:.2f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
     ("load_s", "load s", "{:.2f}"), ("streaming_over_offline", "streaming ÷ offline", "{:.2f}"),
     ("pipeline_overhead", "pipeline overhead", "{:.3f}"), ("live_wer", "live WER", "{:.1%}"),
@@ -249,8 +284,8 @@ def bar_plot(rows: list[BenchRow], width: int = 40) -> str:
     labels = [f"{r.provider} {r.model} {r.chunk_seconds:g}s" for r in rows]
     pad = max((len(label) for label in labels), default=0)
     out = []
-    for title, key, unit in (("RTF mean", "rtf_mean", ""), ("latency p50", "latency_p50_s", " s")):
-        values = [getattr(r, key) or 0.0 for r in rows]
+    for title, key, unit in (("RTF mean", "rtf_mean", ""), ("latency p50 (per word)", "latency_p50_s", " s")):
+        values = [getattr(r, f"word_{key}", None) or getattr(r, key) or 0.0 for r in rows]
         top = max([*values, 1.0 if key == "rtf_mean" else 0.0, 1e-9])
         out.append(title)
         for label, value in zip(labels, values, strict=True):

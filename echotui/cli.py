@@ -222,7 +222,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             writer(event)
 
         pipeline = Pipeline(provider, config, on_event)
-        began = time.monotonic()
+        began, began_cpu = time.monotonic(), time.process_time()
         error: EchoError | None = None
         try:
             asyncio.run(_run(pipeline, source))
@@ -230,7 +230,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             error = raised
         finally:
             writer.close()
-        wall = time.monotonic() - began
+        wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
     snapshot = pipeline.snapshot()
     loaded = pipeline.worker.loaded
     if loaded is not None and error is None:
@@ -248,6 +248,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             loaded,
             wall_s=wall,
             load_s=pipeline.worker.load_s,
+            cpu_s=cpu,
             source=source.description,
             speed=settings.speed if args.path is not None else None,
             chunk_seconds=settings.chunk_seconds,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from echotui.bench import row_fields
+from echotui.bench import row_fields, word_latencies
+from echotui.providers.base import Word
 from tests.cli import echotui
 from tests.support.corpus import Speech
 
@@ -89,6 +90,8 @@ def test_bench_with_a_reference_scores_live_and_offline_words(
         assert 0 <= row["live_wer"] < 0.35 and 0 <= row["offline_wer"] < 0.35
         if row["offline_wer"]:
             assert row["live_over_offline_wer"] == pytest.approx(row["live_wer"] / row["offline_wer"])
+        p50, p95 = row["word_latency_p50_s"], row["word_latency_p95_s"]
+        assert p50 is not None and p95 >= p50, "committed words timed on the offline pass's clock"
     header = out_md.read_text().splitlines()[0]
     assert "live WER" in header and "offline WER" in header and "live ÷ offline WER" in header
 
@@ -97,3 +100,10 @@ def test_bench_reference_must_be_readable_text(sentence_wav: Path, tmp_path: Pat
     run = echotui("bench", "--file", sentence_wav, "--reference", tmp_path / "missing.txt")
     assert run.code != 0 and "Traceback" not in run.stderr
     assert run.stderr_lines == [run.stderr_lines[0]] and "reference" in run.stderr_lines[0]
+
+
+def test_word_latency_is_measured_from_the_offline_passes_word_ends() -> None:
+    offline = [Word(0.0, 0.4, "Ask"), Word(0.5, 0.8, "not"), Word(1.0, 1.3, "what"), Word(1.3, 1.6, "your")]
+    # live: the same words with the streaming pass's own (drifted) times, one misheard, and when each went out
+    committed = [(Word(0.1, 0.5, "ask"), 2.0), (Word(0.6, 0.9, "knot"), 2.0), (Word(1.0, 1.2, "what"), 3.1)]
+    assert word_latencies(committed, offline) == pytest.approx([2.0 - 0.4, 3.1 - 1.3])

@@ -19,6 +19,7 @@ def stats_dict(
     *,
     wall_s: float,
     load_s: float | None,
+    cpu_s: float | None = None,
     source: str,
     speed: float | None,
     chunk_seconds: float,
@@ -57,6 +58,8 @@ def stats_dict(
         "queue_max_fill_s": _round(snapshot.queue_max_fill_s),
         "load_s": _round(load_s),
         "wall_s": _round(wall_s),
+        "cpu_s": _round(cpu_s),
+        "cpu_per_audio_s": _round(cpu_s / snapshot.audio_s if cpu_s and snapshot.audio_s else None),
         "peak_rss_mb": _round(snapshot.peak_rss_mb, 1),
         "segments": snapshot.segments,
     }

@@ -137,3 +137,13 @@ def test_a_common_word_starting_the_next_sentence_is_not_taken_for_a_repeat() ->
     agreement.update(said)
     committed = agreement.finish([w("The", 3.1, 3.3), w("brother", 3.3, 3.7)])  # the window was trimmed
     assert [x.text for x in committed] == ["The", "brother"]
+
+
+def test_three_committed_words_heard_again_are_a_repeat_even_with_wrong_times() -> None:
+    agreement = LocalAgreement()
+    said = [w("Good", 5.0, 5.2), w("morning", 5.2, 5.7), w("everyone,", 5.7, 6.5)]
+    agreement.update(said)
+    agreement.update(said)
+    # whisper.cpp timed the same words seconds off; the text says they are the committed ones
+    again = [w("Good", 0.0, 1.4), w("morning", 3.0, 4.0), w("everyone,", 4.0, 4.8), w("thank", 4.8, 5.0)]
+    assert [x.text for x in agreement.finish(again)] == ["thank"]

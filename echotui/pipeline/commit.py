@@ -79,8 +79,8 @@ class LocalAgreement:
         # a run of words may stop short of the end by a word or two (misheard there).
         if last.size == 1 and (unmatched_after or drift > 0.5):
             return None
-        if unmatched_after > 2 or drift > MATCH_DRIFT_S:
-            return None
+        if unmatched_after > 2 or (drift > MATCH_DRIFT_S and (last.size < 3 or unmatched_after)):
+            return None  # (three words or more up to the last committed one are a repeat wherever timed)
         return hypothesis[last.b + last.size :]
 
     def _fresh(self, hypothesis: Sequence[Word]) -> list[Word]:

@@ -17,6 +17,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import Caption, EngineNotice, FinalTranscribed, PartialTranscribed
@@ -32,11 +34,16 @@ log = logging.getLogger(__name__)
 
 PROMPT_CHARS = 200
 MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agree
-# The window is trimmed after a committed sentence end once longer than this, after any committed word once
-# longer than WORD_TRIM_S; at FORCE margin below the utterance limit everything but the last second of words
-# is committed so the trim can happen before the segmenter would have to cut.
-SENTENCE_TRIM_S = 4.0
-WORD_TRIM_S = 8.0
+# A window reaches back up to CONTEXT_S before the open utterance (what was said before a pause: the engine
+# hears each sentence with the one before it, as it would offline) and is at most MAX_WINDOW_S long. It is
+# trimmed after a committed sentence end once longer than SENTENCE_TRIM_S, after any committed word once
+# longer than WORD_TRIM_S. FORCE_MARGIN_S below the utterance limit everything but the last FORCE_KEEP_S of
+# words is committed and the window trimmed, before the segmenter would have to cut blindly.
+CONTEXT_S = 6.0
+CONTEXT_PAUSE_S = 2.0  # after a longer pause the window starts with the utterance: silence is no context
+MAX_WINDOW_S = 15.0
+SENTENCE_TRIM_S = 10.0
+WORD_TRIM_S = 13.0
 FORCE_MARGIN_S = 2.0
 FORCE_KEEP_S = 1.0
 
@@ -61,9 +68,11 @@ class StreamingPolicy:
         self.pipeline = pipeline
         self.agreement = LocalAgreement()
         self._prompt = ""
-        self._window: list[Word] = []  # committed words of the open utterance still inside its window
+        self._committed: list[Word] = []  # committed words the window still holds
         self._partial_id = 0
         self._partial_len = 0  # open samples at the last pass
+        self._window_start = 0  # timeline index a committing window starts at, at the earliest
+        self._previous: tuple[int, int] | None = None  # the last closed utterance (start, end)
         self._confirmed_id = 0  # the utterance the speech gate already passed
         self._trimmed_id = 0  # the utterance whose window was last trimmed
 
@@ -107,11 +116,15 @@ class StreamingPolicy:
         """The utterance ended: its last text goes out, committed whole. What is left of a trimmed window
         is checked for speech again: whisper invents text ("Thank you.") for a tail of silence."""
         pipeline = self.pipeline
-        result = await self._call(utterance, final=True, recheck=utterance.id == self._trimmed_id)
+        start, audio = self._window(utterance)
+        result = await self._call(
+            utterance, start, audio, final=True, recheck=utterance.id == self._trimmed_id
+        )
         pipeline.release_inflight(len(utterance.audio))
+        self._previous = (start, utterance.end)
         if result.speech:
-            pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
-            words = _words(result.segments, utterance.start_s)
+            pipeline.metrics.record_call(result.inference_s, len(audio))
+            words = _words(result.segments, start / SAMPLE_RATE)
         else:  # no speech left: the last pass's tentative words (heard with speech) are all there is
             words = list(self.agreement.tentative) if self.committing else []
         if not words and not result.speech:
@@ -120,6 +133,7 @@ class StreamingPolicy:
             pipeline.transcribed += len(utterance.audio)
         if self.committing:
             heard, words = _text(words), self.agreement.finish(words)
+            self._committed.extend(words)
             log.debug(
                 "final %.2f-%.2f heard %r committed %r",
                 utterance.start_s,
@@ -127,7 +141,6 @@ class StreamingPolicy:
                 heard,
                 _text(words),
             )
-        self._window = []
         if not words and not result.speech:
             return
         latency = time.monotonic() - utterance.last_arrival
@@ -141,60 +154,87 @@ class StreamingPolicy:
         if utterance is None:
             return
         self._partial_id, self._partial_len = utterance.id, len(utterance.audio)
-        result = await self._call(utterance, final=False)
+        start, audio = self._window(utterance)
+        result = await self._call(utterance, start, audio, final=False)
         if not result.speech:
             return
-        pipeline.metrics.record_call(result.inference_s, len(utterance.audio))
-        pipeline.metrics.record_pass(self._clock_s, utterance.duration_s)
-        words = _words(result.segments, utterance.start_s)
+        pipeline.metrics.record_call(result.inference_s, len(audio))
+        pipeline.metrics.record_pass(self._clock_s, len(audio) / SAMPLE_RATE)
+        words = _words(result.segments, start / SAMPLE_RATE)
         if not self.committing:
             self._emit_partial(utterance, words)
             return
         before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S if force else None
         committed = self.agreement.update(words, commit_before_s=before)
+        self._committed = [w for w in self._committed if w.end_s > start / SAMPLE_RATE]
         log.debug(
             "pass %.2f-%.2f%s heard %r committed %r",
             utterance.start_s, utterance.end / SAMPLE_RATE, " (window full)" if force else "",
             " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in words), _text(committed),
         )  # fmt: skip
         if committed:
-            self._window.extend(committed)
+            self._committed.extend(committed)
             self._emit_final(utterance, committed, latency=0.0, closes=False)
         self._emit_partial(utterance, self.agreement.tentative)
-        self._trim(utterance)
+        self._trim(utterance, start, force)
 
-    def _trim(self, utterance: Utterance) -> None:
-        """Release the window's front after committed words: that audio is transcribed for good."""
-        start_s, end_s = utterance.start_s, utterance.end / SAMPLE_RATE
+    def _window(self, utterance: Utterance) -> tuple[int, np.ndarray]:
+        """The audio a call hears and where it starts: a committing engine's window reaches back before
+        the utterance (from the last trim, at most `CONTEXT_S`), the others get the utterance alone."""
+        if not self.committing:
+            return utterance.start, utterance.audio
+        floor = utterance.start
+        previous = self._previous
+        if previous is not None and utterance.start - previous[1] <= CONTEXT_PAUSE_S * SAMPLE_RATE:
+            floor = max(previous[0], utterance.start - round(CONTEXT_S * SAMPLE_RATE))
+        recent = self.pipeline.recent
+        start = max(
+            self._window_start,
+            floor,
+            utterance.end - round(MAX_WINDOW_S * SAMPLE_RATE),
+            recent.start,
+        )
+        start = min(start, utterance.start)
+        return start, recent.slice(start, utterance.end)
+
+    def _trim(self, utterance: Utterance, window_start: int, force: bool) -> None:
+        """Move the window's front after committed words; what lies before it in the open utterance is
+        released from the segmenter: transcribed for good."""
+        limits = (0.0, 0.0) if force else (SENTENCE_TRIM_S, WORD_TRIM_S)
         point = trim_point(
-            self._window,
+            self._committed,
             self.agreement.tentative,
-            start_s,
-            end_s,
-            sentence_after_s=SENTENCE_TRIM_S,
-            word_after_s=WORD_TRIM_S,
+            window_start / SAMPLE_RATE,
+            utterance.end / SAMPLE_RATE,
+            sentence_after_s=limits[0],
+            word_after_s=limits[1],
         )
         if point is None:
             return
-        frames = int((point - start_s) * SAMPLE_RATE) // FRAME_SAMPLES
+        self._window_start = round(point * SAMPLE_RATE)
+        self._committed = [w for w in self._committed if w.end_s > point]
+        frames = max(0, self._window_start - utterance.start) // FRAME_SAMPLES
         released = self.pipeline.segmenter.release(frames)
         if not released:
             return
         self._trimmed_id = utterance.id
-        log.debug("window released %.2f s, now starts at %.2f", released / SAMPLE_RATE, point)
+        log.debug("window now starts at %.2f; %.2f s released", point, released / SAMPLE_RATE)
         self.pipeline.transcribed += released
-        new_start = start_s + released / SAMPLE_RATE
-        self._window = [w for w in self._window if w.end_s > new_start]
         self._partial_len = max(0, self._partial_len - released)
 
     # ---- engine calls and events ------------------------------------------------------------------
 
-    async def _call(self, utterance: Utterance, final: bool, recheck: bool = False) -> CallResult:
+    async def _call(
+        self, utterance: Utterance, start: int, audio: np.ndarray, final: bool, recheck: bool = False
+    ) -> CallResult:
+        """One engine call on `audio` (from timeline index `start`); the speech gate, when due, listens to
+        the utterance alone (the window's earlier speech says nothing about it)."""
         pipeline = self.pipeline
-        prompt = self.agreement.prompt(utterance.start_s, PROMPT_CHARS) if self.committing else self._prompt
-        request = TranscribeRequest(utterance.audio, utterance.start_s, final, prompt, self.committing)
+        start_s = start / SAMPLE_RATE
+        prompt = self.agreement.prompt(start_s, PROMPT_CHARS) if self.committing else self._prompt
+        request = TranscribeRequest(audio, start_s, final, prompt, self.committing)
         check = recheck or utterance.id != self._confirmed_id
-        result = await pipeline.worker.transcribe(request, check_speech=check)
+        result = await pipeline.worker.transcribe(request, check_speech=check, gate_audio=utterance.audio)
         if result.speech:
             self._confirmed_id = utterance.id
         for notice in result.notices:

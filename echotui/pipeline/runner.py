@@ -29,8 +29,9 @@ from echotui.pipeline.events import (
     SwapFailed,
 )
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
-from echotui.pipeline.policy import StreamingPolicy
+from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
+from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.segmenter import Segmenter, Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
@@ -38,6 +39,8 @@ from echotui.providers.base import Provider
 from echotui.providers.hub import downloads
 
 log = logging.getLogger(__name__)
+
+RECENT_SECONDS = MAX_WINDOW_S + 1.0
 
 
 class AudioSource(Protocol):
@@ -104,6 +107,7 @@ class Pipeline:
         self.gate_skipped = 0
         self._inflight = 0
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
+        self.recent = RecentAudio(round(RECENT_SECONDS * SAMPLE_RATE))
         self.policy = StreamingPolicy(self)
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
@@ -257,6 +261,7 @@ class Pipeline:
             taken = 0
             while (block := self.queue.take(FRAME_SAMPLES)) is not None:
                 gap, self._next_sample = block.start - self._next_sample, block.end
+                self.recent.append(block.start, block.samples)
                 closed = self.segmenter.push(block)
                 self._inflight = sum(len(u.audio) for u in closed)  # the block is accounted for again
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened

@@ -11,6 +11,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from echotui.pipeline.vad import Gate
 from echotui.providers.base import LoadedModel, Provider, Segment, TranscribeRequest
 
@@ -52,9 +54,15 @@ class InferenceWorker:
         self.loaded = loaded
         return loaded
 
-    async def transcribe(self, request: TranscribeRequest, check_speech: bool) -> CallResult:
+    async def transcribe(
+        self, request: TranscribeRequest, check_speech: bool, gate_audio: np.ndarray | None = None
+    ) -> CallResult:
+        """Call the engine, unless `check_speech` and the gate hears no speech in `gate_audio` (by default
+        the request's audio)."""
+        listened = request.audio if gate_audio is None else gate_audio
+
         def work() -> CallResult:
-            if check_speech and not self.gate.contains_speech(request.audio):
+            if check_speech and not self.gate.contains_speech(listened):
                 return CallResult(False, [], 0.0)
             began = time.perf_counter()
             segments = self.provider.transcribe(request)

@@ -94,6 +94,13 @@ def is_loop(text: str) -> bool:
     return len(text) > 60 and compression_ratio(text) > COMPRESSION_RATIO_LIMIT
 
 
+def repeats_phrase(text: str, n: int = 4) -> bool:
+    """Some run of `n` words comes twice: in one short decode, a sign the decoder went round again."""
+    tokens = words(text)
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return len(set(grams)) < len(grams)
+
+
 def caption_defects(text: str) -> list[str]:
     """What is wrong with a caption as shown: a bracketed non-speech marker, a loop, punctuation alone."""
     found = []

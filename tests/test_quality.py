@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from echotui.quality import caption_defects, strip_markers, word_errors, words
+from echotui.quality import caption_defects, repeats_phrase, strip_markers, word_errors, words
 
 
 def test_punctuation_capitals_and_digits_are_not_errors() -> None:
@@ -60,3 +60,8 @@ def test_engine_threads_wait_passively_unless_the_user_says_otherwise() -> None:
     env["OMP_WAIT_POLICY"] = "ACTIVE"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ACTIVE"
+
+
+def test_a_phrase_said_twice_in_one_decode_is_a_sign_of_a_loop() -> None:
+    assert repeats_phrase("We should plant more trees along the main road. More trees along the main road.")
+    assert not repeats_phrase("We should plant more trees along the main road. The brother plays the piano.")

@@ -40,6 +40,7 @@ MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agr
 # longer than WORD_TRIM_S. FORCE_MARGIN_S below the utterance limit everything but the last FORCE_KEEP_S of
 # words is committed and the window trimmed, before the segmenter would have to cut blindly.
 CONTEXT_S = 6.0
+TAIL_S = 0.2  # of the pause that closed an utterance, what its final call hears
 CONTEXT_PAUSE_S = 2.0  # after a longer pause the window starts with the utterance: silence is no context
 MAX_WINDOW_S = 15.0
 SENTENCE_TRIM_S = 10.0
@@ -195,7 +196,10 @@ class StreamingPolicy:
             recent.start,
         )
         start = min(start, utterance.start)
-        return start, recent.slice(start, utterance.end)
+        end = utterance.end
+        if utterance.speech_end is not None:  # whisper invents words for the pause that closed it
+            end = min(end, utterance.speech_end + round(TAIL_S * SAMPLE_RATE))
+        return start, recent.slice(start, end)
 
     def _trim(self, utterance: Utterance, window_start: int, force: bool) -> None:
         """Move the window's front after committed words; what lies before it in the open utterance is

@@ -31,6 +31,7 @@ class Utterance:
         audio: mono float32 samples at 16 kHz.
         last_arrival: monotonic time at which the last sample entered the pipeline.
         closed: False while speech may still extend it (a partial view).
+        speech_end: timeline index just after its last speech frame (the rest is the pause that closed it).
     """
 
     id: int
@@ -38,6 +39,7 @@ class Utterance:
     audio: np.ndarray
     last_arrival: float
     closed: bool = True
+    speech_end: int | None = None
 
     @property
     def end(self) -> int:
@@ -203,6 +205,8 @@ class Segmenter:
     def _close(self, n: int) -> Utterance | None:
         start = self._start
         speech_frames = sum(self._speech[:n])
+        last_speech = max((i for i in range(n) if self._speech[i]), default=n - 1)
+        speech_end = start + (last_speech + 1) * FRAME_SAMPLES
         last_arrival = self._arrivals[n - 1]
         audio = np.concatenate(self._take_front(n))
         self._open = bool(self._frames)
@@ -215,4 +219,5 @@ class Segmenter:
             self.skipped += len(audio)
             return None
         self._ids += 1
-        return Utterance(self._ids, start, audio, last_arrival)
+        speech_end = min(speech_end, start + len(audio))
+        return Utterance(self._ids, start, audio, last_arrival, speech_end=speech_end)

@@ -22,7 +22,7 @@ from echotui.providers.base import (
     Word,
 )
 from echotui.providers.ggml_models import check_ggml_file, resolve_model
-from echotui.quality import is_loop, strip_markers, words
+from echotui.quality import is_loop, repeats_phrase, strip_markers, words
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,11 @@ def audio_ctx_for(n_samples: int, margin: int = 128) -> int:
 
 
 def _looped(segments: list[Segment], duration: float) -> bool:
-    """A loop: repeated words, a segment said twice, or more words than anyone speaks in `duration`."""
+    """A loop: repeated words, a phrase said twice, or more words than anyone speaks in `duration`."""
     text = " ".join(s.text for s in segments)
-    said = [" ".join(words(s.text)) for s in segments]
     return (
         is_loop(text)
-        or len(set(said)) < len(said)
+        or repeats_phrase(text)
         or len(words(text)) > TOKENS_MIN + duration * TOKENS_PER_SECOND / 2
     )
 

@@ -87,6 +87,8 @@ class CallRecorder(Provider):
     def __init__(self, inner: Provider) -> None:
         self.inner = inner
         self.requests: list[TranscribeRequest] = []
+        # what the pipeline's policy reads (word times) must be the engine's, not the recorder's
+        self.capabilities = inner.capabilities  # type: ignore[misc]
 
     def load(self) -> LoadedModel:
         return self.inner.load()

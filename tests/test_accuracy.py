@@ -18,7 +18,7 @@ from echotui.audio.file_source import DecodedFile
 from echotui.config import Settings
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.registry import create_provider
-from echotui.quality import caption_defects, word_errors
+from echotui.quality import caption_defects, word_errors, words
 from tests.cli import echotui
 from tests.support.corpus import Speech
 from tests.support.report import ACCURACY
@@ -67,3 +67,23 @@ def test_live_captions_say_what_was_spoken(
     ACCURACY.append((provider, speech_name, live_wer, offline_wer))
     assert live_wer <= MAX_WER, f"live: {live!r}"
     assert live_wer <= offline_wer + MAX_ABOVE_OFFLINE, f"live: {live!r}\noffline: {offline!r}"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_word_times_come_with_the_same_words_as_the_text(
+    provider: str, real_models: dict[str, Path], corpus: dict[str, Speech]
+) -> None:
+    speech = corpus["paused"]
+    audio = np.concatenate(list(DecodedFile(speech.path).blocks()))
+    engine = create_provider(Settings(provider=provider, model_path=real_models[provider], threads=2))
+    engine.load()
+    try:
+        plain = engine.transcribe(TranscribeRequest(audio, 0.0, True))
+        timed = engine.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True))
+    finally:
+        engine.close()
+    assert words(" ".join(s.text for s in timed)) == words(" ".join(s.text for s in plain))
+    said = [w for s in timed for w in s.words]
+    assert words(" ".join(w.text for w in said)) == words(" ".join(s.text for s in timed))
+    assert all(0 <= w.start_s <= w.end_s <= speech.duration_s for w in said)
+    assert [w.start_s for w in said] == sorted(w.start_s for w in said), "words in the order spoken"

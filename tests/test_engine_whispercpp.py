@@ -37,7 +37,8 @@ def test_speech_file_through_tiny_model(tiny_model: Path, sentence_wav: Path, tm
     lines, stats, stderr = transcribe_file(tiny_model, sentence_wav, tmp_path, "--speed", "0")
     finals = [line for line in lines if line["final"]]
     assert finals and all(line["text"].strip() for line in finals)
-    assert all(set(line) == {"start", "end", "text", "final"} for line in lines)
+    assert all(set(line) >= {"start", "end", "text", "final", "emitted"} for line in lines)
+    assert all("words" in line for line in finals), "committed words carry their times"
     assert set(stats) >= STATS_FIELDS
     duration = len(read_wav(sentence_wav)) / SAMPLE_RATE
     assert stats["audio_s"] == pytest.approx(duration, abs=1e-3)

@@ -124,9 +124,9 @@ class FasterWhisperProvider(Provider):
             if text:
                 start = min(piece.start, duration)
                 words = tuple(
-                    Word(float(min(w.start, duration)), float(min(max(w.end, w.start), duration)), text)
+                    Word(float(min(w.start, duration)), float(min(max(w.end, w.start), duration)), said)
                     for w in piece.words or ()
-                    if (text := w.word.strip())
+                    if (said := w.word.strip())
                 )
                 segments.append(Segment(start, min(max(piece.end, start), duration), text, words))
         return segments

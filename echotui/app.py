@@ -28,7 +28,7 @@ from echotui.pipeline.events import (
     SwapFailed,
 )
 from echotui.pipeline.output import FORMATS
-from echotui.providers.select import Recommendation
+from echotui.selection.select import Recommendation
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
@@ -206,8 +206,8 @@ class EchoApp(App[int]):
         self.notify(f"capturing from device {index}")
 
     async def action_pick_provider(self) -> None:
-        from echotui.providers.availability import provider_statuses
-        from echotui.providers.hardware import detect_hardware
+        from echotui.selection.hardware import detect_hardware
+        from echotui.selection.status import provider_statuses
 
         settings = self.session.settings
         statuses = await asyncio.to_thread(lambda: provider_statuses(detect_hardware(), settings))
@@ -226,7 +226,7 @@ class EchoApp(App[int]):
         self.notify(f"loading {provider} {wanted.model}… the current engine keeps transcribing")
 
     async def action_pick_model(self) -> None:
-        from echotui.providers.catalog import list_models
+        from echotui.models.catalog import list_models
 
         settings = self.session.settings
         provider = "whispercpp" if settings.provider == "auto" else settings.provider

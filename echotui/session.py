@@ -15,7 +15,7 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline, PipelineConfig
 from echotui.providers.base import Provider
 from echotui.providers.registry import create_provider
-from echotui.providers.select import Recommendation
+from echotui.selection.select import Recommendation
 
 
 def open_source(file: Path | None, device: str | None, speed: float, loop: bool) -> Source:
@@ -101,7 +101,7 @@ class Session:
         the event loop) and return the recommendation. None when there is nothing to refine."""
         if self.refine is None:
             return None
-        from echotui.providers.auto import recommend_here
+        from echotui.selection.auto import recommend_here
 
         asked, explicit = self.refine
         self.refine = None
@@ -109,7 +109,7 @@ class Session:
 
     def adopt(self, best: Recommendation) -> str:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done."""
-        from echotui.providers.availability import describe
+        from echotui.selection.status import describe
 
         if (best.provider, best.model) == (self.settings.provider, self.settings.model):
             return f"measured this machine: keeping {best.provider} {best.model}"

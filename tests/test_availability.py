@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from echotui.config import Settings
-from echotui.providers import availability
-from echotui.providers.availability import (
+from echotui.providers.voxtral import MODEL_FILES
+from echotui.selection import status as availability
+from echotui.selection.hardware import Hardware, detect_hardware, whispercpp_gpu_backend
+from echotui.selection.select import Recommendation
+from echotui.selection.status import (
     format_providers,
     provider_statuses,
     providers_json,
 )
-from echotui.providers.hardware import Hardware, detect_hardware, whispercpp_gpu_backend
-from echotui.providers.select import Recommendation
-from echotui.providers.voxtral import MODEL_FILES
 
 APPLE = Hardware("darwin", "arm64", True, 96.0, 16, 0, "metal", "Apple M3 Max")
 INTEL_MAC = Hardware("darwin", "x86_64", False, 16.0, 8, 0, None, "Intel(R) Core(TM) i9-9880H")
@@ -166,8 +166,8 @@ def test_detect_hardware_here() -> None:
 def test_new_modules_do_not_import_textual() -> None:
     code = (
         "import sys\n"
-        "import echotui.providers.hardware, echotui.providers.availability, echotui.providers.select\n"
-        "from echotui.providers.hardware import detect_hardware\n"
+        "import echotui.selection.hardware, echotui.selection.status, echotui.selection.select\n"
+        "from echotui.selection.hardware import detect_hardware\n"
         "detect_hardware()\n"
         "print(','.join(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
     )

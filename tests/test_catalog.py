@@ -20,9 +20,9 @@ from typing import NoReturn
 import pytest
 
 from echotui.errors import EchoError
-from echotui.providers import ct2_models, ggml_models
+from echotui.models import ct2_models, ggml_models
+from echotui.models.catalog import HF_CACHE, ModelEntry, format_models, list_models, pull_model
 from echotui.providers.base import ModelChoice
-from echotui.providers.catalog import HF_CACHE, ModelEntry, format_models, list_models, pull_model
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -212,7 +212,7 @@ def test_scanning_reads_headers_only(tmp_path: Path, base_model: Path, hub_cache
 PULL_SCRIPT = """
 import json, sys
 from echotui.errors import EchoError
-from echotui.providers.catalog import pull_model
+from echotui.models.catalog import pull_model
 for provider in ("whispercpp", "faster-whisper"):
     try:
         path = pull_model("base.en", provider, None, None)

@@ -9,8 +9,8 @@ import io
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from echotui.models.hub import downloads, progress_bar
 from echotui.pipeline.runner import Pipeline, PipelineConfig
-from echotui.providers.hub import downloads, progress_bar
 from echotui.widgets.panels import HealthPanel
 from tests.doubles import SlowProvider
 

@@ -13,9 +13,9 @@ import pytest
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.providers.availability import DECODE_FRACTION, ProviderStatus, predict_rtf, window_seconds
-from echotui.providers.hardware import CachedEncoderTimer, Hardware
-from echotui.providers.select import Recommendation, apply_recommendation, recommend
+from echotui.selection.hardware import CachedEncoderTimer, Hardware
+from echotui.selection.select import Recommendation, apply_recommendation, recommend
+from echotui.selection.status import DECODE_FRACTION, ProviderStatus, predict_rtf, window_seconds
 
 M3_MAX = Hardware("darwin", "arm64", True, 96.0, 16, 0, "metal", "Apple M3 Max")
 AIR_8GB = Hardware("darwin", "arm64", True, 8.0, 8, 0, "metal", "Apple M1")

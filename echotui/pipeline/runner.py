@@ -21,6 +21,7 @@ from typing import Protocol
 from echotui import SAMPLE_RATE
 from echotui.config import Settings, min_queue_seconds
 from echotui.errors import EchoError
+from echotui.models.hub import downloads
 from echotui.pipeline.events import (
     AudioDropped,
     ModelLoaded,
@@ -36,7 +37,6 @@ from echotui.pipeline.segmenter import Segmenter, Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider
-from echotui.providers.hub import downloads
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,10 @@ from typing import Any, ClassVar
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
+from echotui.models.ct2_models import is_ct2_model as is_ct2_model  # re-exported
+from echotui.models.ct2_models import known_models as known_models  # re-exported
+from echotui.models.ct2_models import resolve_ct2_model
+from echotui.models.hub import FIX
 from echotui.providers.base import (
     Capabilities,
     LoadedModel,
@@ -22,10 +26,6 @@ from echotui.providers.base import (
     TranscribeRequest,
     Word,
 )
-from echotui.providers.ct2_models import is_ct2_model as is_ct2_model  # re-exported
-from echotui.providers.ct2_models import known_models as known_models  # re-exported
-from echotui.providers.ct2_models import resolve_ct2_model
-from echotui.providers.hub import FIX
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
+from echotui.models.ggml_models import check_ggml_file, resolve_model
 from echotui.providers.base import (
     Capabilities,
     LoadedModel,
@@ -21,7 +22,6 @@ from echotui.providers.base import (
     TranscribeRequest,
     Word,
 )
-from echotui.providers.ggml_models import check_ggml_file, resolve_model
 from echotui.quality import is_loop, repeats_phrase, strip_markers, words
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.providers import ct2_models, ggml_models
+from echotui.models import ct2_models, ggml_models
 
 CATALOGUE_PROVIDERS = ("whispercpp", "faster-whisper")
 HF_CACHE = "Hugging Face cache"

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 
 from echotui.errors import EchoError
+from echotui.models.hub import check_reachable, download_failed, progress_bar, quiet_hub_logging
 from echotui.providers.base import ModelChoice
-from echotui.providers.hub import check_reachable, download_failed, progress_bar, quiet_hub_logging
 
 log = logging.getLogger(__name__)
 

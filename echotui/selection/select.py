@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.providers.availability import (
+from echotui.selection.hardware import CachedEncoderTimer, Hardware
+from echotui.selection.status import (
     GPU_NAMES,
     MAX_RTF,
     ProviderStatus,
@@ -29,7 +30,6 @@ from echotui.providers.availability import (
     encoder_params,
     predict_rtf,
 )
-from echotui.providers.hardware import CachedEncoderTimer, Hardware
 
 __all__ = ["CachedEncoderTimer", "EncoderTimer", "Recommendation", "apply_recommendation", "recommend"]
 

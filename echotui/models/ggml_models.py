@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.providers.hub import check_reachable, download_failed, progress_bar
+from echotui.models.hub import check_reachable, download_failed, progress_bar
 
 log = logging.getLogger(__name__)
 

@@ -149,7 +149,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, set[str]]:
 def cmd_app(args: argparse.Namespace) -> int:
     """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
     from echotui.logs import redirect_native_stderr
-    from echotui.providers.auto import auto_select, needs_refining
+    from echotui.selection.auto import auto_select, needs_refining
     from echotui.session import Session, open_source
 
     if args.file is not None and args.device is not None:
@@ -206,7 +206,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         from echotui.audio.devices import choose_device
 
         source = DeviceSource(choose_device(args.device), duration_s=args.duration)
-    from echotui.providers.auto import auto_select
+    from echotui.selection.auto import auto_select
 
     settings, choice = auto_select(settings, explicit)
     provider = create_provider(settings)
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "transcribe":
             return cmd_transcribe(args)
         if args.command in ("devices", "models", "providers", "bench"):
-            from echotui import commands
+            from echotui.cli import bench as commands
 
             return int(getattr(commands, f"cmd_{args.command}")(args))
         return cmd_app(args)

@@ -29,7 +29,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from echotui.providers.catalog import CATALOGUE_PROVIDERS, format_models, list_models, pull_model
+    from echotui.models.catalog import CATALOGUE_PROVIDERS, format_models, list_models, pull_model
 
     settings = load_settings({"provider": args.provider, "models_dir": args.models_dir})
     export_token(settings)
@@ -42,10 +42,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
-    from echotui.cli import settings_from_args
-    from echotui.providers.auto import recommend_here
-    from echotui.providers.availability import format_providers, provider_statuses, providers_json
-    from echotui.providers.hardware import detect_hardware
+    from echotui.cli.parser import settings_from_args
+    from echotui.selection.auto import recommend_here
+    from echotui.selection.hardware import detect_hardware
+    from echotui.selection.status import format_providers, provider_statuses, providers_json
 
     settings, explicit = settings_from_args(args)
     try:
@@ -99,7 +99,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.models:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         elif args.models_dir is not None:
-            from echotui.providers.catalog import scan_models_dir
+            from echotui.models.catalog import scan_models_dir
 
             names = [e.name for e in scan_models_dir(args.models_dir, (provider,))]
         else:

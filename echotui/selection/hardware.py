@@ -194,7 +194,7 @@ def _busy_cpu_seconds() -> float | None:
 
 
 class CachedEncoderTimer:
-    """An `EncoderTimer` (see `echotui.providers.select`) that measures local models once per machine.
+    """An `EncoderTimer` (see `echotui.selection.select`) that measures local models once per machine.
 
     Results are kept as JSON at `cache_path` (default `default_cache_path()`) keyed by the hardware
     fingerprint, provider, model, device and threads; a measurement taken while other processes used more
@@ -217,7 +217,7 @@ class CachedEncoderTimer:
         self.busy_limit = busy_limit
         self.cache_path = cache_path or default_cache_path()
         if measure is None:
-            from echotui.providers.availability import measure_encoder  # it imports this module
+            from echotui.selection.status import measure_encoder  # it imports this module
 
             measure = partial(measure_encoder, models_dir=models_dir, threads=threads)
         self._measure: Measure = measure

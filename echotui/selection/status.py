@@ -23,11 +23,11 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.providers.hardware import Hardware
 from echotui.providers.voxtral import check_model_dir, find_binary
+from echotui.selection.hardware import Hardware
 
 if TYPE_CHECKING:
-    from echotui.providers.select import Recommendation
+    from echotui.selection.select import Recommendation
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _fastest(call: Callable[[], object], runs: int = 2) -> float:
 
 def _time_whispercpp(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
     from echotui.logs import whisper_log
-    from echotui.providers.ggml_models import check_ggml_file, local_model
+    from echotui.models.ggml_models import check_ggml_file, local_model
 
     path = local_model(model, models_dir)
     if path is None:
@@ -186,7 +186,7 @@ def _time_whispercpp(model: str, device: str, models_dir: Path | None, threads: 
 
 
 def _time_fasterwhisper(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
-    from echotui.providers.ct2_models import local_ct2_model
+    from echotui.models.ct2_models import local_ct2_model
 
     folder = local_ct2_model(model, models_dir)  # never downloads just to time it
     if folder is None or not (folder / "tokenizer.json").is_file():

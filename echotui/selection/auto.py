@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from echotui.config import Settings
-from echotui.providers.availability import ProviderStatus, describe, provider_statuses
-from echotui.providers.hardware import Hardware, detect_hardware
-from echotui.providers.select import CachedEncoderTimer, Recommendation, apply_recommendation, recommend
+from echotui.selection.hardware import Hardware, detect_hardware
+from echotui.selection.select import CachedEncoderTimer, Recommendation, apply_recommendation, recommend
+from echotui.selection.status import ProviderStatus, describe, provider_statuses
 
 
 def recommend_here(
@@ -32,7 +32,7 @@ def auto_select(settings: Settings, explicit: set[str], measure: bool = True) ->
     if settings.provider != "auto":
         return settings, None
     if settings.model_path is not None:
-        from echotui.providers.ct2_models import is_ct2_model
+        from echotui.models.ct2_models import is_ct2_model
 
         provider = "faster-whisper" if is_ct2_model(settings.model_path) else "whispercpp"
         return replace(settings, provider=provider), None

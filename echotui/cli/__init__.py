@@ -1,0 +1,5 @@
+"""The `echotui` command line."""
+
+from echotui.cli.parser import main
+
+__all__ = ["main"]

@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 
 from echotui.audio.file_source import FileSource
+from echotui.config import Settings
 from echotui.pipeline.events import PipelineEvent, ProviderSwapped
-from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import ModelChoice
 from echotui.providers.whispercpp import WhisperCppProvider
 from tests.support.ggml_model import build_ggml_model
@@ -46,7 +47,7 @@ def main() -> None:
         ModelChoice(path=build_ggml_model(work / "b.bin", args.second, seed=2)), threads=2
     )
     events: list[PipelineEvent] = []
-    pipeline = Pipeline(first, PipelineConfig(), events.append)
+    pipeline = Pipeline(first, Settings(), events.append)
 
     async def run() -> None:
         task = asyncio.create_task(pipeline.run(FileSource(speech, speed=1.0)))

@@ -112,12 +112,13 @@ class EchoApp(App[int]):
 
     def _adopt(self, best: Recommendation) -> None:
         message = self.session.adopt(best)
-        self.query_one(CaptionView).show_notice(message)
+        if message is not None:
+            self.query_one(CaptionView).show_notice(message)
 
     def refresh_health(self) -> None:
         snapshot = self.session.snapshot()
-        loaded = self.session.pipeline.worker.loaded
-        self.query_one(HealthPanel).update_health(snapshot, loaded, self.session.source.description)
+        session = self.session
+        self.query_one(HealthPanel).update_health(snapshot, session.loaded, session.source.description)
 
     def on_pipeline_event_arrived(self, message: PipelineEventArrived) -> None:
         event, captions = message.event, self.query_one(CaptionView)
@@ -179,10 +180,8 @@ class EchoApp(App[int]):
         self.notify(f"saved {path}", title="transcript")
 
     async def action_pick_device(self) -> None:
-        from echotui.audio.devices import list_input_devices
-
         try:
-            devices = await asyncio.to_thread(list_input_devices)
+            devices = await asyncio.to_thread(self.session.devices)
         except EchoError as error:
             self.notify(str(error), severity="error")
             return
@@ -195,22 +194,18 @@ class EchoApp(App[int]):
             return
         self.push_screen(PickerScreen("Input device", choices, picker_id="devices"), self._use_device)
 
-    def _use_device(self, index: str | None) -> None:
+    async def _use_device(self, index: str | None) -> None:
         if index is None:
             return
         try:
-            self.session.use_device(int(index))
+            await self.session.use_device(int(index))
         except EchoError as error:
             self.notify(str(error), severity="error")
             return
         self.notify(f"capturing from device {index}")
 
     async def action_pick_provider(self) -> None:
-        from echotui.selection.hardware import detect_hardware
-        from echotui.selection.status import provider_statuses
-
-        settings = self.session.settings
-        statuses = await asyncio.to_thread(lambda: provider_statuses(detect_hardware(), settings))
+        statuses = await asyncio.to_thread(self.session.providers)
         choices = [
             Choice(f"{s.name:<15} {'/'.join(s.backends):<10} {s.reason}", s.name, s.available)
             for s in statuses
@@ -226,14 +221,11 @@ class EchoApp(App[int]):
         self.notify(f"loading {provider} {wanted.model}… the current engine keeps transcribing")
 
     async def action_pick_model(self) -> None:
-        from echotui.models.catalog import list_models
-
-        settings = self.session.settings
-        provider = "whispercpp" if settings.provider == "auto" else settings.provider
-        if provider == "voxtral":
-            self.notify("Voxtral has one model: set ECHOTUI_VOXTRAL_MODEL", severity="warning")
+        try:
+            provider, entries = await asyncio.to_thread(self.session.models)
+        except EchoError as error:  # Voxtral: one model folder, no catalogue
+            self.notify(str(error), severity="warning")
             return
-        entries = await asyncio.to_thread(list_models, settings.models_dir, (provider,))
         choices = [
             Choice(
                 f"{'●' if e.present else '↓'} {e.name:<22} {e.size_mb or '?':>6} MB  {e.location or ''}",

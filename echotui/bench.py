@@ -163,7 +163,7 @@ def _run_case(
     setup_logging(log_file)  # engine logs of the child go to the same file, never to the terminal
     _exit_with_parent()
     from echotui.pipeline.events import FinalTranscribed, PipelineEvent
-    from echotui.pipeline.runner import Pipeline, PipelineConfig
+    from echotui.pipeline.runner import Pipeline
     from echotui.providers.registry import create_provider
 
     settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
@@ -177,7 +177,7 @@ def _run_case(
             finals.append(event.text)
             committed.extend((word, event.emitted_s or 0.0) for word in event.words)
 
-    pipeline = Pipeline(recorder, PipelineConfig.from_settings(settings), keep_finals)
+    pipeline = Pipeline(recorder, settings, keep_finals)
     source = FileSource(file, speed=case.speed, live=case.speed > 0)
 
     async def run() -> tuple[float, float]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from echotui.errors import EchoError
+from echotui.providers.registry import canonical_name
 
 ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
 
@@ -34,15 +35,13 @@ ENV_NAMES: dict[str, str] = {
     "auto_select_voxtral": "AUTO_SELECT_VOXTRAL",
 }
 
-PROVIDERS = ("auto", "whispercpp", "faster-whisper", "voxtral")
-
 
 @dataclass(frozen=True)
 class Settings:
     """Everything that shapes a transcription session.
 
     Attributes:
-        provider: engine name, or "auto" to pick one for this machine.
+        provider: engine name, or "auto" to pick one for this machine (see `providers.registry`).
         model: model name (e.g. "base.en"); resolved through the provider's model catalogue.
         model_path: an explicit model file or folder; wins over `model`.
         models_dir: an extra folder of local models.
@@ -86,9 +85,10 @@ class Settings:
     voxtral_interval: float = 0.5
 
     def validate(self) -> Settings:
-        """Check ranges; raise EchoError with the fix in one line."""
-        if self.provider not in PROVIDERS:
-            raise EchoError(f"unknown provider {self.provider!r}: choose one of {', '.join(PROVIDERS)}")
+        """Check ranges and spell the provider as the registry does (the seed's names are accepted);
+        raise EchoError with the fix in one line."""
+        if (provider := canonical_name(self.provider)) != self.provider:
+            return replace(self, provider=provider).validate()
         if not 0.2 <= self.chunk_seconds <= 30:
             raise EchoError(f"chunk length {self.chunk_seconds:g} s is out of range: use 0.2 to 30 seconds")
         if self.max_utterance_seconds < max(2.0, self.chunk_seconds) or self.max_utterance_seconds > 30:

@@ -16,3 +16,8 @@ class EchoError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def one_line(error: BaseException) -> str:
+    """What to show for a failure: an EchoError's own line (it carries the fix), else the type and text."""
+    return str(error) if isinstance(error, EchoError) else f"{type(error).__name__}: {error}"

@@ -1,25 +1,39 @@
-"""One live-transcription session for the app: the source, the pipeline, the whole transcript, and the
-changes a user asks for while it runs (device, provider, model, pause). Never imports Textual."""
+"""One live-transcription session: the source, the pipeline, the whole transcript, and the changes a user
+asks for while it runs (device, provider, model, pause). The app and `echotui transcribe` both run through
+it, and the app asks it for devices, providers and models. Never imports Textual."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from echotui.audio.switching import LoopingSource, Source, SwitchableSource
+from echotui.audio.devices import InputDevice
+from echotui.audio.source import AudioSource
+from echotui.audio.switching import LoopingSource, SwitchableSource
 from echotui.config import Settings
+from echotui.models.catalog import ModelEntry
+from echotui.models.downloads import describe_download
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.output import TranscriptWriter
-from echotui.pipeline.runner import Pipeline, PipelineConfig
-from echotui.providers.base import Provider
-from echotui.providers.registry import create_provider
+from echotui.pipeline.runner import Pipeline
+from echotui.providers.base import LoadedModel, Provider
+from echotui.providers.registry import create_provider, provider_class
 from echotui.selection.select import Recommendation
+from echotui.selection.status import ProviderStatus
 
 
-def open_source(file: Path | None, device: str | None, speed: float, loop: bool) -> Source:
-    """A file replayed as live (optionally looping), or a capture device (None = the default one)."""
+def open_source(
+    file: Path | None,
+    device: str | int | None,
+    speed: float,
+    loop: bool = False,
+    duration_s: float | None = None,
+) -> AudioSource:
+    """A file replayed as live (optionally looping), or a capture device (None = the default one),
+    optionally for `duration_s` seconds. Opening a device queries PortAudio: call it off the event loop."""
     if file is not None:
         from echotui.audio.file_source import FileSource
 
@@ -29,20 +43,21 @@ def open_source(file: Path | None, device: str | None, speed: float, loop: bool)
     from echotui.audio.device_source import DeviceSource
     from echotui.audio.devices import choose_device
 
-    return DeviceSource(choose_device(device))
+    return DeviceSource(choose_device(device), duration_s=duration_s)
 
 
 class Session:
-    """A running transcription the UI watches and steers.
+    """A running transcription the UI (or the headless CLI) watches and steers.
 
     Attributes:
         settings: what runs now (updated when a swap takes over).
         source: the audio source, switchable while capturing.
         pipeline: the streaming pipeline.
         finals: every final text of the session, kept whole even when the screen is cleared.
+        listeners: called with every pipeline event, on the event loop.
     """
 
-    def __init__(self, settings: Settings, source: Source, provider: Provider | None = None) -> None:
+    def __init__(self, settings: Settings, source: AudioSource, provider: Provider | None = None) -> None:
         self.settings = settings
         self.source = SwitchableSource(source)
         self.finals: list[FinalTranscribed] = []
@@ -51,7 +66,7 @@ class Session:
         self.refine: tuple[Settings, set[str]] | None = None
         """The user's own settings and explicit names, when "auto" was decided without measuring."""
         self.pipeline = Pipeline(
-            provider or create_provider(settings), PipelineConfig.from_settings(settings), self._on_event
+            provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
 
     def _on_event(self, event: PipelineEvent) -> None:
@@ -70,7 +85,21 @@ class Session:
             await self.pipeline.close()
 
     def stop(self) -> None:
+        """Stop taking audio; what was captured is still transcribed before `run()` returns."""
         self.pipeline.stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self.pipeline.stopping
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The engine running now, once its model is loaded."""
+        return self.pipeline.worker.loaded
+
+    @property
+    def load_s(self) -> float | None:
+        return self.pipeline.worker.load_s
 
     def snapshot(self) -> MetricsSnapshot:
         return self.pipeline.snapshot()
@@ -96,6 +125,34 @@ class Session:
         self.pipeline.swap(create_provider(wanted))
         return wanted
 
+    # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
+
+    def devices(self) -> list[InputDevice]:
+        from echotui.audio.devices import list_input_devices
+
+        return list_input_devices()
+
+    def providers(self) -> list[ProviderStatus]:
+        from echotui.selection.hardware import detect_hardware
+        from echotui.selection.status import provider_statuses
+
+        return provider_statuses(detect_hardware(), self.settings)
+
+    def models(self) -> tuple[str, list[ModelEntry]]:
+        """The provider whose catalogue applies now, and its models (EchoError for one without)."""
+        from echotui.models.catalog import catalogue_provider, list_models
+
+        provider = catalogue_provider(provider_class(self.settings.provider).name)
+        return provider, list_models(self.settings.models_dir, (provider,))
+
+    async def use_device(self, device: str | int) -> None:
+        """Capture from another input device from now on (the timeline and the queue go on). PortAudio is
+        queried and the stream opened off the event loop."""
+        source = await asyncio.to_thread(open_source, None, device, self.settings.speed)
+        self.source.switch(source)
+
+    # ---- measuring the machine after a quick start -------------------------------------------------------
+
     def measure_best(self) -> Recommendation | None:
         """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
         the event loop) and return the recommendation. None when there is nothing to refine."""
@@ -107,21 +164,15 @@ class Session:
         self.refine = None
         return recommend_here(asked, explicit, measure=True)[2]
 
-    def adopt(self, best: Recommendation) -> str:
-        """Swap to `best` if it differs from what runs (call on the event loop); says what was done."""
-        from echotui.selection.status import describe
-
+    def adopt(self, best: Recommendation) -> str | None:
+        """Swap to `best` if it differs from what runs (call on the event loop); says what was done. None
+        when nothing could be measured (no local model to time): the start-up choice stands, unsaid."""
+        if not best.measured:
+            return None
         if (best.provider, best.model) == (self.settings.provider, self.settings.model):
             return f"measured this machine: keeping {best.provider} {best.model}"
         self.swap(provider=best.provider, model=best.model)
-        return f"measured this machine, switching: {describe(best)}"
-
-    def use_device(self, device: str | int) -> None:
-        """Capture from another input device from now on (the timeline and the queue go on)."""
-        from echotui.audio.device_source import DeviceSource
-        from echotui.audio.devices import choose_device
-
-        self.source.switch(DeviceSource(choose_device(device)))
+        return f"measured this machine, switching: {best.describe()}"
 
     def save(self, path: Path, fmt: str) -> Path:
         """Write the whole transcript so far (not just what is on screen)."""

@@ -76,6 +76,7 @@ class LiveReplaySource:
 
     live = True
     description = "live replay"
+    duration_s = None
 
     def __init__(self, audio: np.ndarray, speed: float = 1.0, block_s: float = 0.05) -> None:
         self.audio = audio

@@ -6,21 +6,19 @@ import json
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from echotui.cli.providers import format_providers, providers_json
 from echotui.config import Settings
 from echotui.providers.voxtral import MODEL_FILES
 from echotui.selection import status as availability
-from echotui.selection.hardware import Hardware, detect_hardware, whispercpp_gpu_backend
+from echotui.selection.hardware import Hardware, detect_hardware, seed_tier, whispercpp_gpu_backend
 from echotui.selection.select import Recommendation
-from echotui.selection.status import (
-    format_providers,
-    provider_statuses,
-    providers_json,
-)
+from echotui.selection.status import provider_statuses
 
 APPLE = Hardware("darwin", "arm64", True, 96.0, 16, 0, "metal", "Apple M3 Max")
 INTEL_MAC = Hardware("darwin", "x86_64", False, 16.0, 8, 0, None, "Intel(R) Core(TM) i9-9880H")
@@ -133,15 +131,27 @@ def test_format_and_json() -> None:
     rec = Recommendation(
         "whispercpp", "tiny.en", "cpu", "default", 1.0, 0.39, "no GPU: whisper.cpp on 2 cores"
     )
-    text = format_providers(statuses, rec)
+    text = format_providers(statuses, rec, LINUX_CPU)
     lines = text.splitlines()
-    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 5
+    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 6
+    assert lines[-2] == "seed tier: CPU (2 cores, 24 GB, no GPU): whisper.cpp on the CPU first"
     assert lines[-1].startswith("recommended: whispercpp tiny.en on cpu") and "because no GPU" in lines[-1]
-    assert "recommended: nothing" in format_providers(statuses, None)
+    assert "recommended: nothing" in format_providers(statuses, None, LINUX_CPU)
     data = providers_json(statuses, rec, LINUX_CPU)
     assert json.loads(json.dumps(data)) == data
     assert data["recommended"]["reason"] == rec.reason and data["hardware"]["cores"] == 2
     assert [p["name"] for p in data["providers"]] == ["whispercpp", "faster-whisper", "voxtral"]
+    assert data["seed_tier"].startswith("CPU (2 cores")
+
+
+def test_seed_tiers() -> None:
+    """The tier `echotui providers` names, for machines of each kind (as auto-selection ranks them)."""
+    assert seed_tier(APPLE).startswith("ultra (96 GB, Metal)")
+    assert seed_tier(LINUX_CUDA).startswith("ultra (64 GB, CUDA)")
+    assert seed_tier(replace(LINUX_CUDA, ram_gb=16.0)).startswith("high (CUDA GPU, 16 GB)")
+    assert seed_tier(replace(LINUX_CPU, ram_gb=8.0)).startswith("low RAM (8 GB < 12 GB)")
+    assert seed_tier(INTEL_MAC).startswith("Intel Mac (8 cores")
+    assert seed_tier(LINUX_CPU).startswith("CPU (2 cores")
 
 
 def test_whispercpp_gpu_backend() -> None:

@@ -61,7 +61,8 @@ def test_device_opened_at_48khz_is_resampled_to_16khz(pulse_null_sink: str, tmp_
 
     from echotui.audio.device_source import DeviceSource
     from echotui.audio.devices import choose_device
-    from echotui.pipeline.runner import Pipeline, PipelineConfig
+    from echotui.config import Settings
+    from echotui.pipeline.runner import Pipeline
     from tests.doubles import RecordingProvider
     from tests.support.speech import write_wav
 
@@ -69,7 +70,7 @@ def test_device_opened_at_48khz_is_resampled_to_16khz(pulse_null_sink: str, tmp_
     tone = tmp_path / "tone.wav"
     write_wav(tone, (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), sample_rate=48000)
     recorder = RecordingProvider()
-    config = PipelineConfig(vad=False, max_utterance_seconds=4.0, queue_seconds=10)
+    config = Settings(vad=False, max_utterance_seconds=4.0, queue_seconds=10)
     pipeline = Pipeline(recorder, config)
     source = DeviceSource(choose_device("pulse"), duration_s=4.0, samplerate=48000)
 

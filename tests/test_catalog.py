@@ -19,9 +19,10 @@ from typing import NoReturn
 
 import pytest
 
+from echotui.cli.models import format_models
 from echotui.errors import EchoError
 from echotui.models import ct2_models, ggml_models
-from echotui.models.catalog import HF_CACHE, ModelEntry, format_models, list_models, pull_model
+from echotui.models.catalog import HF_CACHE, ModelEntry, list_models, pull_model
 from echotui.providers.base import ModelChoice
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -183,13 +184,18 @@ def test_unknown_names_and_providers_fail_with_one_line(
         list_models(tmp_path / "missing")
 
 
-def test_provider_messages_are_unchanged(hub_cache: Path, no_network: None, tmp_path: Path) -> None:
+def test_one_message_for_an_unknown_model(hub_cache: Path, no_network: None, tmp_path: Path) -> None:
     with pytest.raises(EchoError) as raised:
         ct2_models.resolve_ct2_model(ModelChoice("tiny.xx"))
-    names = ", ".join(ct2_models.known_models())
     assert str(raised.value) == (
-        f"unknown faster-whisper model 'tiny.xx': use one of {names}, "
-        "or pass a CTranslate2 folder with --model-path"
+        "unknown faster-whisper model 'tiny.xx': run `echotui models` to see the names, "
+        "or pass a local model with --model-path"
+    )
+    with pytest.raises(EchoError) as raised:
+        pull_model("tiny.xx", "whisper_cpp", None, None)
+    assert str(raised.value) == (
+        "unknown whisper.cpp model 'tiny.xx': run `echotui models` to see the names, "
+        "or pass a local model with --model-path"
     )
     with pytest.raises(EchoError, match="is not a CTranslate2 model folder"):
         ct2_models.resolve_ct2_model(ModelChoice("tiny.en", path=tmp_path))

@@ -10,9 +10,9 @@ import pytest
 
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import FileSource
+from echotui.config import Settings
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
-from echotui.pipeline.runner import PipelineConfig
 from echotui.providers.base import Word
 from tests.doubles import TimedWordOracle
 from tests.support.speech import WordTiming
@@ -74,7 +74,7 @@ def test_a_known_text_across_many_trims_comes_out_once_in_order_and_never_change
     audio = decode(path)
     oracle = TimedWordOracle(words, audio, jitter_s=jitter_s)
     # long utterances and pauses: windows are trimmed inside utterances and at their ends
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
     pipeline, recorder = run_pipeline(oracle, config, FileSource(path, speed=3.0))
 
     expected = [t.word for t in words]
@@ -101,7 +101,7 @@ def test_per_word_latency_is_the_wait_from_a_words_end_to_its_text(
 ) -> None:
     path, words = timed_words
     audio = decode(path)
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12)
     pipeline, recorder = run_pipeline(TimedWordOracle(words, audio), config, FileSource(path, speed=2.0))
     spoken = iter(words)  # where espeak-ng put each word: an outside measurement
     waits = []

@@ -9,8 +9,10 @@ import io
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from echotui.models.hub import downloads, progress_bar
-from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.config import Settings
+from echotui.models.downloads import describe_download, downloads
+from echotui.models.hub import progress_bar
+from echotui.pipeline.runner import Pipeline
 from echotui.widgets.panels import HealthPanel
 from tests.doubles import SlowProvider
 
@@ -21,7 +23,7 @@ def test_download_progress_reaches_the_snapshot_and_the_panel() -> None:
     current = downloads.current()
     assert current is not None
     assert current.describe() == "downloading base.en 45% (64/142 MB)"
-    snapshot = Pipeline(SlowProvider(0.1), PipelineConfig()).snapshot()
+    snapshot = Pipeline(SlowProvider(0.1), Settings(), progress=describe_download).snapshot()  # as Session does
     assert snapshot.download == "downloading base.en 45% (64/142 MB)"
 
     class PanelApp(App[None]):

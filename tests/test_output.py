@@ -4,11 +4,11 @@ import io
 import json
 from dataclasses import replace
 
-from echotui.pipeline.events import Caption, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.output import TranscriptWriter
-from echotui.providers.base import Word
+from echotui.providers.base import Segment, Word
 
-FINAL = FinalTranscribed(1, 0.0, 4.0, (Caption(0.5, 1.25, "hello"), Caption(3661.0, 3662.5, "world")), 0.3)
+FINAL = FinalTranscribed(1, 0.0, 4.0, (Segment(0.5, 1.25, "hello"), Segment(3661.0, 3662.5, "world")), 0.3)
 PARTIAL = PartialTranscribed(2, 4.0, 5.0, "wor")
 
 
@@ -49,7 +49,7 @@ def committed(
     words: list[tuple[float, float, str]], emitted: float, closes: bool = False
 ) -> FinalTranscribed:
     timed = tuple(Word(s, e, t) for s, e, t in words)
-    caption = Caption(timed[0].start_s, timed[-1].end_s, " ".join(w.text for w in timed))
+    caption = Segment(timed[0].start_s, timed[-1].end_s, " ".join(w.text for w in timed))
     return FinalTranscribed(1, caption.start_s, caption.end_s, (caption,), 0.0, timed, emitted, closes)
 
 

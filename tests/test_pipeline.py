@@ -12,6 +12,7 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.config import Settings
 from echotui.pipeline.events import (
     AudioDropped,
     FinalTranscribed,
@@ -20,7 +21,7 @@ from echotui.pipeline.events import (
     ProviderSwapped,
     SwapFailed,
 )
-from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
 from tests.doubles import (
     BrokenProvider,
@@ -63,7 +64,7 @@ class Recorder:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def run_pipeline(provider: Provider, config: PipelineConfig, source: object) -> tuple[Pipeline, Recorder]:
+def run_pipeline(provider: Provider, config: Settings, source: object) -> tuple[Pipeline, Recorder]:
     recorder = Recorder()
     pipeline = Pipeline(provider, config, recorder)
     recorder.pipeline = pipeline
@@ -92,7 +93,7 @@ def test_every_word_once_in_order_across_cuts_and_partials(
     audio = decode(path)
     oracle = WordOracleProvider(words, audio)
     # short utterances force cuts inside continuous speech as well as at pauses
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
     pipeline, recorder = run_pipeline(oracle, config, FileSource(path, speed=4.0))
 
     finals = recorder.of(FinalTranscribed)
@@ -131,7 +132,7 @@ def test_slow_engine_on_live_input_drops_oldest_audio_and_counts_it(
 ) -> None:
     path, _ = timed_words
     audio = decode(path)
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
     pipeline, recorder = run_pipeline(SlowProvider(rtf=2.0), config, LiveReplaySource(audio, speed=4.0))
 
     ledger = pipeline.ledger()
@@ -150,7 +151,7 @@ def test_slow_engine_on_a_file_waits_and_drops_nothing(
     timed_words: tuple[Path, list[WordTiming]],
 ) -> None:
     path, _ = timed_words
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
     pipeline, _ = run_pipeline(SlowProvider(rtf=0.5), config, FileSource(path, speed=4.0))
     ledger = pipeline.ledger()
     assert ledger.dropped == 0
@@ -162,7 +163,7 @@ def test_rtf_and_latency_match_an_independent_clock(
 ) -> None:
     """The reported RTF is the provider's sleep ÷ audio: check it against the double's own arithmetic."""
     path, _ = timed_words
-    config = PipelineConfig(chunk_seconds=1.0, max_utterance_seconds=4.0, queue_seconds=10, vad=False)
+    config = Settings(chunk_seconds=1.0, max_utterance_seconds=4.0, queue_seconds=10, vad=False)
     pipeline, recorder = run_pipeline(SlowProvider(rtf=0.3), config, FileSource(path, speed=0))
     snapshot = pipeline.snapshot()
     assert snapshot.rtf_mean is not None and abs(snapshot.rtf_mean - 0.3) < 0.05
@@ -181,7 +182,7 @@ def test_swap_mid_file_loses_and_repeats_nothing(timed_words: tuple[Path, list[W
     audio = decode(path)
     old = WordOracleProvider(words, audio)
     new = SlowLoadingOracle(words, audio, load_s=1.0)
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
     recorder = Recorder()
     pipeline = Pipeline(old, config, recorder)
     recorder.pipeline = pipeline
@@ -215,7 +216,7 @@ def test_failed_swap_keeps_the_current_engine(timed_words: tuple[Path, list[Word
     path, words = timed_words
     audio = decode(path)
     recorder = Recorder()
-    pipeline = Pipeline(WordOracleProvider(words, audio), PipelineConfig(queue_seconds=20), recorder)
+    pipeline = Pipeline(WordOracleProvider(words, audio), Settings(queue_seconds=20), recorder)
     recorder.pipeline = pipeline
 
     async def main() -> None:
@@ -236,7 +237,7 @@ def test_overloaded_means_a_growing_backlog_and_pause_stops_capture() -> None:
     """An engine slower than real time on live input: the state says overloaded once the backlog keeps
     growing. Paused, live audio is not captured at all."""
     audio = np.random.default_rng(1).standard_normal(SAMPLE_RATE * 20).astype(np.float32) * 0.1
-    config = PipelineConfig(chunk_seconds=1.0, max_utterance_seconds=2.0, queue_seconds=20, vad=False)
+    config = Settings(chunk_seconds=1.0, max_utterance_seconds=2.0, queue_seconds=20, vad=False)
     pipeline = Pipeline(SlowProvider(rtf=3.0), config)
     states: list[tuple[float, str, float]] = []
 

@@ -13,9 +13,11 @@ import pytest
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.selection.hardware import CachedEncoderTimer, Hardware
-from echotui.selection.select import Recommendation, apply_recommendation, recommend
-from echotui.selection.status import DECODE_FRACTION, ProviderStatus, predict_rtf, window_seconds
+from echotui.selection.hardware import Hardware
+from echotui.selection.select import Recommendation, apply_recommendation, predict_rtf, recommend
+from echotui.selection.speed import DECODE_FRACTION, window_seconds
+from echotui.selection.status import ProviderStatus
+from echotui.selection.timing import CachedEncoderTimer
 
 M3_MAX = Hardware("darwin", "arm64", True, 96.0, 16, 0, "metal", "Apple M3 Max")
 AIR_8GB = Hardware("darwin", "arm64", True, 8.0, 8, 0, "metal", "Apple M1")

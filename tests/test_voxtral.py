@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.pipeline.events import EngineNotice, FinalTranscribed, PipelineEvent
-from echotui.pipeline.runner import Pipeline, PipelineConfig
+from echotui.pipeline.runner import Pipeline
 from echotui.providers.voxtral import VoxtralProvider
 from tests.cli import echotui
 from tests.support.speech import WordTiming
@@ -42,7 +43,7 @@ def counted(finals: list[FinalTranscribed]) -> int:
 
 def run(provider: VoxtralProvider, path: Path) -> tuple[Pipeline, list[PipelineEvent]]:
     events: list[PipelineEvent] = []
-    config = PipelineConfig(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10, vad=False)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10, vad=False)
     pipeline = Pipeline(provider, config, events.append)
 
     async def main() -> None:

@@ -21,9 +21,9 @@ from textual.widgets import Footer, Static
 
 import echotui
 from echotui import SAMPLE_RATE
-from echotui.pipeline.events import AudioDropped, Caption, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed
 from echotui.pipeline.metrics import Ledger, MetricsSnapshot
-from echotui.providers.base import LoadedModel
+from echotui.providers.base import LoadedModel, Segment
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
 
@@ -70,7 +70,7 @@ def snapshot(**changes: Any) -> MetricsSnapshot:
 
 
 def final(utterance_id: int, text: str, start_s: float = 0.0) -> FinalTranscribed:
-    captions = (Caption(start_s, start_s + 2.0, text),) if text else ()
+    captions = (Segment(start_s, start_s + 2.0, text),) if text else ()
     return FinalTranscribed(utterance_id, start_s, start_s + 2.0, captions, latency_s=0.8)
 
 
@@ -187,7 +187,7 @@ def test_committed_words_stay_plain_while_the_words_after_them_are_dimmed_and_ch
     async def story(pilot: Pilot[None]) -> None:
         view = pilot.app.query_one(CaptionView)
         view.show_partial(partial(3, "and so am"))
-        commit = FinalTranscribed(3, 0.0, 0.8, (Caption(0.0, 0.8, "And so"),), 0.0, closes=False)
+        commit = FinalTranscribed(3, 0.0, 0.8, (Segment(0.0, 0.8, "And so"),), 0.0, closes=False)
         view.show_final(commit)
         view.show_partial(partial(3, "my fell"))
         await pilot.pause()
@@ -197,12 +197,12 @@ def test_committed_words_stay_plain_while_the_words_after_them_are_dimmed_and_ch
         assert segments[0].style is not None and not segments[0].style.italic, "committed: plain"
         assert segments[1].style is not None and segments[1].style.italic, "tentative: dimmed"
 
-        more = FinalTranscribed(3, 0.8, 2.0, (Caption(0.8, 2.0, "my fellow Americans,"),), 0.0, closes=False)
+        more = FinalTranscribed(3, 0.8, 2.0, (Segment(0.8, 2.0, "my fellow Americans,"),), 0.0, closes=False)
         view.show_final(more)
         view.show_partial(partial(3, "ask"))
         await pilot.pause()
         assert visible(view) == ["And so my fellow Americans, ask"]
-        view.show_final(FinalTranscribed(3, 2.0, 2.5, (Caption(2.0, 2.5, "ask not."),), 0.4))
+        view.show_final(FinalTranscribed(3, 2.0, 2.5, (Segment(2.0, 2.5, "ask not."),), 0.4))
         await pilot.pause()
         assert visible(view) == ["And so my fellow Americans, ask not."]
         assert [e.kind for e in view.entries] == ["final"] and view.entries[0].tentative == ""

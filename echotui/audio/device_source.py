@@ -90,18 +90,21 @@ class DeviceSource:
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:  # PortAudio thread
             loop.call_soon_threadsafe(deliver, indata.copy(), bool(status.input_overflow))
 
-        stream = self._open_stream(callback)
+        stream = await asyncio.to_thread(self._open_stream, callback)  # PortAudio can take long: off the loop
         if self.samplerate != SAMPLE_RATE:
             import soxr
 
             self._resampler = soxr.ResampleStream(self.samplerate, SAMPLE_RATE, 1, dtype="float32")
             log.info("capturing %s at %g Hz, resampled to 16 kHz", self.device.name, self.samplerate)
-        with stream:
+        await asyncio.to_thread(stream.start)
+        try:
             stopped = asyncio.create_task(stop.wait())
             finished = asyncio.create_task(done.wait())
             await asyncio.wait((stopped, finished), return_when=asyncio.FIRST_COMPLETED)
             stopped.cancel()
             finished.cancel()
+        finally:
+            await asyncio.to_thread(lambda: (stream.stop(), stream.close()))  # as `with stream:` ends it
         await asyncio.sleep(0)  # deliver blocks the callback handed over before the stream closed
         if self._resampler is not None and not done.is_set():
             queue.offer(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))

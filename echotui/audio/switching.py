@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from echotui.audio.source import AudioSource as Source
 from echotui.pipeline.queue import AudioQueue
-from echotui.pipeline.runner import AudioSource as Source
 
 
 class SwitchableSource:
@@ -31,7 +31,7 @@ class SwitchableSource:
 
     @property
     def duration_s(self) -> float | None:
-        return getattr(self.current, "duration_s", None)
+        return self.current.duration_s
 
     def switch(self, source: Source) -> None:
         """Hand over to `source` (call on the event loop)."""
@@ -72,7 +72,7 @@ class LoopingSource:
 
     @property
     def duration_s(self) -> float | None:
-        return getattr(self.current, "duration_s", None)
+        return self.current.duration_s
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -1,5 +1,43 @@
-"""The `echotui` command line."""
+"""The `echotui` command line: the app by default, and one module per subcommand (`transcribe`,
+`devices`, `models`, `providers`, `bench`), each imported only when it runs."""
 
-from echotui.cli.parser import main
+from __future__ import annotations
 
-__all__ = ["main"]
+import importlib
+import logging
+import os
+import sys
+
+from echotui.cli.parser import build_parser
+from echotui.errors import EchoError
+from echotui.logs import log_path, setup_logging
+
+log = logging.getLogger("echotui.cli")
+
+SUBCOMMANDS = ("transcribe", "devices", "models", "providers", "bench")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        setup_logging(getattr(args, "log_file", None))
+        command = args.command if args.command in SUBCOMMANDS else "app"
+        module = importlib.import_module(f"echotui.cli.{command}")
+        return int(getattr(module, f"cmd_{command}")(args))
+    except EchoError as error:
+        print(f"echotui: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("echotui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (`echotui models | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:  # a bug: one line here, the traceback in the log
+        log.exception("internal error")
+        print(
+            f"echotui: internal error: {type(error).__name__}: {error} (details in {log_path()})",
+            file=sys.stderr,
+        )
+        return 70

@@ -1,4 +1,4 @@
-"""The informational subcommands: `devices`, `models`, `providers`, `bench`."""
+"""`echotui bench`: providers × models × chunk lengths through the real pipeline on a file."""
 
 from __future__ import annotations
 
@@ -10,57 +10,7 @@ from pathlib import Path
 from echotui.config import export_token, load_settings
 from echotui.errors import EchoError
 from echotui.logs import log_path
-
-
-def cmd_devices(args: argparse.Namespace) -> int:
-    """Input devices: index, name, host API, channels, default rate; `*` marks the default."""
-    from echotui.audio.devices import list_input_devices
-
-    devices = list_input_devices()
-    if not devices:
-        print("no audio input devices found")
-        return 1
-    print(f"{'':2}{'index':>5}  {'name':<40} {'host API':<20} {'ch':>3} {'rate':>7}")
-    for d in devices:
-        mark = "*" if d.is_default else " "
-        name, api = d.name[:40], d.host_api[:20]
-        print(f"{mark:2}{d.index:>5}  {name:<40} {api:<20} {d.channels:>3} {d.default_samplerate:>7.0f}")
-    return 0
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from echotui.models.catalog import CATALOGUE_PROVIDERS, format_models, list_models, pull_model
-
-    settings = load_settings({"provider": args.provider, "models_dir": args.models_dir})
-    export_token(settings)
-    if args.models_command == "pull":
-        print(pull_model(args.name, settings.provider, settings.hf_token, settings.models_dir))
-        return 0
-    providers = (args.provider,) if args.provider else CATALOGUE_PROVIDERS
-    print(format_models(list_models(settings.models_dir, providers)))
-    return 0
-
-
-def cmd_providers(args: argparse.Namespace) -> int:
-    from echotui.cli.parser import settings_from_args
-    from echotui.selection.auto import recommend_here
-    from echotui.selection.hardware import detect_hardware
-    from echotui.selection.status import format_providers, provider_statuses, providers_json
-
-    settings, explicit = settings_from_args(args)
-    try:
-        hardware, statuses, recommendation = recommend_here(settings, explicit)
-        problem = None
-    except EchoError as error:  # nothing can run here: still show why, provider by provider
-        hardware = detect_hardware()
-        statuses, recommendation, problem = provider_statuses(hardware, settings), None, error
-    if args.json:
-        print(json.dumps(providers_json(statuses, recommendation, hardware), indent=2))
-    else:
-        print(format_providers(statuses, recommendation))
-    if problem is not None:
-        raise problem
-    return 0
+from echotui.providers.registry import canonical_name
 
 
 def _floats(text: str, what: str) -> list[float]:
@@ -93,7 +43,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     reference = _reference_text(args.reference)
     settings = load_settings({"models_dir": args.models_dir, "threads": args.threads})
     export_token(settings)
-    providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    providers = [canonical_name(p) for p in args.providers.split(",") if p.strip()]
     cases = []
     for provider in providers:
         if args.models:

@@ -1,25 +1,16 @@
-"""The `echotui` command line: `transcribe` (headless) and `devices`."""
+"""The `echotui` command line's arguments, and the settings they make."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
 import logging
 import os
-import signal
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from echotui import __version__
-from echotui.config import Settings, export_token, from_env, load_settings
-from echotui.errors import EchoError
-from echotui.logs import log_path, setup_logging
-from echotui.pipeline.output import FORMATS, TranscriptWriter
+from echotui.config import Settings, from_env, load_settings
+from echotui.pipeline.output import FORMATS
 
 log = logging.getLogger("echotui.cli")
 
@@ -144,172 +135,3 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, set[str]]:
     values: dict[str, Any] = {name: getattr(args, name, None) for name in SETTING_ARGS}
     explicit = set(from_env(os.environ)) | {name for name, value in values.items() if value is not None}
     return load_settings(values), explicit
-
-
-def cmd_app(args: argparse.Namespace) -> int:
-    """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
-    from echotui.logs import redirect_native_stderr
-    from echotui.selection.auto import auto_select, needs_refining
-    from echotui.session import Session, open_source
-
-    if args.file is not None and args.device is not None:
-        raise EchoError("give --file or --device, not both")
-    settings, explicit = settings_from_args(args)
-    export_token(settings)
-    asked = settings
-    # Start at once on what is known (cached timings, estimates); the app measures and swaps if needed.
-    settings, choice = auto_select(settings, explicit, measure=False)
-    source = open_source(args.file, args.device, settings.speed, args.loop)
-    session = Session(settings, source)
-    session.refine = (asked, explicit) if needs_refining(asked) else None
-    path = log_path() or setup_logging()
-    real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
-    sys.stderr = real_stderr
-    sys.__stderr__ = real_stderr  # type: ignore[misc]  # Textual's driver writes to sys.__stderr__
-    from echotui.app import EchoApp
-
-    code = EchoApp(session, log_path=path, choice=choice).run()
-    return code or 0
-
-
-@contextlib.contextmanager
-def _open_output(path: Path | None) -> Iterator[TextIO]:
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        stream = path.open("w", encoding="utf-8")
-    except OSError as error:
-        raise EchoError(f"cannot write {path}: {error.strerror}: choose another --output") from None
-    with stream:
-        yield stream
-
-
-def cmd_transcribe(args: argparse.Namespace) -> int:
-    from echotui.pipeline.events import EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
-    from echotui.pipeline.runner import Pipeline, PipelineConfig
-    from echotui.providers.registry import create_provider
-
-    settings, explicit = settings_from_args(args)
-    export_token(settings)
-    if (args.path is None) == (args.device is None):
-        raise EchoError(
-            "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
-        )
-    source: Any
-    if args.path is not None:
-        from echotui.audio.file_source import FileSource
-
-        source = FileSource(args.path, speed=settings.speed)
-    else:
-        from echotui.audio.device_source import DeviceSource
-        from echotui.audio.devices import choose_device
-
-        source = DeviceSource(choose_device(args.device), duration_s=args.duration)
-    from echotui.selection.auto import auto_select
-
-    settings, choice = auto_select(settings, explicit)
-    provider = create_provider(settings)
-    config = PipelineConfig.from_settings(settings)
-    with _open_output(args.output) as stream:
-        writer = TranscriptWriter(stream, args.format)
-
-        def on_event(event: PipelineEvent) -> None:
-            if isinstance(event, ModelLoaded) and choice:  # say what auto chose once it really runs
-                print(f"echotui: {choice}", file=sys.stderr)
-            elif isinstance(event, EngineNotice | SwapFailed):
-                print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
-            writer(event)
-
-        pipeline = Pipeline(provider, config, on_event)
-        began, began_cpu = time.monotonic(), time.process_time()
-        error: EchoError | None = None
-        try:
-            asyncio.run(_run(pipeline, source))
-        except EchoError as raised:  # after the pipeline flushed what it had: report, keep the stats
-            error = raised
-        finally:
-            writer.close()
-        wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
-    snapshot = pipeline.snapshot()
-    loaded = pipeline.worker.loaded
-    if loaded is not None and error is None:
-        print(
-            f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
-            f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
-            f"dropped {snapshot.dropped_s:.1f} s",
-            file=sys.stderr,
-        )
-    if args.stats_json is not None:
-        from echotui.pipeline.report import stats_dict
-
-        stats = stats_dict(
-            snapshot,
-            loaded,
-            wall_s=wall,
-            load_s=pipeline.worker.load_s,
-            cpu_s=cpu,
-            source=source.description,
-            speed=settings.speed if args.path is not None else None,
-            chunk_seconds=settings.chunk_seconds,
-        )
-        args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
-    if error is not None:
-        raise error
-    return 0
-
-
-async def _run(pipeline: Any, source: Any) -> None:
-    """Run to the end. The first Ctrl-C stops taking audio and finishes what was captured; a second one
-    abandons the rest (final text already written stays written)."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-
-    def on_interrupt() -> None:
-        if pipeline.stopping and task is not None:
-            task.cancel()
-        else:
-            print(
-                "echotui: stopping; transcribing what was captured (Ctrl-C again to abandon)", file=sys.stderr
-            )
-            pipeline.stop()
-
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    try:
-        await pipeline.run(source)
-    except asyncio.CancelledError:
-        message = "interrupted: the transcript holds what was finished before the second Ctrl-C"
-        raise EchoError(message, 130) from None
-    finally:
-        await pipeline.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        setup_logging(getattr(args, "log_file", None))
-        if args.command == "transcribe":
-            return cmd_transcribe(args)
-        if args.command in ("devices", "models", "providers", "bench"):
-            from echotui.cli import bench as commands
-
-            return int(getattr(commands, f"cmd_{args.command}")(args))
-        return cmd_app(args)
-    except EchoError as error:
-        print(f"echotui: error: {error}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print("echotui: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # the reader went away (`echotui models | head`): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except Exception as error:  # a bug: one line here, the traceback in the log
-        log.exception("internal error")
-        print(
-            f"echotui: internal error: {type(error).__name__}: {error} (details in {log_path()})",
-            file=sys.stderr,
-        )
-        return 70

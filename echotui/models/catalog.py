@@ -14,8 +14,10 @@ from pathlib import Path
 
 from echotui.errors import EchoError
 from echotui.models import ct2_models, ggml_models
+from echotui.providers.base import ModelChoice
+from echotui.providers.registry import capabilities, catalogue_providers, provider_class
+from echotui.providers.voxtral import VoxtralProvider
 
-CATALOGUE_PROVIDERS = ("whispercpp", "faster-whisper")
 HF_CACHE = "Hugging Face cache"
 CATALOGUE = "catalogue"
 MODELS_DIR = "models-dir"
@@ -45,18 +47,20 @@ class ModelEntry:
 
 
 def catalogue_provider(provider: str) -> str:
-    """The provider whose catalogue serves `provider` ("auto" means whisper.cpp, as for transcribing)."""
-    if provider == "auto":
-        return "whispercpp"
-    if provider == "voxtral":
+    """The provider whose catalogue serves `provider` ("auto" as for transcribing)."""
+    try:
+        name = provider_class(provider).name
+    except EchoError:
+        name = provider
+    if name == VoxtralProvider.name:
         raise EchoError(
             "Voxtral has no model catalogue: download its model folder yourself and set ECHOTUI_VOXTRAL_MODEL"
         )
-    if provider not in CATALOGUE_PROVIDERS:
+    if name not in catalogue_providers():
         raise EchoError(
-            f"no model catalogue for provider {provider!r}: use {' or '.join(CATALOGUE_PROVIDERS)}"
+            f"no model catalogue for provider {provider!r}: use {' or '.join(catalogue_providers())}"
         )
-    return provider
+    return name
 
 
 def _check_models_dir(models_dir: Path | None) -> None:
@@ -71,16 +75,16 @@ def _where(path: Path, models_dir: Path | None) -> str:
     return str(path) if models_dir is not None and path.parent == models_dir else HF_CACHE
 
 
-def _ggml_catalogue(models_dir: Path | None) -> list[tuple[ModelEntry, Path | None]]:
+def _ggml_catalogue(provider: str, models_dir: Path | None) -> list[tuple[ModelEntry, Path | None]]:
     rows: list[tuple[ModelEntry, Path | None]] = []
     for name, size in ggml_models.KNOWN_MODELS.items():
         path = ggml_models.local_model(name, models_dir)
         where = _where(path, models_dir) if path is not None else None
-        rows.append((ModelEntry("whispercpp", name, size, path is not None, where, CATALOGUE), path))
+        rows.append((ModelEntry(provider, name, size, path is not None, where, CATALOGUE), path))
     return rows
 
 
-def _ct2_catalogue(models_dir: Path | None) -> list[tuple[ModelEntry, Path | None]]:
+def _ct2_catalogue(provider: str, models_dir: Path | None) -> list[tuple[ModelEntry, Path | None]]:
     rows: list[tuple[ModelEntry, Path | None]] = []
     for name in ct2_models.known_models():
         size = ct2_models.SIZES_MB.get(name)
@@ -89,7 +93,7 @@ def _ct2_catalogue(models_dir: Path | None) -> list[tuple[ModelEntry, Path | Non
         if path is None:
             path = ct2_models.cached_ct2_model(name)
             where = HF_CACHE if path is not None else None
-        rows.append((ModelEntry("faster-whisper", name, size, path is not None, where, CATALOGUE), path))
+        rows.append((ModelEntry(provider, name, size, path is not None, where, CATALOGUE), path))
     return rows
 
 
@@ -118,11 +122,12 @@ def _strip(text: str, prefix: str = "", suffix: str = "") -> str:
     return text
 
 
-def scan_models_dir(models_dir: Path, providers: Sequence[str] = CATALOGUE_PROVIDERS) -> list[ModelEntry]:
+def scan_models_dir(models_dir: Path, providers: Sequence[str] | None = None) -> list[ModelEntry]:
     """Every model directly inside `models_dir`: ggml files by their magic, CTranslate2 folders by
     `model.bin` + `config.json`. Each is named as `--model` finds it with this `--models-dir`:
     `ggml-<name>.bin` → name, `faster-whisper-<name>/` → name, anything else by its own file name."""
     _check_models_dir(models_dir)
+    formats = {capabilities(p).model_format: p for p in providers or catalogue_providers()}
     try:
         paths = sorted(models_dir.iterdir())
     except OSError as error:
@@ -133,29 +138,28 @@ def scan_models_dir(models_dir: Path, providers: Sequence[str] = CATALOGUE_PROVI
     for path in paths:
         if path.name.startswith("."):
             continue
-        if "faster-whisper" in providers and ct2_models.is_ct2_model(path):
+        if "ct2" in formats and ct2_models.is_ct2_model(path):
             name = _strip(path.name, prefix=ct2_models.FOLDER_PREFIX)
             size = _megabytes(_folder_bytes(path))
-            found.append(ModelEntry("faster-whisper", name, size, True, str(path), MODELS_DIR))
-        elif "whispercpp" in providers and path.is_file() and is_ggml_file(path):
+            found.append(ModelEntry(formats["ct2"], name, size, True, str(path), MODELS_DIR))
+        elif "ggml" in formats and path.is_file() and is_ggml_file(path):
             name = path.name
             if name.startswith("ggml-") and name.endswith(".bin"):
                 name = _strip(name, prefix="ggml-", suffix=".bin")
             size = _megabytes(path.stat().st_size)
-            found.append(ModelEntry("whispercpp", name, size, True, str(path), MODELS_DIR))
+            found.append(ModelEntry(formats["ggml"], name, size, True, str(path), MODELS_DIR))
     return found
 
 
-def list_models(models_dir: Path | None, providers: Sequence[str] = CATALOGUE_PROVIDERS) -> list[ModelEntry]:
+def list_models(models_dir: Path | None, providers: Sequence[str] | None = None) -> list[ModelEntry]:
     """All known names of each provider with size and presence, then the other models in `models_dir`
     (those a catalogue row already points at are not repeated)."""
     _check_models_dir(models_dir)
-    chosen = [catalogue_provider(provider) for provider in providers]
+    chosen = [catalogue_provider(provider) for provider in providers or catalogue_providers()]
     rows: list[tuple[ModelEntry, Path | None]] = []
-    if "whispercpp" in chosen:
-        rows += _ggml_catalogue(models_dir)
-    if "faster-whisper" in chosen:
-        rows += _ct2_catalogue(models_dir)
+    for provider in chosen:
+        listing = _ggml_catalogue if capabilities(provider).model_format == "ggml" else _ct2_catalogue
+        rows += listing(provider, models_dir)
     entries = [entry for entry, _ in rows]
     if models_dir is not None:
         listed = {(entry.provider, path) for entry, path in rows if path is not None}
@@ -165,54 +169,18 @@ def list_models(models_dir: Path | None, providers: Sequence[str] = CATALOGUE_PR
     return entries
 
 
-def unknown_model(name: str, provider: str) -> EchoError:
-    label = "whisper.cpp" if provider == "whispercpp" else provider
-    return EchoError(
-        f"unknown {label} model {name!r}: run `echotui models` to see the names, "
-        "or pass a local model with --model-path"
-    )
-
-
 def pull_model(name: str, provider: str, token: str | None, models_dir: Path | None) -> Path:
     """The model on disk, downloaded into the Hugging Face cache (with a progress bar) unless it is already
     present in `models_dir` or the cache, in which case no network is used."""
-    provider = catalogue_provider(provider)
+    model_format = capabilities(catalogue_provider(provider)).model_format
     _check_models_dir(models_dir)
-    if provider == "whispercpp":
-        path = ggml_models.local_model(name, models_dir)
-        if path is not None:
-            return path
-        if name not in ggml_models.KNOWN_MODELS:
-            raise unknown_model(name, provider)
-        return ggml_models.download_model(name, token)
-    path = ct2_models.local_ct2_model(name, models_dir)
-    if path is not None:
-        return path
-    if ct2_models.repo_for(name) is None:
-        raise unknown_model(name, provider)
-    return ct2_models.download_ct2_model(name, token)
+    if model_format == "ggml":
+        return ggml_models.resolve_model(name, models_dir, token)
+    return ct2_models.resolve_ct2_model(ModelChoice(name, models_dir=models_dir, token=token))
 
 
-def format_size(size_mb: int | None) -> str:
-    if size_mb is None:
-        return "?"
-    return f"{size_mb} MB" if size_mb < 1000 else f"{size_mb / 1000:.1f} GB"
-
-
-def format_models(entries: Sequence[ModelEntry]) -> str:
-    """A plain-text table for the terminal: provider, name, size, present, where."""
-    header = ("provider", "name", "size", "here", "where")
-    rows = [
-        (e.provider, e.name, format_size(e.size_mb), "yes" if e.present else "-", e.location or "")
-        for e in entries
-    ]
-    if not rows:
-        return "no models"
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    lines = []
-    for provider, name, size, here, where in [header, *rows]:
-        line = (
-            f"{provider:<{widths[0]}}  {name:<{widths[1]}}  {size:>{widths[2]}}  {here:<{widths[3]}}  {where}"
-        )
-        lines.append(line.rstrip())
-    return "\n".join(lines)
+def is_local(name: str, provider: str, models_dir: Path | None) -> bool:
+    """Whether `--model name` would load without the network (from `models_dir` or the cache)."""
+    if capabilities(catalogue_provider(provider)).model_format == "ggml":
+        return ggml_models.local_model(name, models_dir) is not None
+    return ct2_models.local_ct2_model(name, models_dir) is not None

@@ -11,7 +11,13 @@ import logging
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.models.hub import check_reachable, download_failed, progress_bar, quiet_hub_logging
+from echotui.models.hub import (
+    check_reachable,
+    download_failed,
+    progress_bar,
+    quiet_hub_logging,
+    unknown_model,
+)
 from echotui.providers.base import ModelChoice
 
 log = logging.getLogger(__name__)
@@ -43,13 +49,6 @@ def repo_for(name: str) -> str | None:
 def is_ct2_model(path: Path) -> bool:
     """A folder with `model.bin` and `config.json`: what CTranslate2 loads."""
     return path.is_dir() and all((path / name).is_file() for name in CT2_FILES)
-
-
-def unknown_model(name: str) -> EchoError:
-    return EchoError(
-        f"unknown faster-whisper model {name!r}: use one of {', '.join(known_models())}, "
-        "or pass a CTranslate2 folder with --model-path"
-    )
 
 
 def models_dir_ct2_model(name: str, models_dir: Path | None) -> Path | None:
@@ -88,7 +87,7 @@ def download_ct2_model(name: str, token: str | None = None) -> Path:
     One quick request first, so that offline or with a bad token the user learns it at once."""
     repo = repo_for(name)
     if repo is None:
-        raise unknown_model(name)
+        raise unknown_model("faster-whisper", name)
     from huggingface_hub import snapshot_download
 
     what = f"faster-whisper model {name!r}"
@@ -115,5 +114,5 @@ def resolve_ct2_model(choice: ModelChoice) -> Path:
     if found is not None:
         return found
     if repo_for(choice.name) is None:
-        raise unknown_model(choice.name)
+        raise unknown_model("faster-whisper", choice.name)
     return cached_ct2_model(choice.name) or download_ct2_model(choice.name, choice.token)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.models.hub import check_reachable, download_failed, progress_bar
+from echotui.models.hub import check_reachable, download_failed, progress_bar, unknown_model
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +173,5 @@ def resolve_model(name: str, models_dir: Path | None = None, token: str | None =
     if path is not None:
         return path
     if name not in KNOWN_MODELS:
-        raise EchoError(
-            f"unknown whisper.cpp model {name!r}: use one of {', '.join(KNOWN_MODELS)}, "
-            "or pass a ggml file with --model-path"
-        )
+        raise unknown_model("whisper.cpp", name)
     return download_model(name, token)

@@ -1,13 +1,13 @@
-"""Hugging Face Hub access shared by the providers: quiet logging and a fast offline check."""
+"""Hugging Face Hub access shared by the model formats: quiet logging, a fast offline check, the messages
+for unknown names and failed downloads, and progress bars that report to `downloads`."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass
 from typing import Any
 
 from echotui.errors import EchoError
+from echotui.models.downloads import downloads
 
 log = logging.getLogger(__name__)
 
@@ -41,50 +41,17 @@ def check_reachable(repo: str, filename: str, what: str, token: str | None) -> i
     return metadata.size
 
 
+def unknown_model(what: str, name: str) -> EchoError:
+    """The one message for a model name no catalogue knows (`what`: "whisper.cpp", "faster-whisper")."""
+    return EchoError(
+        f"unknown {what} model {name!r}: run `echotui models` to see the names, "
+        "or pass a local model with --model-path"
+    )
+
+
 def download_failed(what: str, error: Exception) -> EchoError:
     log.error("download of %s failed: %r", what, error)
     return EchoError(f"download of {what} failed ({type(error).__name__}): {FIX}")
-
-
-@dataclass(frozen=True)
-class Download:
-    """A model download under way: what, and how far (units: bytes, or files for a folder)."""
-
-    what: str
-    done: float
-    total: float | None
-
-    def describe(self) -> str:
-        if not self.total:
-            return f"downloading {self.what}…"
-        percent = 100.0 * self.done / self.total
-        if self.total > 1e6:
-            return f"downloading {self.what} {percent:.0f}% ({self.done / 1e6:.0f}/{self.total / 1e6:.0f} MB)"
-        return f"downloading {self.what} {percent:.0f}%"
-
-
-class DownloadTracker:
-    """The download in progress, if any, written by the downloading thread and read by the UI's timer."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._current: Download | None = None
-
-    def update(self, what: str, done: float, total: float | None) -> None:
-        with self._lock:
-            self._current = Download(what, done, total)
-
-    def finish(self, what: str) -> None:
-        with self._lock:
-            if self._current is not None and self._current.what == what:
-                self._current = None
-
-    def current(self) -> Download | None:
-        with self._lock:
-            return self._current
-
-
-downloads = DownloadTracker()
 
 
 def progress_bar(what: str) -> type[Any]:

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from echotui.providers.base import LoadedModel, Word
-
-
-@dataclass(frozen=True)
-class Caption:
-    """A piece of final text with its place on the stream timeline."""
-
-    start_s: float
-    end_s: float
-    text: str
+from echotui.providers.base import LoadedModel, Segment, Word
 
 
 @dataclass(frozen=True)
@@ -48,7 +39,7 @@ class FinalTranscribed:
     utterance_id: int
     start_s: float
     end_s: float
-    captions: tuple[Caption, ...]
+    captions: tuple[Segment, ...]
     latency_s: float
     words: tuple[Word, ...] = ()
     emitted_s: float | None = None

@@ -13,8 +13,8 @@ import json
 from typing import TextIO
 
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import Caption, FinalTranscribed, PartialTranscribed, PipelineEvent
-from echotui.providers.base import Word
+from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.providers.base import Segment, Word
 
 FORMATS = ("txt", "srt", "vtt", "jsonl")
 CUE_CHARS = 84  # two subtitle lines of 42
@@ -91,11 +91,11 @@ class TranscriptWriter:
     def _flush(self) -> None:
         if self._words:
             words, self._words = self._words, []
-            self._write(Caption(words[0].start_s, words[-1].end_s, " ".join(w.text for w in words)))
+            self._write(Segment(words[0].start_s, words[-1].end_s, " ".join(w.text for w in words)))
 
     # ---- formats -----------------------------------------------------------------------------------
 
-    def _write(self, caption: Caption) -> None:
+    def _write(self, caption: Segment) -> None:
         self.count += 1
         if self.format == "txt":
             self.stream.write(caption.text + "\n")

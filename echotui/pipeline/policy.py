@@ -21,7 +21,7 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import LocalAgreement, trim_point
-from echotui.pipeline.events import Caption, EngineNotice, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import EngineNotice, FinalTranscribed, PartialTranscribed
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES
 from echotui.pipeline.worker import CallResult
@@ -218,7 +218,7 @@ class StreamingPolicy:
         self._window_start = round(point * SAMPLE_RATE)
         self._committed = [w for w in self._committed if w.end_s > point]
         frames = max(0, self._window_start - utterance.start) // FRAME_SAMPLES
-        released = self.pipeline.segmenter.release(frames)
+        released = self.pipeline.framing.release(frames)
         if not released:
             return
         self._trimmed_id = utterance.id
@@ -260,9 +260,9 @@ class StreamingPolicy:
             self.pipeline.metrics.record_words([clock - w.end_s for w in words])
         text = _text(words)
         if not self.committing:  # each of the engine's segments is a caption, as it said them
-            captions = tuple(Caption(w.start_s, w.end_s, w.text) for w in words)
+            captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
         else:
-            captions = (Caption(words[0].start_s, words[-1].end_s, text),) if words else ()
+            captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
         if closes:
             self.pipeline.metrics.record_final(latency, len(captions))
         if text:

@@ -1,8 +1,10 @@
 """The streaming pipeline: source → bounded queue → VAD/utterances → engine thread → events.
 
-Everything here runs on the asyncio event loop except engine calls, which run on the provider's own
-thread (`InferenceWorker`). The ledger is only changed on the loop, so the conservation law holds at
-every moment the loop can observe.
+Everything here runs on the asyncio event loop except frame VAD, which runs on its own thread (Silero's
+ONNX model every 32 ms must not stall the UI), and engine calls, which run on the provider's own thread
+(`InferenceWorker`). The ledger is only changed on the loop: a block handed to the VAD thread counts as
+pending until the loop takes the segmenter's counts back, so the conservation law holds at every moment the
+loop can observe.
 
 The consumer takes audio from the queue a frame at a time; what is transcribed when is the streaming
 policy's (`policy.StreamingPolicy`: committed words, or partials and finals). The backlog stays in the
@@ -15,13 +17,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from echotui import SAMPLE_RATE
+from echotui.audio.source import AudioSource
 from echotui.config import Settings, min_queue_seconds
-from echotui.errors import EchoError
-from echotui.models.hub import downloads
+from echotui.errors import one_line
 from echotui.pipeline.events import (
     AudioDropped,
     ModelLoaded,
@@ -29,6 +29,7 @@ from echotui.pipeline.events import (
     ProviderSwapped,
     SwapFailed,
 )
+from echotui.pipeline.framing import FramingThread
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
@@ -43,52 +44,20 @@ log = logging.getLogger(__name__)
 RECENT_SECONDS = MAX_WINDOW_S + 1.0
 
 
-class AudioSource(Protocol):
-    """Something that feeds the queue: `offer()` for live audio, `await put()` for files."""
-
-    @property
-    def live(self) -> bool: ...
-
-    @property
-    def description(self) -> str: ...
-
-    async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None: ...
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """The pipeline's knobs (a subset of `Settings`)."""
-
-    chunk_seconds: float = 1.0
-    max_utterance_seconds: float = 12.0
-    min_silence_seconds: float = 0.5
-    queue_seconds: float = 30.0
-    vad: bool = True
-    vad_aggressiveness: int = 2
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PipelineConfig:
-        return cls(
-            chunk_seconds=settings.chunk_seconds,
-            max_utterance_seconds=settings.max_utterance_seconds,
-            min_silence_seconds=settings.min_silence_seconds,
-            queue_seconds=settings.queue_seconds,
-            vad=settings.vad,
-            vad_aggressiveness=settings.vad_aggressiveness,
-        )
-
-
 class Pipeline:
     """Runs one source through one provider, emitting events and keeping metrics."""
 
     def __init__(
         self,
         provider: Provider,
-        config: PipelineConfig,
+        config: Settings,
         on_event: Callable[[PipelineEvent], None] = lambda event: None,
         *,
         classifier: FrameClassifier | None = None,
+        progress: Callable[[], str | None] = lambda: None,
     ) -> None:
+        """`config`: the streaming knobs of the settings (chunk, utterance, silence, queue, VAD).
+        `progress`: what is being prepared meanwhile (a model download), shown in the snapshot."""
         if config.queue_seconds < min_queue_seconds(config.max_utterance_seconds, config.chunk_seconds):
             raise ValueError("queue must hold at least one utterance plus one step")
         self.config = config
@@ -101,8 +70,11 @@ class Pipeline:
             min_silence_s=config.min_silence_seconds,
             max_utterance_s=config.max_utterance_seconds,
         )
+        self.framing = FramingThread(self.segmenter)
         self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
         self.metrics = Metrics()
+        self.progress = progress
+        self.load_error: str | None = None
         self.transcribed = 0
         self.gate_skipped = 0
         self._inflight = 0
@@ -121,9 +93,9 @@ class Pipeline:
         return Ledger(
             captured=self.queue.captured,
             transcribed=self.transcribed,
-            vad_skipped=self.segmenter.skipped + self.gate_skipped,
+            vad_skipped=self.framing.skipped + self.gate_skipped,
             dropped=self.queue.dropped,
-            pending=self.queue.fill + self.segmenter.pending + self._inflight,
+            pending=self.queue.fill + self.framing.in_flight + self.framing.pending + self._inflight,
         )
 
     def snapshot(self) -> MetricsSnapshot:
@@ -132,7 +104,9 @@ class Pipeline:
         overloaded = self.metrics.record_fill(
             time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
         )
-        if self.worker.loaded is None:
+        if self.load_error is not None:
+            state = f"failed to load: {self.load_error}"
+        elif self.worker.loaded is None:
             state = "loading model"
         elif self._finished:
             state = "finished"
@@ -148,8 +122,8 @@ class Pipeline:
             level_db=self.queue.level_db,
             overloaded=overloaded,
             state=state,
-            source_duration_s=getattr(self._source, "duration_s", None),
-            download=download.describe() if (download := downloads.current()) else None,
+            source_duration_s=self._source.duration_s if self._source is not None else None,
+            download=self.progress(),
         )
 
     def pause(self) -> None:
@@ -162,7 +136,11 @@ class Pipeline:
     # ---- lifecycle --------------------------------------------------------------------------------
 
     async def load(self) -> None:
-        loaded = await self.worker.load()
+        try:
+            loaded = await self.worker.load()
+        except Exception as error:  # shown as the state until the app ends; the caller reports it too
+            self.load_error = one_line(error)
+            raise
         self.on_event(ModelLoaded(loaded, self.worker.load_s or 0.0))
 
     @property
@@ -198,6 +176,7 @@ class Pipeline:
             await pending.worker.close()
         await asyncio.gather(*self._retiring, return_exceptions=True)
         await self.worker.close()
+        self.framing.close()
 
     # ---- hot swap ---------------------------------------------------------------------------------
 
@@ -218,7 +197,7 @@ class Pipeline:
             await pending.worker.load()
         except Exception as error:  # EchoError carries a one-line fix; anything else is named
             log.warning("loading %s failed", pending.worker.provider.name, exc_info=True)
-            message = str(error) if isinstance(error, EchoError) else f"{type(error).__name__}: {error}"
+            message = one_line(error)
             if self._pending is pending:
                 self._pending = None
                 self.on_event(SwapFailed(pending.worker.provider.name, message))
@@ -226,7 +205,7 @@ class Pipeline:
             return
         if self._pending is not pending:  # superseded by a newer request while loading
             await pending.worker.close()
-        elif not self.segmenter.is_open and self._inflight == 0:
+        elif not self.framing.is_open and self.framing.in_flight == 0 and self._inflight == 0:
             self._switch()  # idle (silence): take over now
 
     def switch_provider(self) -> None:
@@ -258,22 +237,18 @@ class Pipeline:
 
     async def _consume(self) -> None:
         while await self.queue.wait_for_data():
-            taken = 0
             while (block := self.queue.take(FRAME_SAMPLES)) is not None:
                 gap, self._next_sample = block.start - self._next_sample, block.end
                 self.recent.append(block.start, block.samples)
-                closed = self.segmenter.push(block)
-                self._inflight = sum(len(u.audio) for u in closed)  # the block is accounted for again
+                closed = await self.framing.push(block)  # in flight there, then pending here
+                self._inflight = sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened
                     start = (block.start - gap) / SAMPLE_RATE
                     self.on_event(AudioDropped(start, gap / SAMPLE_RATE))
                 await self._finalize_all(closed)
                 await self.policy.after_block()
-                taken += 1
-                if taken % 64 == 0:
-                    await asyncio.sleep(0)  # let sources and the UI run during a long backlog
             await self.policy.when_idle()
-        await self._finalize_all(self.segmenter.flush())
+        await self._finalize_all(self.framing.flush())
 
     async def _finalize_all(self, closed: list[Utterance]) -> None:
         # Closed utterances count as pending ("in flight") until their final text is out.

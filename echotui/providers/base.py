@@ -11,9 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:  # settings flow in; the engine layer does not depend on the config module
+    from echotui.config import Settings
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,17 @@ class Capabilities:
         backends: where it can run ("metal", "cuda", "cpu").
         partial_results: can be called repeatedly on a growing utterance.
         word_timestamps: returns per-word times.
-        adaptive_window: cost shrinks with shorter audio (e.g. whisper.cpp `audio_ctx`).
+        adaptive_window: cost shrinks with shorter audio (e.g. whisper.cpp `audio_ctx`), so each call
+            costs its window's share of a full 30 s one; without it every call pays a full window.
+        model_format: the model files it loads ("ggml", "ct2"), which the catalogue lists and downloads;
+            None when it has no catalogue (Voxtral: one model folder the user provides).
     """
 
     backends: tuple[str, ...]
     partial_results: bool = True
     word_timestamps: bool = False
     adaptive_window: bool = False
+    model_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,18 @@ class ModelChoice:
     models_dir: Path | None = None
     token: str | None = field(default=None, repr=False)
 
-    @property
-    def label(self) -> str:
-        """The model as the user knows it."""
-        return self.path.name if self.path is not None else self.name
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelChoice:
+        return cls(settings.model, settings.model_path, settings.models_dir, settings.hf_token)
+
+    def label(self, resolved: Path) -> str:
+        """The model as the user knows it, once resolved to `resolved`: the name asked for, unless a path
+        was given or the name says nothing (a folder called `model`), then the model's own name."""
+        from echotui.models.naming import GENERIC_NAMES, model_label
+
+        if self.path is None and self.name.lower() not in GENERIC_NAMES:
+            return self.name
+        return model_label(resolved)
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,11 @@ class Provider(ABC):
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Provider:
+        """The provider as the settings configure it (engines override this; test doubles need not)."""
+        raise TypeError(f"{cls.__name__} is not configured from settings")
 
     @abstractmethod
     def load(self) -> LoadedModel:

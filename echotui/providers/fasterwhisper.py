@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
@@ -26,6 +26,9 @@ from echotui.providers.base import (
     TranscribeRequest,
     Word,
 )
+
+if TYPE_CHECKING:
+    from echotui.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,22 @@ class FasterWhisperProvider(Provider):
 
     name: ClassVar[str] = "faster-whisper"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("cuda", "cpu"), partial_results=True, word_timestamps=True, adaptive_window=False
+        backends=("cuda", "cpu"),
+        partial_results=True,
+        word_timestamps=True,
+        adaptive_window=False,
+        model_format="ct2",
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FasterWhisperProvider:
+        return cls(
+            ModelChoice.from_settings(settings),
+            device=settings.whisper_device,
+            compute_type=settings.whisper_compute,
+            threads=settings.threads,
+            language=settings.language,
+        )
 
     def __init__(
         self,
@@ -102,7 +119,7 @@ class FasterWhisperProvider(Provider):
             raise EchoError(f"faster-whisper could not load {folder} ({error}): {FIX}") from None
         backend = str(self._model.model.device)  # what CTranslate2 actually uses
         log.info("loaded %s on %s (%s)", folder, backend, compute)
-        return LoadedModel(self.name, self.choice.label, backend, str(folder))
+        return LoadedModel(self.name, self.choice.label(folder), backend, str(folder))
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         if self._model is None:

@@ -1,39 +1,58 @@
-"""Which providers exist, and building one from settings."""
+"""Which providers exist: name → class, each class declaring its `Capabilities`; the names the seed server
+used; and building a provider from settings. The one place provider names are listed."""
 
 from __future__ import annotations
 
-from echotui.config import Settings
-from echotui.providers.base import ModelChoice, Provider
+from typing import TYPE_CHECKING
+
+from echotui.errors import EchoError
+from echotui.providers.base import Capabilities, Provider
+from echotui.providers.fasterwhisper import FasterWhisperProvider
+from echotui.providers.voxtral import VoxtralProvider
+from echotui.providers.whispercpp import WhisperCppProvider
+
+if TYPE_CHECKING:
+    from echotui.config import Settings
+
+PROVIDERS: dict[str, type[Provider]] = {
+    cls.name: cls for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider)
+}
+AUTO = "auto"
+AUTO_MEANS = WhisperCppProvider.name
+"""What "auto" means when nothing measured or chose otherwise: whisper.cpp, which runs everywhere."""
+SEED_NAMES = {"whisper_cpp": "whispercpp", "faster_whisper": "faster-whisper", "voxtral_realtime": "voxtral"}
+"""The spellings of the seed server's documented ECHOPANEL_ASR_PROVIDER values."""
+
+
+def provider_names(auto: bool = False) -> tuple[str, ...]:
+    """The providers' names as `--provider` takes them, "auto" first when asked for."""
+    return (AUTO, *PROVIDERS) if auto else tuple(PROVIDERS)
+
+
+def canonical_name(name: str) -> str:
+    """The provider's own name for `name` (the seed's spellings and any case accepted; "auto" kept)."""
+    key = name.strip().lower()
+    key = SEED_NAMES.get(key, key)
+    if key != AUTO and key not in PROVIDERS:
+        raise EchoError(f"unknown provider {name!r}: choose one of {', '.join(provider_names(auto=True))}")
+    return key
+
+
+def provider_class(name: str) -> type[Provider]:
+    """The class behind a provider name; "auto" is whisper.cpp here (the CLI resolves "auto" first)."""
+    name = canonical_name(name)
+    return PROVIDERS[AUTO_MEANS if name == AUTO else name]
+
+
+def capabilities(name: str) -> Capabilities:
+    return provider_class(name).capabilities
+
+
+def catalogue_providers() -> tuple[str, ...]:
+    """The providers whose models the catalogue lists and downloads."""
+    return tuple(name for name, cls in PROVIDERS.items() if cls.capabilities.model_format is not None)
 
 
 def create_provider(settings: Settings) -> Provider:
-    """The provider the settings ask for. The CLI resolves "auto" first (`cli.auto_select`); here it
-    falls back to whisper.cpp, which runs everywhere."""
-    name = "whispercpp" if settings.provider == "auto" else settings.provider
-    choice = ModelChoice(settings.model, settings.model_path, settings.models_dir, settings.hf_token)
-    if name == "whispercpp":
-        from echotui.providers.whispercpp import WhisperCppProvider
-
-        return WhisperCppProvider(
-            choice,
-            threads=settings.threads,
-            use_gpu=settings.whisper_device != "cpu",
-            language=settings.language,
-        )
-    if name == "faster-whisper":
-        from echotui.providers.fasterwhisper import FasterWhisperProvider
-
-        return FasterWhisperProvider(
-            choice,
-            device=settings.whisper_device,
-            compute_type=settings.whisper_compute,
-            threads=settings.threads,
-            language=settings.language,
-        )
-    if name == "voxtral":
-        from echotui.providers.voxtral import VoxtralProvider
-
-        return VoxtralProvider(
-            settings.voxtral_bin, settings.voxtral_model, interval_s=settings.voxtral_interval
-        )
-    raise ValueError(f"unknown provider {name!r}")  # Settings.validate() rejects this first
+    """The provider the settings ask for, configured by them."""
+    return provider_class(settings.provider).from_settings(settings)

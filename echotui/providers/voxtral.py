@@ -26,7 +26,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import default_log_path, log_path
 from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+
+if TYPE_CHECKING:
+    from echotui.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,10 @@ class VoxtralProvider(Provider):
     capabilities: ClassVar[Capabilities] = Capabilities(
         backends=("metal", "cuda", "cpu"), partial_results=True
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VoxtralProvider:
+        return cls(settings.voxtral_bin, settings.voxtral_model, interval_s=settings.voxtral_interval)
 
     def __init__(
         self,

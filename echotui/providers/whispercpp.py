@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from echotui.providers.base import (
     Word,
 )
 from echotui.quality import is_loop, repeats_phrase, strip_markers, words
+
+if TYPE_CHECKING:
+    from echotui.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,21 @@ class WhisperCppProvider(Provider):
 
     name: ClassVar[str] = "whispercpp"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("metal", "cuda", "cpu"), partial_results=True, word_timestamps=True, adaptive_window=True
+        backends=("metal", "cuda", "cpu"),
+        partial_results=True,
+        word_timestamps=True,
+        adaptive_window=True,
+        model_format="ggml",
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhisperCppProvider:
+        return cls(
+            ModelChoice.from_settings(settings),
+            threads=settings.threads,
+            use_gpu=settings.whisper_device != "cpu",
+            language=settings.language,
+        )
 
     def __init__(
         self,
@@ -118,7 +134,7 @@ class WhisperCppProvider(Provider):
             raise EchoError(f"whisper.cpp could not load {self.model_path}: see the log file for why")
         backend = backend_from_log(lines)
         log.info("loaded %s on %s", self.model_path, backend)
-        return LoadedModel(self.name, self.choice.label, backend, str(self.model_path))
+        return LoadedModel(self.name, self.choice.label(self.model_path), backend, str(self.model_path))
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         """Decode with the encoder window sized to the audio; if that loops, decode once more with the

@@ -1,23 +1,17 @@
-"""Facts about this machine that decide which engine and model can keep up, and its measured encoder speed.
+"""Facts about this machine that decide which engine and model can keep up, and the tier they make.
 
 `detect_hardware()` reads the OS, Apple Silicon, RAM, cores, CUDA devices (as CTranslate2 sees them) and
-whether the installed whisper.cpp build can use a GPU. `CachedEncoderTimer` keeps how long one full 30 s
-encoder window of a local model takes here (measured by `availability.measure_encoder`) per machine
-fingerprint, engine, model, device and thread count. Nothing here imports an engine at module import time.
+whether the installed whisper.cpp build can use a GPU. `seed_tier()` names the tier auto-selection
+(`echotui.selection.select`) starts from. Nothing here imports an engine at module import time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import platform
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -151,112 +145,25 @@ def detect_hardware() -> Hardware:
     )
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Measured encoder speed
-
-Measure = Callable[[str, str, str], "float | None"]
-"""(provider, model, device) -> seconds for one 30 s encoder window here, or None when it cannot be timed."""
+LOW_RAM_GB = 12.0
+ULTRA_RAM_GB = 32.0
 
 
-def default_cache_path() -> Path:
-    """$ECHOTUI_CACHE_DIR, else $XDG_CACHE_HOME/echotui, else ~/.cache/echotui; file encoder-timings.json."""
-    folder = os.environ.get("ECHOTUI_CACHE_DIR")
-    if not folder:
-        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "echotui")
-    return Path(folder).expanduser() / "encoder-timings.json"
+def is_ultra(hw: Hardware) -> bool:
+    """Enough memory and a GPU for Voxtral Realtime (≥ 32 GB on Apple Silicon or with CUDA)."""
+    return hw.ram_gb >= ULTRA_RAM_GB and (hw.apple_silicon or hw.cuda_devices > 0)
 
 
-class OtherLoad:
-    """How much of the machine's CPU other processes used since construction, as a share of all cores."""
-
-    def __init__(self) -> None:
-        self._start = (time.perf_counter(), time.process_time(), _busy_cpu_seconds())
-
-    def share(self) -> float:
-        """0 = nothing else ran, 1 = other processes kept every core busy; 0 for spans too short to judge."""
-        wall, own, busy = (time.perf_counter(), time.process_time(), _busy_cpu_seconds())
-        wall -= self._start[0]
-        if wall < 0.25 or busy is None or self._start[2] is None:
-            return 0.0
-        others = (busy - self._start[2]) - (own - self._start[1])
-        return max(0.0, others) / (wall * (os.cpu_count() or 1))
-
-
-def _busy_cpu_seconds() -> float | None:
-    try:
-        import psutil
-
-        times = psutil.cpu_times()
-    except Exception:
-        return None
-    waiting = sum(getattr(times, name, 0.0) for name in ("idle", "iowait", "guest", "guest_nice"))
-    return sum(times) - waiting  # guest time is already counted in user time
-
-
-class CachedEncoderTimer:
-    """An `EncoderTimer` (see `echotui.selection.select`) that measures local models once per machine.
-
-    Results are kept as JSON at `cache_path` (default `default_cache_path()`) keyed by the hardware
-    fingerprint, provider, model, device and threads; a measurement taken while other processes used more
-    than `busy_limit` of the CPU is returned but not kept. Models that are not on disk are not measured
-    (None): the selector then scales from a measured smaller model or uses its built-in estimate.
-    """
-
-    def __init__(
-        self,
-        hw: Hardware,
-        *,
-        models_dir: Path | None = None,
-        threads: int = 4,
-        cache_path: Path | None = None,
-        measure: Measure | None = None,
-        busy_limit: float = 0.25,
-    ) -> None:
-        self.hw = hw
-        self.threads = threads
-        self.busy_limit = busy_limit
-        self.cache_path = cache_path or default_cache_path()
-        if measure is None:
-            from echotui.selection.status import measure_encoder  # it imports this module
-
-            measure = partial(measure_encoder, models_dir=models_dir, threads=threads)
-        self._measure: Measure = measure
-
-    def key(self, provider: str, model: str, device: str) -> str:
-        return f"{self.hw.fingerprint()}|{provider}|{model}|{device}|{self.threads} threads"
-
-    def _read(self) -> dict[str, float]:
-        try:
-            data = json.loads(self.cache_path.read_text())
-        except (OSError, ValueError):
-            return {}
-        valid = isinstance(data, dict)
-        return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))} if valid else {}
-
-    def _write(self, data: dict[str, float]) -> None:
-        try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            pending = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
-            pending.write_text(json.dumps(data, indent=1, sort_keys=True))
-            os.replace(pending, self.cache_path)
-        except OSError:
-            log.warning("could not write %s", self.cache_path, exc_info=True)
-
-    def seconds_per_window(self, provider: str, model: str, device: str = "auto") -> float | None:
-        """Cached seconds for one 30 s window, measuring once if the model is local; None otherwise."""
-        key = self.key(provider, model, device)
-        cached = self._read().get(key)
-        if cached is not None and math.isfinite(cached) and cached > 0:
-            return cached
-        others = OtherLoad()
-        seconds = self._measure(provider, model, device)
-        if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-            return None
-        if others.share() > self.busy_limit:  # true for now, but not this machine's speed: not kept
-            log.info("timed %s %s at %.3f s while the machine was busy: not cached", provider, model, seconds)
-            return seconds
-        data = self._read()
-        data[key] = seconds
-        self._write(data)
-        log.info("timed %s %s on %s: %.3f s per 30 s window", provider, model, device, seconds)
-        return seconds
+def seed_tier(hw: Hardware) -> str:
+    """The tier this machine falls in, as auto-selection decides it: ultra, high (a GPU an engine can use),
+    low RAM, Intel Mac, or CPU; with the facts that place it there."""
+    gpu = "Metal" if hw.apple_silicon else "CUDA" if hw.cuda_devices else None
+    if is_ultra(hw):
+        return f"ultra ({hw.ram_gb:g} GB, {gpu}): Voxtral Realtime when opted in"
+    if hw.whispercpp_gpu or hw.cuda_devices:
+        return f"high ({gpu} GPU, {hw.ram_gb:g} GB): engines on the GPU"
+    if hw.ram_gb < LOW_RAM_GB:
+        return f"low RAM ({hw.ram_gb:g} GB < {LOW_RAM_GB:g} GB): at most base.en, 2 s chunks"
+    if hw.os == "darwin" and not hw.apple_silicon:
+        return f"Intel Mac ({hw.cores} cores, no Apple GPU): faster-whisper int8 on the CPU first"
+    return f"CPU ({hw.cores} cores, {hw.ram_gb:g} GB, no GPU): whisper.cpp on the CPU first"

@@ -10,41 +10,28 @@ Tiers decide the engine; measured encoder speed decides the model:
 - otherwise whisper.cpp on the CPU (its adaptive window is cheaper for streaming), then faster-whisper int8.
 
 Within a tier the largest model of `LADDER` whose predicted RTF stays ≤ `MAX_RTF` wins (see
-`availability.predict_rtf`). An unavailable provider is never chosen; explicit settings always win.
+`speed.predict_rtf`). An unavailable provider is never chosen; explicit settings always win.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.selection.hardware import CachedEncoderTimer, Hardware
-from echotui.selection.status import (
-    GPU_NAMES,
-    MAX_RTF,
-    ProviderStatus,
-    builtin_seconds,
-    encoder_params,
-    predict_rtf,
-)
+from echotui.providers.registry import AUTO, capabilities
+from echotui.selection.hardware import LOW_RAM_GB, Hardware, is_ultra
+from echotui.selection.speed import LADDER, MAX_RTF, EncoderTimer, Engine, Timings
+from echotui.selection.speed import predict_rtf as _predict_rtf
+from echotui.selection.status import GPU_NAMES, ProviderStatus
 
-__all__ = ["CachedEncoderTimer", "EncoderTimer", "Recommendation", "apply_recommendation", "recommend"]
+__all__ = ["EncoderTimer", "Recommendation", "apply_recommendation", "recommend"]
 
-LADDER = ("tiny.en", "base.en", "small.en", "medium.en", "large-v3-turbo")
-LOW_RAM_GB = 12.0
 LOW_RAM_LADDER = LADDER[:2]
 LOW_RAM_CHUNK_S = 2.0
-ULTRA_RAM_GB = 32.0
 WIDER_CHUNKS_S = (2.0, 3.0)
-
-
-class EncoderTimer(Protocol):
-    """How long one 30 s encoder window of `model` takes here, or None when it cannot be told."""
-
-    def seconds_per_window(self, provider: str, model: str, device: str = "auto") -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -59,6 +46,7 @@ class Recommendation:
         chunk_seconds: new audio per partial result (Voxtral: its encoder interval).
         predicted_rtf: predicted compute seconds per second of speech, or None when it cannot be predicted.
         reason: why, in one line.
+        measured: the prediction rests on a timing taken on this machine (not only on estimates).
     """
 
     provider: str
@@ -68,58 +56,29 @@ class Recommendation:
     chunk_seconds: float
     predicted_rtf: float | None
     reason: str
+    measured: bool = False
+
+    def describe(self) -> str:
+        """One line: what is recommended and why (the reason carries the predicted RTF)."""
+        return (
+            f"recommended: {self.provider} {self.model} on {self.device} ({self.compute}), "
+            f"{self.chunk_seconds:g} s chunks, because {self.reason}"
+        )
 
 
-@dataclass(frozen=True)
-class _Engine:
-    provider: str
-    device: str
-    compute: str
+def predict_rtf(provider: str, t30: float, chunk_s: float) -> float:
+    """`speed.predict_rtf` for a provider, from what its class declares it can do."""
+    return _predict_rtf(capabilities(provider), t30, chunk_s)
 
 
-class _Timings:
-    """Seconds per window for each (engine, model): measured, scaled from a measured smaller model by
-    encoder parameters (time ∝ parameters, which overstates larger models: attention grows with width,
-    not width², and small models use the hardware less well), or a built-in conservative estimate."""
-
-    def __init__(self, timer: EncoderTimer, threads: int) -> None:
-        self.timer = timer
-        self.threads = threads
-        self._memo: dict[tuple[str, str, str], float | None] = {}
-
-    def measured(self, engine: _Engine, model: str) -> float | None:
-        key = (engine.provider, engine.device, model)
-        if key not in self._memo:
-            seconds = self.timer.seconds_per_window(engine.provider, model, engine.device)
-            ok = seconds is not None and math.isfinite(seconds) and seconds > 0
-            self._memo[key] = seconds if ok else None
-        return self._memo[key]
-
-    def get(self, engine: _Engine, model: str) -> tuple[float, str] | None:
-        """(seconds, how it was obtained) or None for a model of unknown size."""
-        seconds = self.measured(engine, model)
-        if seconds is not None:
-            return seconds, "measured"
-        params = encoder_params(model)
-        if params is None:
-            return None
-        smaller = [m for m in LADDER if (encoder_params(m) or 0) < params]
-        for reference in reversed(smaller):
-            ref_seconds = self.measured(engine, reference)
-            if ref_seconds is not None:
-                ratio = params / (encoder_params(reference) or params)
-                return ref_seconds * ratio, f"scaled from measured {reference}"
-        return builtin_seconds(engine.device, params, self.threads), "an estimate, nothing measured"
-
-
-def _engines(hw: Hardware, available: set[str], settings: Settings, explicit: set[str]) -> list[_Engine]:
+def _engines(hw: Hardware, available: set[str], settings: Settings, explicit: set[str]) -> list[Engine]:
     """Engine configurations in this tier's order of preference, GPU ones only when there are any."""
     gpu = []
     if "whispercpp" in available and hw.whispercpp_gpu:
-        gpu.append(_Engine("whispercpp", hw.whispercpp_gpu, "default"))
+        gpu.append(Engine("whispercpp", hw.whispercpp_gpu, "default"))
     if "faster-whisper" in available and hw.cuda_devices > 0:
-        gpu.append(_Engine("faster-whisper", "cuda", "float16"))
-    cpu = [_Engine("whispercpp", "cpu", "default"), _Engine("faster-whisper", "cpu", "int8")]
+        gpu.append(Engine("faster-whisper", "cuda", "float16"))
+    cpu = [Engine("whispercpp", "cpu", "default"), Engine("faster-whisper", "cpu", "int8")]
     if hw.os == "darwin" and not hw.apple_silicon:
         cpu.reverse()  # Intel Mac: CTranslate2 int8 first
     cpu = [e for e in cpu if e.provider in available]
@@ -146,7 +105,7 @@ def _chosen(settings: Settings, explicit: set[str]) -> str:
     return f"you chose {', '.join(named)}" if named else ""
 
 
-def _setting(hw: Hardware, engine: _Engine, low_ram: bool, settings: Settings, explicit: set[str]) -> str:
+def _setting(hw: Hardware, engine: Engine, low_ram: bool, settings: Settings, explicit: set[str]) -> str:
     """The deciding facts for an engine choice: the start of the reason."""
     chosen = _chosen(settings, explicit)
     low = f"{hw.ram_gb:g} GB RAM, so at most base.en with {LOW_RAM_CHUNK_S:g} s chunks; " if low_ram else ""
@@ -183,7 +142,7 @@ def recommend(
     environment); those values win. Raises EchoError when nothing, or the chosen provider, cannot run."""
     by_name = {s.name: s for s in statuses}
     available = {s.name for s in statuses if s.available}
-    explicit = set(explicit) - ({"provider"} if settings.provider == "auto" else set())
+    explicit = set(explicit) - ({"provider"} if settings.provider == AUTO else set())
     if "provider" in explicit and settings.provider not in available:
         why = by_name[settings.provider].reason if settings.provider in by_name else "unknown provider."
         raise EchoError(f"you chose {settings.provider}, but it cannot run here: {why}")
@@ -198,8 +157,7 @@ def recommend(
     vox = by_name.get("voxtral")
     if "provider" in explicit and settings.provider == "voxtral" and vox:
         return _voxtral(vox, settings, f"you chose Voxtral Realtime; {vox.reason[0].lower()}{vox.reason[1:]}")
-    ultra = hw.ram_gb >= ULTRA_RAM_GB and (hw.apple_silicon or hw.cuda_devices > 0)
-    ultra_vox = ultra and vox is not None and vox.available and vox.backends[0] != "cpu"
+    ultra_vox = is_ultra(hw) and vox is not None and vox.available and vox.backends[0] != "cpu"
     chosen = explicit & {"provider", "model", "model_path"}
     if ultra_vox and vox and settings.auto_select_voxtral and not chosen:
         where = "Apple Silicon" if hw.apple_silicon else "with CUDA"
@@ -211,7 +169,7 @@ def recommend(
         raise EchoError(
             f"no available engine can run on {settings.whisper_device} here: use --whisper-device auto"
         )
-    timings = _Timings(timer, min(settings.threads, hw.cores))
+    timings = Timings(timer, min(settings.threads, hw.cores))
     low_ram = hw.ram_gb < LOW_RAM_GB
     chunk = LOW_RAM_CHUNK_S if low_ram and "chunk_seconds" not in explicit else settings.chunk_seconds
     if chosen & {"model", "model_path"}:
@@ -220,12 +178,12 @@ def recommend(
     rec = _auto_model(
         engines, LOW_RAM_LADDER if low_ram else LADDER, timings, chunk, "chunk_seconds" in explicit
     )
-    setting = _setting(hw, _Engine(rec.provider, rec.device, rec.compute), low_ram, settings, explicit)
+    setting = _setting(hw, Engine(rec.provider, rec.device, rec.compute), low_ram, settings, explicit)
     return replace(rec, reason=f"{setting}; {rec.reason}{hint}")
 
 
 def _auto_model(
-    engines: list[_Engine], ladder: tuple[str, ...], timings: _Timings, chunk: float, fixed_chunk: bool
+    engines: list[Engine], ladder: tuple[str, ...], timings: Timings, chunk: float, fixed_chunk: bool
 ) -> Recommendation:
     """The largest model that keeps up on the best engine, at `chunk` or, unless it is fixed, a longer one
     (the reason here is the model part only)."""
@@ -237,17 +195,22 @@ def _auto_model(
             slower = f", {chunk:g} s chunks would be too slow" if c != chunk else ""
             reason = f"{ladder[index]} predicts RTF {rtf:.2f} at {c:g} s chunks ({how}){slower}{note}"
             return Recommendation(
-                engine.provider, ladder[index], engine.device, engine.compute, c, rtf, reason
+                engine.provider, ladder[index], engine.device, engine.compute, c, rtf, reason, _measured(how)
             )
     engine, c = engines[0], max(chunk, *wider)
     seconds, how = timings.get(engine, ladder[0]) or (math.nan, "unknown")  # the ladder's sizes are known
     rtf = predict_rtf(engine.provider, seconds, c)
     reason = f"even {ladder[0]} predicts RTF {rtf:.2f} at {c:g} s chunks ({how}): expect finals only"
-    return Recommendation(engine.provider, ladder[0], engine.device, engine.compute, c, rtf, reason)
+    rec = Recommendation(engine.provider, ladder[0], engine.device, engine.compute, c, rtf, reason)
+    return replace(rec, measured=_measured(how))
+
+
+def _measured(how: str) -> bool:
+    return how.startswith(("measured", "scaled from measured"))
 
 
 def _largest_fitting(
-    engine: _Engine, ladder: tuple[str, ...], timings: _Timings, chunk: float
+    engine: Engine, ladder: tuple[str, ...], timings: Timings, chunk: float
 ) -> tuple[int, float, str, str] | None:
     """(ladder index, rtf, how it was timed, note on the next model) of the largest model that keeps up.
 
@@ -266,7 +229,7 @@ def _largest_fitting(
 
 
 def _explicit_model(
-    engines: list[_Engine], settings: Settings, timings: _Timings, chunk: float, explicit: set[str]
+    engines: list[Engine], settings: Settings, timings: Timings, chunk: float, explicit: set[str]
 ) -> Recommendation:
     """The user chose the model: keep it, pick the engine that runs it fastest, say whether it keeps up."""
     path = settings.model_path if "model_path" in explicit else None
@@ -285,7 +248,8 @@ def _explicit_model(
         verdict += f": it {keeps_up}"
     reason = f"{_chosen(settings, explicit)}; {verdict}"
     model = path.name if path else settings.model
-    return Recommendation(engine.provider, model, engine.device, engine.compute, chunk, rtf, reason)
+    rec = Recommendation(engine.provider, model, engine.device, engine.compute, chunk, rtf, reason)
+    return replace(rec, measured=_measured(how))
 
 
 def apply_recommendation(settings: Settings, recommendation: Recommendation, explicit: set[str]) -> Settings:
@@ -301,5 +265,5 @@ def apply_recommendation(settings: Settings, recommendation: Recommendation, exp
         values["chunk_seconds"] = recommendation.chunk_seconds
         if "model_path" not in explicit:
             values["model"] = recommendation.model
-    keep = set(explicit) - ({"provider"} if settings.provider == "auto" else set())
+    keep = set(explicit) - ({"provider"} if settings.provider == AUTO else set())
     return replace(settings, **{k: v for k, v in values.items() if k not in keep}).validate()

@@ -20,7 +20,7 @@ from echotui.providers.base import LoadedModel
 LEVEL_FLOOR_DB = -60.0
 """The input meter spans LEVEL_FLOOR_DB..0 dBFS."""
 
-STATES = ("listening", "loading model", "paused", "overloaded", "finished")
+STATES = ("listening", "loading model", "paused", "overloaded", "finished", "failed to load")
 BACKENDS = {"metal": "GPU · Metal", "cuda": "GPU · CUDA", "cpu": "CPU"}
 DASH = "—"
 ALARM = "$text-error bold"
@@ -112,7 +112,7 @@ class HealthPanel(Vertical):
         #health-state { text-style: bold; color: $text-success; }
         #health-state.-loading-model { color: $text-warning; }
         #health-state.-paused, #health-state.-finished { color: $text-muted; }
-        #health-state.-overloaded { color: $text-error; }
+        #health-state.-overloaded, #health-state.-failed-to-load { color: $text-error; }
         #health-backend {
             width: auto;
             padding: 0 1;
@@ -238,8 +238,9 @@ class HealthPanel(Vertical):
 
     def _show_state(self, state: str) -> None:
         self._set(self.state, f"● {state}")
+        kind = state.split(":")[0]  # "failed to load: why"
         for known in STATES:
-            self.state.set_class(state == known, f"-{known.replace(' ', '-')}")
+            self.state.set_class(kind == known, f"-{known.replace(' ', '-')}")
 
     def _show_model(self, model: LoadedModel | None) -> None:
         self.backend.set_class(model is None, "-loading")

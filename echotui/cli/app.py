@@ -1,0 +1,36 @@
+"""`echotui` without a subcommand: the Textual app on a device or a file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from echotui.cli.parser import settings_from_args
+from echotui.config import export_token
+from echotui.errors import EchoError
+from echotui.logs import log_path, redirect_native_stderr, setup_logging
+from echotui.selection.auto import auto_select, needs_refining
+from echotui.session import Session, open_source
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
+    if args.file is not None and args.device is not None:
+        raise EchoError("give --file or --device, not both")
+    settings, explicit = settings_from_args(args)
+    export_token(settings)
+    asked = settings
+    # Start at once on what is known (cached timings, estimates); the app measures and swaps if needed.
+    settings, choice = auto_select(settings, explicit, measure=False)
+    source = open_source(args.file, args.device, settings.speed, args.loop)
+    session = Session(settings, source)
+    session.refine = (asked, explicit) if needs_refining(asked) else None
+    path = log_path() or setup_logging()
+    real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
+    sys.stderr = real_stderr
+    sys.__stderr__ = real_stderr  # type: ignore[misc]  # Textual's driver writes to sys.__stderr__
+    from echotui.app import EchoApp
+
+    code = EchoApp(session, log_path=path, choice=choice).run()
+    return code or 0

@@ -1,0 +1,115 @@
+"""`echotui transcribe`: a file or a device to a transcript, without the UI, through the same `Session`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from echotui.cli.parser import settings_from_args
+from echotui.config import export_token
+from echotui.errors import EchoError
+from echotui.pipeline.events import EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
+from echotui.pipeline.output import TranscriptWriter
+from echotui.pipeline.report import stats_dict
+from echotui.selection.auto import auto_select
+from echotui.session import Session, open_source
+
+
+@contextlib.contextmanager
+def _open_output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        stream = path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise EchoError(f"cannot write {path}: {error.strerror}: choose another --output") from None
+    with stream:
+        yield stream
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    settings, explicit = settings_from_args(args)
+    export_token(settings)
+    if (args.path is None) == (args.device is None):
+        raise EchoError(
+            "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
+        )
+    source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
+    settings, choice = auto_select(settings, explicit)
+    session = Session(settings, source)
+    with _open_output(args.output) as stream:
+        writer = TranscriptWriter(stream, args.format)
+
+        def on_event(event: PipelineEvent) -> None:
+            if isinstance(event, ModelLoaded) and choice:  # say what auto chose once it really runs
+                print(f"echotui: {choice}", file=sys.stderr)
+            elif isinstance(event, EngineNotice | SwapFailed):
+                print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
+            writer(event)
+
+        session.listeners.append(on_event)
+        began, began_cpu = time.monotonic(), time.process_time()
+        error: EchoError | None = None
+        try:
+            asyncio.run(_run(session))
+        except EchoError as raised:  # after the pipeline flushed what it had: report, keep the stats
+            error = raised
+        finally:
+            writer.close()
+        wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
+    snapshot, loaded = session.snapshot(), session.loaded
+    if loaded is not None and error is None:
+        print(
+            f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
+            f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
+            f"dropped {snapshot.dropped_s:.1f} s",
+            file=sys.stderr,
+        )
+    if args.stats_json is not None:
+        stats = stats_dict(
+            snapshot,
+            loaded,
+            wall_s=wall,
+            load_s=session.load_s,
+            cpu_s=cpu,
+            source=session.source.description,
+            speed=settings.speed if args.path is not None else None,
+            chunk_seconds=settings.chunk_seconds,
+        )
+        args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    if error is not None:
+        raise error
+    return 0
+
+
+async def _run(session: Session) -> None:
+    """Run to the end. The first Ctrl-C stops taking audio and finishes what was captured; a second one
+    abandons the rest (final text already written stays written)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def on_interrupt() -> None:
+        if session.stopping and task is not None:
+            task.cancel()
+        else:
+            print(
+                "echotui: stopping; transcribing what was captured (Ctrl-C again to abandon)", file=sys.stderr
+            )
+            session.stop()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        await session.run()
+    except asyncio.CancelledError:
+        message = "interrupted: the transcript holds what was finished before the second Ctrl-C"
+        raise EchoError(message, 130) from None

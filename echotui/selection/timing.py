@@ -1,0 +1,216 @@
+"""This machine's measured encoder speed: `measure_encoder` times one full 30 s encoder window of a local
+model, and `CachedEncoderTimer` keeps the result per machine fingerprint, engine, model, device and thread
+count. Only `measure_encoder` loads an engine, and only for a model already on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from functools import partial
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.selection.hardware import Hardware
+
+log = logging.getLogger(__name__)
+
+def _fastest(call: Callable[[], object], runs: int = 2) -> float:
+    """The fastest of `runs` timed calls: other work on the machine can only slow a run down."""
+    best = math.inf
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _time_whispercpp(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
+    from echotui.logs import whisper_log
+    from echotui.models.ggml_models import check_ggml_file, local_model
+
+    path = local_model(model, models_dir)
+    if path is None:
+        return None
+    check_ggml_file(path)  # a bad file would crash the process instead of raising
+    from pywhispercpp.model import Model
+
+    stop_listening = whisper_log.listen(lambda line: None)  # whisper.cpp logs go to the log file
+    try:
+        engine = Model(
+            str(path),
+            context_params={"use_gpu": device != "cpu"},
+            n_threads=threads,
+            print_progress=False,
+            print_realtime=False,
+            print_timestamps=False,
+            no_context=True,
+            single_segment=True,
+            max_tokens=1,  # bound the decoder: this times the encoder window, not a random-length text
+            temperature_inc=0.0,
+        )
+        silence = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
+        engine.transcribe(silence[:SAMPLE_RATE], audio_ctx=178)  # warm-up: allocation, GPU kernels
+        return _fastest(lambda: engine.transcribe(silence, audio_ctx=0))  # audio_ctx 0: the full 30 s window
+    finally:
+        stop_listening()
+
+
+def _time_fasterwhisper(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
+    from echotui.models.ct2_models import local_ct2_model
+
+    folder = local_ct2_model(model, models_dir)  # never downloads just to time it
+    if folder is None or not (folder / "tokenizer.json").is_file():
+        return None
+    from faster_whisper import WhisperModel
+
+    cuda = device == "cuda"
+    engine = WhisperModel(
+        str(folder),
+        device="cuda" if cuda else "cpu",
+        compute_type="float16" if cuda else "int8",
+        cpu_threads=threads,
+        local_files_only=True,
+    )
+    silence = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
+
+    def window() -> object:  # mel features and the encoder, as whisper.cpp's timing includes its mel
+        return engine.encode(engine.feature_extractor(silence)[:, :3000])
+
+    window()  # warm-up
+    return _fastest(window)
+
+
+def measure_encoder(
+    provider: str, model: str, device: str, *, models_dir: Path | None = None, threads: int = 4
+) -> float | None:
+    """Seconds for one full 30 s encoder window of a *local* model on `device` ("auto", "cpu", "metal",
+    "cuda"); None when the model is not on disk, the provider cannot be timed, or anything fails.
+
+    whisper.cpp: one call on 30 s of zeros with `audio_ctx=0` and a one-token decoder limit (mel + encoder).
+    faster-whisper: mel features and one `encode()` of a 30 s window. Each after a warm-up, fastest of two.
+    """
+    timers = {"whispercpp": _time_whispercpp, "faster-whisper": _time_fasterwhisper}
+    packages = {"whispercpp": "pywhispercpp", "faster-whisper": "faster_whisper"}
+    if provider not in timers or find_spec(packages[provider]) is None:
+        return None
+    try:
+        return timers[provider](model, device, models_dir, threads)
+    except Exception:  # a model that cannot be timed is simply not measured
+        log.info("could not time %s %s on %s", provider, model, device, exc_info=True)
+        return None
+
+
+
+
+Measure = Callable[[str, str, str], "float | None"]
+"""(provider, model, device) -> seconds for one 30 s encoder window here, or None when it cannot be timed."""
+
+
+def default_cache_path() -> Path:
+    """$ECHOTUI_CACHE_DIR, else $XDG_CACHE_HOME/echotui, else ~/.cache/echotui; file encoder-timings.json."""
+    folder = os.environ.get("ECHOTUI_CACHE_DIR")
+    if not folder:
+        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "echotui")
+    return Path(folder).expanduser() / "encoder-timings.json"
+
+
+class OtherLoad:
+    """How much of the machine's CPU other processes used since construction, as a share of all cores."""
+
+    def __init__(self) -> None:
+        self._start = (time.perf_counter(), time.process_time(), _busy_cpu_seconds())
+
+    def share(self) -> float:
+        """0 = nothing else ran, 1 = other processes kept every core busy; 0 for spans too short to judge."""
+        wall, own, busy = (time.perf_counter(), time.process_time(), _busy_cpu_seconds())
+        wall -= self._start[0]
+        if wall < 0.25 or busy is None or self._start[2] is None:
+            return 0.0
+        others = (busy - self._start[2]) - (own - self._start[1])
+        return max(0.0, others) / (wall * (os.cpu_count() or 1))
+
+
+def _busy_cpu_seconds() -> float | None:
+    try:
+        import psutil
+
+        times = psutil.cpu_times()
+    except Exception:
+        return None
+    waiting = sum(getattr(times, name, 0.0) for name in ("idle", "iowait", "guest", "guest_nice"))
+    return sum(times) - waiting  # guest time is already counted in user time
+
+
+class CachedEncoderTimer:
+    """An `EncoderTimer` (see `echotui.selection.select`) that measures local models once per machine.
+
+    Results are kept as JSON at `cache_path` (default `default_cache_path()`) keyed by the hardware
+    fingerprint, provider, model, device and threads; a measurement taken while other processes used more
+    than `busy_limit` of the CPU is returned but not kept. Models that are not on disk are not measured
+    (None): the selector then scales from a measured smaller model or uses its built-in estimate.
+    """
+
+    def __init__(
+        self,
+        hw: Hardware,
+        *,
+        models_dir: Path | None = None,
+        threads: int = 4,
+        cache_path: Path | None = None,
+        measure: Measure | None = None,
+        busy_limit: float = 0.25,
+    ) -> None:
+        self.hw = hw
+        self.threads = threads
+        self.busy_limit = busy_limit
+        self.cache_path = cache_path or default_cache_path()
+        if measure is None:
+            measure = partial(measure_encoder, models_dir=models_dir, threads=threads)
+        self._measure: Measure = measure
+
+    def key(self, provider: str, model: str, device: str) -> str:
+        return f"{self.hw.fingerprint()}|{provider}|{model}|{device}|{self.threads} threads"
+
+    def _read(self) -> dict[str, float]:
+        try:
+            data = json.loads(self.cache_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        valid = isinstance(data, dict)
+        return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))} if valid else {}
+
+    def _write(self, data: dict[str, float]) -> None:
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            pending = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
+            pending.write_text(json.dumps(data, indent=1, sort_keys=True))
+            os.replace(pending, self.cache_path)
+        except OSError:
+            log.warning("could not write %s", self.cache_path, exc_info=True)
+
+    def seconds_per_window(self, provider: str, model: str, device: str = "auto") -> float | None:
+        """Cached seconds for one 30 s window, measuring once if the model is local; None otherwise."""
+        key = self.key(provider, model, device)
+        cached = self._read().get(key)
+        if cached is not None and math.isfinite(cached) and cached > 0:
+            return cached
+        others = OtherLoad()
+        seconds = self._measure(provider, model, device)
+        if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+            return None
+        if others.share() > self.busy_limit:  # true for now, but not this machine's speed: not kept
+            log.info("timed %s %s at %.3f s while the machine was busy: not cached", provider, model, seconds)
+            return seconds
+        data = self._read()
+        data[key] = seconds
+        self._write(data)
+        log.info("timed %s %s on %s: %.3f s per 30 s window", provider, model, device, seconds)
+        return seconds

@@ -17,16 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from echotui.errors import EchoError
-from echotui.pipeline.events import (
-    AudioDropped,
-    EngineNotice,
-    FinalTranscribed,
-    ModelLoaded,
-    PartialTranscribed,
-    PipelineEvent,
-    ProviderSwapped,
-    SwapFailed,
-)
+from echotui.pipeline import events
 from echotui.pipeline.output import FORMATS
 from echotui.selection.select import Recommendation
 from echotui.session import Session
@@ -40,7 +31,7 @@ REFRESH_S = 0.2
 class PipelineEventArrived(Message):
     """A pipeline event, delivered through Textual's message queue."""
 
-    def __init__(self, event: PipelineEvent) -> None:
+    def __init__(self, event: events.PipelineEvent) -> None:
         super().__init__()
         self.event = event
 
@@ -71,7 +62,7 @@ class EchoApp(App[int]):
         self._started = time.monotonic()
         session.listeners.append(self._forward)
 
-    def _forward(self, event: PipelineEvent) -> None:
+    def _forward(self, event: events.PipelineEvent) -> None:
         self.post_message(PipelineEventArrived(event))
 
     def compose(self) -> ComposeResult:
@@ -122,27 +113,27 @@ class EchoApp(App[int]):
 
     def on_pipeline_event_arrived(self, message: PipelineEventArrived) -> None:
         event, captions = message.event, self.query_one(CaptionView)
-        if isinstance(event, PartialTranscribed):
+        if isinstance(event, events.PartialTranscribed):
             captions.show_partial(event)
-        elif isinstance(event, FinalTranscribed):
+        elif isinstance(event, events.FinalTranscribed):
             captions.show_final(event)
-        elif isinstance(event, AudioDropped):
+        elif isinstance(event, events.AudioDropped):
             captions.show_drop(event)
-        elif isinstance(event, ModelLoaded):
+        elif isinstance(event, events.ModelLoaded):
             note = f"{event.model.provider} {event.model.model} on {event.model.backend}"
             captions.show_notice(
                 f"loaded {note} in {event.load_s:.1f} s" + (f" — {self.choice}" if self.choice else "")
             )
-        elif isinstance(event, ProviderSwapped):
+        elif isinstance(event, events.ProviderSwapped):
             text = (
                 f"switched to {event.model.provider} {event.model.model} on {event.model.backend} "
                 f"(loaded in {event.load_s:.1f} s, took over after {event.swap_s:.1f} s)"
             )
             captions.show_notice(text)
             self.notify(text, title="swapped")
-        elif isinstance(event, SwapFailed):
+        elif isinstance(event, events.SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
-        elif isinstance(event, EngineNotice):
+        elif isinstance(event, events.EngineNotice):
             captions.show_notice(f"{event.provider}: {event.message}")
             self.notify(event.message, title=event.provider, severity="warning")
 

@@ -78,6 +78,13 @@ class BenchRow:
     word_latency_p95_s: float | None = None
 
 
+SNAPSHOT_FIELDS = (
+    "audio_s", "calls", "rtf_mean", "rtf_p95", "dropped_frames", "dropped_s", "queue_max_fill_s",
+    "latency_p50_s", "latency_p95_s", "compute_s",
+)  # fmt: skip
+"""The row's figures read as they are from the pipeline's snapshot."""
+
+
 class CallRecorder(Provider):
     """Wraps a real provider and keeps a copy of every request it is given (for the direct baseline)."""
 
@@ -209,20 +216,11 @@ def _run_case(
         backend=loaded.backend,
         chunk_seconds=case.chunk_seconds,
         speed=case.speed,
-        audio_s=snapshot.audio_s,
         wall_s=wall,
-        calls=snapshot.calls,
-        rtf_mean=snapshot.rtf_mean,
-        rtf_p95=snapshot.rtf_p95,
-        dropped_frames=snapshot.dropped_frames,
-        dropped_s=snapshot.dropped_s,
-        queue_max_fill_s=snapshot.queue_max_fill_s,
-        latency_p50_s=snapshot.latency_p50_s,
-        latency_p95_s=snapshot.latency_p95_s,
+        **{name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS},
         cpu_s_per_audio_s=pipeline_cpu / (len(whole) / SAMPLE_RATE),
         peak_rss_mb=peak_rss_mb(),
         load_s=pipeline.worker.load_s or 0.0,
-        compute_s=snapshot.compute_s,
         offline_compute_s=offline,
         streaming_over_offline=snapshot.compute_s / offline if offline else float("nan"),
         direct_compute_s=direct_wall,

@@ -23,7 +23,8 @@ def test_download_progress_reaches_the_snapshot_and_the_panel() -> None:
     current = downloads.current()
     assert current is not None
     assert current.describe() == "downloading base.en 45% (64/142 MB)"
-    snapshot = Pipeline(SlowProvider(0.1), Settings(), progress=describe_download).snapshot()  # as Session does
+    pipeline = Pipeline(SlowProvider(0.1), Settings(), progress=describe_download)  # as Session builds it
+    snapshot = pipeline.snapshot()
     assert snapshot.download == "downloading base.en 45% (64/142 MB)"
 
     class PanelApp(App[None]):

@@ -17,7 +17,7 @@ TURBO_BYTES = 500_000_000  # a 4-layer decoder with more weights than tiny could
 
 
 def whisper_name(decoder_layers: int, vocab: int, encoder_layers: int | None, size_bytes: int) -> str | None:
-    """"tiny.en", "base", "large-v3-turbo", ... from a model's own dimensions; None when they fit none."""
+    """ "tiny.en", "base", "large-v3-turbo", ... from a model's own dimensions; None when they fit none."""
     size = SIZES_BY_DECODER_LAYERS.get(decoder_layers)
     if size is None:
         return None

@@ -84,19 +84,19 @@ class ProviderSwapped:
 
 
 @dataclass(frozen=True)
-class SwapFailed:
+class ProviderMessage:
+    """A line from or about a provider, for the user."""
+
+    provider: str
+    message: str
+
+
+class SwapFailed(ProviderMessage):
     """A requested provider or model could not be loaded; the current one keeps running."""
 
-    provider: str
-    message: str
 
-
-@dataclass(frozen=True)
-class EngineNotice:
+class EngineNotice(ProviderMessage):
     """Something a provider reported that the user should see (e.g. its engine process restarted)."""
-
-    provider: str
-    message: str
 
 
 PipelineEvent = (

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+from echotui.config import Settings
 from echotui.pipeline.queue import AudioBlock
 from echotui.pipeline.segmenter import Segmenter, Utterance
+from echotui.pipeline.vad import AllSpeech, CombinedVad, FrameClassifier
 
 
 class FramingThread:
@@ -28,6 +30,19 @@ class FramingThread:
         self.is_open = False
         """An utterance was open after the last block."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="echotui-vad")
+
+    @classmethod
+    def for_settings(cls, config: Settings, classifier: FrameClassifier | None = None) -> FramingThread:
+        """webrtcvad with streaming Silero (or every frame speech with `vad` off), unless `classifier`."""
+        if classifier is None:
+            classifier = CombinedVad(config.vad_aggressiveness) if config.vad else AllSpeech()
+        return cls(
+            Segmenter(
+                classifier,
+                min_silence_s=config.min_silence_seconds,
+                max_utterance_s=config.max_utterance_seconds,
+            )
+        )
 
     async def push(self, block: AudioBlock) -> list[Utterance]:
         """Classify `block` off the loop; returns the utterances it closed."""

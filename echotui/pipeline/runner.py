@@ -34,9 +34,9 @@ from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
-from echotui.pipeline.segmenter import Segmenter, Utterance
-from echotui.pipeline.vad import FRAME_SAMPLES, AllSpeech, CombinedVad, FrameClassifier, NoGate, SpeechGate
-from echotui.pipeline.worker import InferenceWorker
+from echotui.pipeline.segmenter import Utterance
+from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
+from echotui.pipeline.worker import InferenceWorker, PendingSwap
 from echotui.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,8 @@ class Pipeline:
         self.config = config
         self.on_event = on_event
         self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
-        if classifier is None:
-            classifier = CombinedVad(config.vad_aggressiveness) if config.vad else AllSpeech()
-        self.segmenter = Segmenter(
-            classifier,
-            min_silence_s=config.min_silence_seconds,
-            max_utterance_s=config.max_utterance_seconds,
-        )
-        self.framing = FramingThread(self.segmenter)
+        self.framing = FramingThread.for_settings(config, classifier)
+        self.segmenter = self.framing.segmenter
         self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
         self.metrics = Metrics()
         self.progress = progress
@@ -84,7 +78,7 @@ class Pipeline:
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
-        self._pending: _PendingSwap | None = None
+        self._pending: PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
 
     # ---- accounting -------------------------------------------------------------------------------
@@ -184,7 +178,7 @@ class Pipeline:
         """Load `provider` in the background while the current one keeps transcribing; it takes over at
         the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not. Call on
         the event loop. A newer request replaces one still loading."""
-        pending = _PendingSwap(InferenceWorker(provider, self.worker.gate), time.monotonic())
+        pending = PendingSwap(InferenceWorker(provider, self.worker.gate), time.monotonic())
         self._pending = pending
         pending.task = asyncio.create_task(self._load_pending(pending))
 
@@ -192,7 +186,7 @@ class Pipeline:
     def swapping(self) -> bool:
         return self._pending is not None
 
-    async def _load_pending(self, pending: _PendingSwap) -> None:
+    async def _load_pending(self, pending: PendingSwap) -> None:
         try:
             await pending.worker.load()
         except Exception as error:  # EchoError carries a one-line fix; anything else is named
@@ -257,10 +251,3 @@ class Pipeline:
             await self.policy.finalize(utterance)
             self._switch()  # an utterance boundary
 
-class _PendingSwap:
-    """A provider loading in the background, waiting for an utterance boundary."""
-
-    def __init__(self, worker: InferenceWorker, requested: float) -> None:
-        self.worker = worker
-        self.requested = requested
-        self.task: asyncio.Task[None]

@@ -75,3 +75,12 @@ class InferenceWorker:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self.provider.close)
         self._executor.shutdown(wait=True)
+
+
+class PendingSwap:
+    """A provider loading in the background, waiting for an utterance boundary to take over."""
+
+    def __init__(self, worker: InferenceWorker, requested: float) -> None:
+        self.worker = worker
+        self.requested = requested
+        self.task: asyncio.Task[None]

@@ -17,18 +17,11 @@ from echotui.models.ct2_models import is_ct2_model as is_ct2_model  # re-exporte
 from echotui.models.ct2_models import known_models as known_models  # re-exported
 from echotui.models.ct2_models import resolve_ct2_model
 from echotui.models.hub import FIX
-from echotui.providers.base import (
-    Capabilities,
-    LoadedModel,
-    ModelChoice,
-    Provider,
-    Segment,
-    TranscribeRequest,
-    Word,
-)
+from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names for annotations only
     from echotui.config import Settings
+    from echotui.providers.base import TranscribeRequest
 
 log = logging.getLogger(__name__)
 

@@ -13,19 +13,12 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.models.ggml_models import check_ggml_file, resolve_model
-from echotui.providers.base import (
-    Capabilities,
-    LoadedModel,
-    ModelChoice,
-    Provider,
-    Segment,
-    TranscribeRequest,
-    Word,
-)
+from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
 from echotui.quality import is_loop, repeats_phrase, strip_markers, words
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names for annotations only
     from echotui.config import Settings
+    from echotui.providers.base import TranscribeRequest
 
 log = logging.getLogger(__name__)
 

@@ -117,5 +117,3 @@ def voxtral_status(hw: Hardware, settings: Settings) -> ProviderStatus:
 def provider_statuses(hw: Hardware, settings: Settings) -> list[ProviderStatus]:
     """Every provider's status on `hw` with `settings`, in the registry's order."""
     return [whispercpp_status(hw, settings), fasterwhisper_status(hw, settings), voxtral_status(hw, settings)]
-
-

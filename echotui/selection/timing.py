@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from functools import partial
+from dataclasses import KW_ONLY, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from echotui import SAMPLE_RATE
 from echotui.selection.hardware import Hardware
 
 log = logging.getLogger(__name__)
+
 
 def _fastest(call: Callable[[], object], runs: int = 2) -> float:
     """The fastest of `runs` timed calls: other work on the machine can only slow a run down."""
@@ -108,8 +109,6 @@ def measure_encoder(
         return None
 
 
-
-
 Measure = Callable[[str, str, str], "float | None"]
 """(provider, model, device) -> seconds for one 30 s encoder window here, or None when it cannot be timed."""
 
@@ -149,6 +148,7 @@ def _busy_cpu_seconds() -> float | None:
     return sum(times) - waiting  # guest time is already counted in user time
 
 
+@dataclass
 class CachedEncoderTimer:
     """An `EncoderTimer` (see `echotui.selection.select`) that measures local models once per machine.
 
@@ -158,23 +158,19 @@ class CachedEncoderTimer:
     (None): the selector then scales from a measured smaller model or uses its built-in estimate.
     """
 
-    def __init__(
-        self,
-        hw: Hardware,
-        *,
-        models_dir: Path | None = None,
-        threads: int = 4,
-        cache_path: Path | None = None,
-        measure: Measure | None = None,
-        busy_limit: float = 0.25,
-    ) -> None:
-        self.hw = hw
-        self.threads = threads
-        self.busy_limit = busy_limit
-        self.cache_path = cache_path or default_cache_path()
-        if measure is None:
-            measure = partial(measure_encoder, models_dir=models_dir, threads=threads)
-        self._measure: Measure = measure
+    hw: Hardware
+    _: KW_ONLY
+    models_dir: Path | None = None
+    threads: int = 4
+    cache_path: Path = field(default_factory=default_cache_path)
+    measure: Measure | None = None
+    """How to time a model; default `measure_encoder` on the models in `models_dir`."""
+    busy_limit: float = 0.25
+
+    def _timed(self, provider: str, model: str, device: str) -> float | None:
+        if self.measure is not None:
+            return self.measure(provider, model, device)
+        return measure_encoder(provider, model, device, models_dir=self.models_dir, threads=self.threads)
 
     def key(self, provider: str, model: str, device: str) -> str:
         return f"{self.hw.fingerprint()}|{provider}|{model}|{device}|{self.threads} threads"
@@ -203,7 +199,7 @@ class CachedEncoderTimer:
         if cached is not None and math.isfinite(cached) and cached > 0:
             return cached
         others = OtherLoad()
-        seconds = self._measure(provider, model, device)
+        seconds = self._timed(provider, model, device)
         if seconds is None or not math.isfinite(seconds) or seconds <= 0:
             return None
         if others.share() > self.busy_limit:  # true for now, but not this machine's speed: not kept

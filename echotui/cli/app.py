@@ -14,18 +14,23 @@ from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session, open_source
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
+def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
+    """The session the app runs for these arguments, and the line that says what auto chose (if it did).
+    Starts at once on what is known (cached timings, estimates); the app measures and swaps if needed."""
     if args.file is not None and args.device is not None:
         raise EchoError("give --file or --device, not both")
     settings, explicit = settings_from_args(args)
     export_token(settings)
     asked = settings
-    # Start at once on what is known (cached timings, estimates); the app measures and swaps if needed.
     settings, choice = auto_select(settings, explicit, measure=False)
-    source = open_source(args.file, args.device, settings.speed, args.loop)
-    session = Session(settings, source)
+    session = Session(settings, open_source(args.file, args.device, settings.speed, args.loop))
     session.refine = (asked, explicit) if needs_refining(asked) else None
+    return session, choice
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """The Textual app. Native libraries' stderr goes to the log file; Textual gets the real terminal."""
+    session, choice = session_from_args(args)
     path = log_path() or setup_logging()
     real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
     sys.stderr = real_stderr

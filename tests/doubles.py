@@ -173,3 +173,32 @@ class TimedWordOracle(WordOracleProvider):
             word = Word(start, max(start, stop), text)
             out.append(Segment(word.start_s, word.end_s, text, (word,)))
         return out
+
+
+class ReadyProvider(Provider):
+    """Loads at once and reports `loaded`; never hears anything (for screens driven by hand-made events)."""
+
+    name: ClassVar[str] = "ready"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+
+    def load(self) -> LoadedModel:
+        return self.loaded
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        return []
+
+
+class QuietSource:
+    """A source that feeds nothing until stopped (the screen shows only the events a test sends)."""
+
+    live = True
+
+    def __init__(self, description: str, duration_s: float | None = None) -> None:
+        self.description = description
+        self.duration_s = duration_s
+
+    async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
+        await stop.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar
@@ -500,50 +500,3 @@ def test_an_update_before_mount_is_shown_once_mounted() -> None:
             assert text_of(pilot.app.query_one("#health-state")) == "● paused"
 
     asyncio.run(main())
-
-
-# ---- snapshots ----------------------------------------------------------------------------------------
-
-
-def transcript_story(timestamps: bool) -> Callable[[Pilot[None]], Awaitable[None]]:
-    async def story(pilot: Pilot[None]) -> None:
-        app = pilot.app
-        assert isinstance(app, WidgetsApp)
-        view = app.captions
-        view.timestamps = timestamps
-        view.show_notice("loaded faster-whisper small.en on cuda in 1.2 s")
-        view.show_final(
-            final(1, "And so, my fellow Americans, ask not what your country can do for you.", 1.0)
-        )
-        view.show_drop(AudioDropped(start_s=6.0, seconds=1.25))
-        view.show_final(final(2, "Ask what you can do for your country.", 83.4))
-        view.show_partial(partial(3, "My fellow citizens of the", 88.0))
-        app.health.update_health(snapshot(), CUDA, "file talk.wav")
-        await pilot.pause()
-
-    return story
-
-
-def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
-    assert snap_compare(WidgetsApp(), terminal_size=(80, 24), run_before=transcript_story(False))
-
-
-def test_snapshot_overloaded_with_timestamps_120x30(snap_compare: Callable[..., bool]) -> None:
-    async def overloaded(pilot: Pilot[None]) -> None:
-        await transcript_story(True)(pilot)
-        app = pilot.app
-        assert isinstance(app, WidgetsApp)
-        trouble = snapshot(
-            state="overloaded",
-            overloaded=True,
-            rtf_last=1.42,
-            queue_fill_s=29.5,
-            queue_fill_pct=29.5 / 30 * 100,
-            dropped_frames=20000,
-            dropped_s=1.25,
-            source_duration_s=None,
-        )
-        app.health.update_health(trouble, LoadedModel("whisper.cpp", "base.en", "cpu", "/m"), "device pulse")
-        await pilot.pause()
-
-    assert snap_compare(WidgetsApp(), terminal_size=(120, 30), run_before=overloaded)

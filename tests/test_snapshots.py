@@ -1,0 +1,84 @@
+"""The real `EchoApp`'s screens, as a user sees them: captions fed through the session's events, the
+health panel drawn from the session's snapshot (hand-made figures, so the picture is stable)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from echotui.app import EchoApp
+from echotui.config import Settings
+from echotui.pipeline.events import AudioDropped
+from echotui.pipeline.metrics import MetricsSnapshot
+from echotui.providers.base import LoadedModel
+from echotui.session import Session
+from tests.doubles import QuietSource, ReadyProvider
+from tests.test_widgets import CUDA, final, partial, snapshot
+
+Story = Callable[[Pilot[int]], Awaitable[None]]
+
+
+class FixedFiguresSession(Session):
+    """A real session whose metrics snapshot is set by the test (live figures would change every run)."""
+
+    figures: MetricsSnapshot
+
+    def snapshot(self) -> MetricsSnapshot:
+        return self.figures
+
+
+def app_with(figures: MetricsSnapshot, loaded: LoadedModel, source: str, duration_s: float | None) -> EchoApp:
+    session = FixedFiguresSession(Settings(), QuietSource(source, duration_s), provider=ReadyProvider(loaded))
+    session.figures = figures
+    return EchoApp(session, log_path=Path("/home/user/.local/state/echotui/echotui.log"))
+
+
+def transcript(timestamps: bool) -> Story:
+    async def story(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        assert isinstance(app, EchoApp)
+        while app.session.loaded is None:
+            await pilot.pause(0.05)
+        if timestamps:
+            await pilot.press("t")
+        send = app.session.pipeline.on_event  # the session's own listener, as the pipeline calls it
+        send(final(1, "And so, my fellow Americans, ask not what your country can do for you.", 1.0))
+        send(AudioDropped(start_s=6.0, seconds=1.25))
+        send(final(2, "Ask what you can do for your country.", 83.4))
+        send(partial(3, "My fellow citizens of the", 88.0))
+        await pilot.pause(0.5)
+
+    return story
+
+
+def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=transcript(False))
+
+
+def test_snapshot_overloaded_with_timestamps_120x30(snap_compare: Callable[..., bool]) -> None:
+    trouble = snapshot(
+        state="overloaded",
+        overloaded=True,
+        rtf_last=1.42,
+        queue_fill_s=29.5,
+        queue_fill_pct=29.5 / 30 * 100,
+        dropped_frames=20000,
+        dropped_s=1.25,
+        source_duration_s=None,
+    )
+    app = app_with(trouble, LoadedModel("whispercpp", "base.en", "cpu", "/m"), "device pulse", None)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=transcript(True))
+
+
+def test_snapshot_help_screen(snap_compare: Callable[..., bool]) -> None:
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+
+    async def help_screen(pilot: Pilot[int]) -> None:
+        await transcript(False)(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)

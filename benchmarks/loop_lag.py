@@ -75,8 +75,7 @@ def main() -> None:
     lag = asyncio.run(measure(pipeline, audio, args.speed), debug=True)
     steps = np.array(slow.seconds or [0.0]) * 1000
     print(
-        f"loop steps over 1 ms: {len(slow.seconds)}, longest {steps.max():.1f} ms, "
-        f"total {steps.sum():.0f} ms"
+        f"loop steps over 1 ms: {len(slow.seconds)}, longest {steps.max():.1f} ms, total {steps.sum():.0f} ms"
     )
     print(
         f"event-loop lateness over {len(audio) / 16000:.0f} s of speech at {args.speed:g}× with VAD, "

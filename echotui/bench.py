@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import KW_ONLY, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -71,7 +71,9 @@ class BenchRow:
     direct_cpu_s: float
     pipeline_cpu_s: float
     pipeline_overhead: float
+    _: KW_ONLY  # the word error rates come only with a reference text
     live_wer: float | None = None
+    """Word error rate of the live finals against `--reference` (None without one); likewise offline."""
     offline_wer: float | None = None
     live_over_offline_wer: float | None = None
     word_latency_p50_s: float | None = None

@@ -250,4 +250,3 @@ class Pipeline:
         for utterance in closed:
             await self.policy.finalize(utterance)
             self._switch()  # an utterance boundary
-

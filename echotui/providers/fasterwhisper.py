@@ -53,22 +53,14 @@ class FasterWhisperProvider(Provider):
 
     name: ClassVar[str] = "faster-whisper"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("cuda", "cpu"),
-        partial_results=True,
-        word_timestamps=True,
-        adaptive_window=False,
-        model_format="ct2",
+        ("cuda", "cpu"), word_timestamps=True, model_format="ct2"
     )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FasterWhisperProvider:
-        return cls(
-            ModelChoice.from_settings(settings),
-            device=settings.whisper_device,
-            compute_type=settings.whisper_compute,
-            threads=settings.threads,
-            language=settings.language,
-        )
+        threads, language = settings.threads, settings.language
+        options = {"device": settings.whisper_device, "compute_type": settings.whisper_compute}
+        return cls(ModelChoice.from_settings(settings), **options, threads=threads, language=language)
 
     def __init__(
         self,
@@ -79,11 +71,8 @@ class FasterWhisperProvider(Provider):
         threads: int = 4,
         language: str = "en",
     ) -> None:
-        self.choice = choice
-        self.device = device
-        self.compute_type = compute_type
-        self.threads = threads
-        self.language = language
+        self.choice, self.device, self.compute_type = choice, device, compute_type
+        self.threads, self.language = threads, language
         self._model: Any = None
 
     def _resolve(self) -> Path:

@@ -67,11 +67,7 @@ class WhisperCppProvider(Provider):
 
     name: ClassVar[str] = "whispercpp"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("metal", "cuda", "cpu"),
-        partial_results=True,
-        word_timestamps=True,
-        adaptive_window=True,
-        model_format="ggml",
+        ("metal", "cuda", "cpu"), word_timestamps=True, adaptive_window=True, model_format="ggml"
     )
 
     @classmethod

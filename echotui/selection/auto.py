@@ -69,6 +69,13 @@ def _local_instead(
     return replace(settings, provider=entry.provider, model=entry.name).validate(), note
 
 
+def on_disk(settings: Settings, provider: str, model: str) -> bool:
+    """Whether `provider` runs `model` without a download (engines without a catalogue: always)."""
+    if provider not in catalogue_providers():
+        return True
+    return is_local(model, provider, settings.models_dir)
+
+
 def needs_refining(settings: Settings) -> bool:
     """Whether an "auto" choice made without measuring should be checked by measuring later."""
     return settings.provider == AUTO and settings.model_path is None

@@ -213,8 +213,8 @@ def _run_case(
     _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
     asyncio.run(pipeline.close())
     said = _wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments))
-    timed = _latency_figures(committed, [w for s in offline_segments for w in s.words])
-    figures: dict[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS} | said | timed
+    word_times = _latency_figures(committed, [w for s in offline_segments for w in s.words])
+    figures: dict[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS} | said | word_times
     row = BenchRow(
         provider=loaded.provider,
         model=loaded.model,

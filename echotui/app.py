@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -16,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.pipeline import events
 from echotui.pipeline.output import FORMATS
@@ -93,8 +95,17 @@ class EchoApp(App[int]):
 
     def _refine(self) -> None:
         """Auto-selection measured on this machine (a thread: timing a model takes seconds)."""
+        from echotui.selection.decode import wait_for_speech
+
+        def speech() -> np.ndarray | None:  # once the user has said enough to time the engines on
+            heard = self.session.pipeline
+            return wait_for_speech(
+                lambda: heard.transcribed / SAMPLE_RATE,
+                lambda: self.call_from_thread(self.session.recent_audio),
+            )
+
         try:
-            best = self.session.measure_best()
+            best = self.session.measure_best(speech)
         except EchoError as error:
             self.call_from_thread(self.notify, str(error), severity="warning")
             return

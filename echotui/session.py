@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from echotui.audio.devices import InputDevice
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import LoopingSource, SwitchableSource
@@ -153,21 +155,36 @@ class Session:
 
     # ---- measuring the machine after a quick start -------------------------------------------------------
 
-    def measure_best(self) -> Recommendation | None:
+    def measure_best(self, speech: Callable[[], np.ndarray | None] | None = None) -> Recommendation | None:
         """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
-        the event loop) and return the recommendation. None when there is nothing to refine, or when the
-        session runs a model from `--models-dir` and the better fit is not on disk (no download unasked)."""
+        the event loop) and return the recommendation; with `speech` (the user's speech, once heard), the
+        engines that have the model are also timed decoding it and the faster one is recommended. None
+        when there is nothing to refine, or when the session runs a model from `--models-dir` and the
+        better fit is not on disk (no download unasked)."""
         if self.refine is None:
             return None
         from echotui.selection.auto import on_disk, recommend_here
 
         asked, explicit = self.refine
         self.refine = None
-        best = recommend_here(asked, explicit, measure=True)[2]
+        _, statuses, best = recommend_here(asked, explicit, measure=True)
+        heard = speech() if speech is not None and "provider" not in explicit else None
+        if heard is not None:  # the engines that have the model, timed on the user's own speech
+            from echotui.providers.registry import catalogue_providers
+            from echotui.selection.decode import faster_on_speech
+
+            ready = [s.name for s in statuses if s.available and s.name in catalogue_providers()]
+            others = [name for name in ready if on_disk(self.settings, name, best.model)]
+            best = faster_on_speech(self.settings, best, others, heard)
         now = self.settings
         if now.models_dir is not None and on_disk(now, now.provider, now.model):
             return best if on_disk(now, best.provider, best.model) else None
         return best
+
+    def recent_audio(self) -> np.ndarray:
+        """The latest audio the pipeline took (up to its window reach), as a copy. Call on the event loop."""
+        recent = self.pipeline.recent
+        return recent.slice(recent.start, recent.end)
 
     def adopt(self, best: Recommendation) -> str | None:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done. None

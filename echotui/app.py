@@ -4,6 +4,7 @@ displays; the engine (`Session`, the pipeline) does the work and computes every 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,10 +16,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
+    EngineFailed,
     EngineNotice,
     FinalTranscribed,
     ModelLoaded,
@@ -27,6 +30,7 @@ from echotui.pipeline.events import (
     ProviderSwapped,
     SwapFailed,
 )
+from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.providers.select import Recommendation
 from echotui.session import Session
@@ -35,6 +39,8 @@ from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
 
 REFRESH_S = 0.2
+
+log = logging.getLogger(__name__)
 
 
 class PipelineEventArrived(Message):
@@ -94,11 +100,20 @@ class EchoApp(App[int]):
     async def _run_session(self) -> None:
         try:
             await self.session.run()
-        except EchoError as error:
+        except EchoError as error:  # the state line keeps the reason ("engine failed: …")
             self.notify(str(error), title="stopped", severity="error", timeout=30)
+            self.query_one(CaptionView).show_notice(f"stopped: {error}")
         else:
             self.query_one(CaptionView).show_notice("— end of audio —")
         self.refresh_health()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background worker that raised: into the log file with its traceback, and onto the screen."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("background worker %r failed", event.worker.name, exc_info=error)
+            title = f"{event.worker.name} failed"
+            self.notify(f"{type(error).__name__}: {error}", title=title, severity="error")
 
     def _refine(self) -> None:
         """Auto-selection measured on this machine (a thread: timing a model takes seconds)."""
@@ -141,6 +156,9 @@ class EchoApp(App[int]):
             self.notify(text, title="swapped")
         elif isinstance(event, SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
+        elif isinstance(event, EngineFailed):
+            what = "stopping" if event.fatal else "reloaded it"
+            captions.show_notice(f"{event.provider} failed: {event.message} — {what}")
         elif isinstance(event, EngineNotice):
             captions.show_notice(f"{event.provider}: {event.message}")
             self.notify(event.message, title=event.provider, severity="warning")
@@ -254,7 +272,8 @@ class EchoApp(App[int]):
 
     async def action_quit(self) -> None:
         self.session.stop()
-        self.exit(0)
+        code = ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0
+        self.exit(code, return_code=code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -186,7 +186,7 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from echotui.pipeline.events import EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
+    from echotui.pipeline.events import EngineFailed, EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
 
@@ -219,6 +219,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 print(f"echotui: {choice}", file=sys.stderr)
             elif isinstance(event, EngineNotice | SwapFailed):
                 print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
+            elif isinstance(event, EngineFailed) and not event.fatal:
+                print(f"echotui: {event.provider} failed ({event.message}); reloaded it", file=sys.stderr)
             writer(event)
 
         pipeline = Pipeline(provider, config, on_event)

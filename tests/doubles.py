@@ -172,3 +172,34 @@ class TimedWordOracle(WordOracleProvider):
             word = Word(start, max(start, stop), text)
             out.append(Segment(word.start_s, word.end_s, text, (word,)))
         return out
+
+
+class FailingOracle(WordOracleProvider):
+    """An oracle whose engine raises on its `fail_at`-th transcribe call (counting every call of its
+    life), and on every call after a reload too unless `recovers`: an engine that breaks mid-run."""
+
+    name: ClassVar[str] = "failing"
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, fail_at: int, recovers: bool) -> None:
+        super().__init__(words, source)
+        self.fail_at = fail_at
+        self.recovers = recovers
+        self.calls = 0
+        self.loads = 0
+        self.closes = 0
+        self.failures = 0
+
+    def load(self) -> LoadedModel:
+        self.loads += 1
+        return LoadedModel(self.name, "failing", "cpu", "-")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.calls += 1
+        broken = self.calls == self.fail_at or (not self.recovers and self.calls > self.fail_at)
+        if broken:
+            self.failures += 1
+            raise RuntimeError(f"CUDA error: an illegal memory access (call {self.calls})")
+        return super().transcribe(request)
+
+    def close(self) -> None:
+        self.closes += 1

@@ -108,6 +108,33 @@ class EngineNotice:
     message: str
 
 
+@dataclass(frozen=True)
+class EngineFailed:
+    """The engine raised during a call. `fatal` False: it was reloaded and the call retried; True: it
+    failed again, the session stopped, and what was still queued is counted as not transcribed."""
+
+    provider: str
+    message: str
+    fatal: bool
+
+
+@dataclass(frozen=True)
+class DeviceLost:
+    """The capture device stopped delivering audio at `at_s` on the timeline; the open utterance was
+    finalised there."""
+
+    message: str
+    at_s: float
+
+
+@dataclass(frozen=True)
+class DeviceRestored:
+    """Capture resumed after a loss; the `gap_s` seconds in between are counted as dropped."""
+
+    description: str
+    gap_s: float
+
+
 PipelineEvent = (
     PartialTranscribed
     | FinalTranscribed
@@ -116,4 +143,7 @@ PipelineEvent = (
     | ProviderSwapped
     | SwapFailed
     | EngineNotice
+    | EngineFailed
+    | DeviceLost
+    | DeviceRestored
 )

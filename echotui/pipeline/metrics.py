@@ -1,7 +1,7 @@
 """Engine-side measurements. The UI and the CLI only read `MetricsSnapshot`s; no widget computes a figure.
 
 The ledger obeys a conservation law at every moment, in samples:
-captured = transcribed + vad_skipped + dropped + pending.
+captured = transcribed + vad_skipped + dropped + pending + untranscribed.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ class Ledger:
     vad_skipped: int
     dropped: int
     pending: int
+    untranscribed: int = 0
+    """Captured audio left untranscribed because the engine failed and the session stopped."""
 
     @property
     def balanced(self) -> bool:
-        return self.captured == self.transcribed + self.vad_skipped + self.dropped + self.pending
+        accounted = self.transcribed + self.vad_skipped + self.dropped + self.pending + self.untranscribed
+        return self.captured == accounted
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import Caption, EngineNotice, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES
 from echotui.pipeline.worker import CallResult
@@ -238,7 +239,9 @@ class StreamingPolicy:
         prompt = self.agreement.prompt(start_s, PROMPT_CHARS) if self.committing else self._prompt
         request = TranscribeRequest(audio, start_s, final, prompt, self.committing)
         check = recheck or utterance.id != self._confirmed_id
-        result = await pipeline.worker.transcribe(request, check_speech=check, gate_audio=utterance.audio)
+        result = await call_with_restart(
+            pipeline.worker, request, check, pipeline.on_event, gate_audio=utterance.audio
+        )
         if result.speech:
             self._confirmed_id = utterance.id
         for notice in result.notices:

@@ -28,6 +28,7 @@ from echotui.pipeline.events import (
     ProviderSwapped,
     SwapFailed,
 )
+from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
@@ -114,16 +115,21 @@ class Pipeline:
         self._finished = False
         self._pending: _PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
+        self.failure: str | None = None
+        """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
 
     def ledger(self) -> Ledger:
+        waiting = self.queue.fill + self.segmenter.pending + self._inflight
+        stopped = self.failure is not None  # nothing waiting will be transcribed any more
         return Ledger(
             captured=self.queue.captured,
             transcribed=self.transcribed,
             vad_skipped=self.segmenter.skipped + self.gate_skipped,
             dropped=self.queue.dropped,
-            pending=self.queue.fill + self.segmenter.pending + self._inflight,
+            pending=0 if stopped else waiting,
+            untranscribed=waiting if stopped else 0,
         )
 
     def snapshot(self) -> MetricsSnapshot:
@@ -132,10 +138,14 @@ class Pipeline:
         overloaded = self.metrics.record_fill(
             time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
         )
-        if self.worker.loaded is None:
+        if self.failure is not None:
+            state = self.failure
+        elif self.worker.loaded is None:
             state = "loading model"
         elif self._finished:
             state = "finished"
+        elif self.queue.closed:
+            state = "finishing"  # the source ended or stop was asked: transcribing what is queued
         elif self.queue.paused:
             state = "paused"
         else:
@@ -177,8 +187,13 @@ class Pipeline:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
         if self.worker.loaded is None:
-            await self.load()
+            try:
+                await self.load()
+            except Exception as error:
+                self.failure = f"failed to load: {describe(error)}"
+                raise
         consumer = asyncio.create_task(self._consume())
+        consumer.add_done_callback(self._consumer_ended)
         try:
             await source.run(self.queue, self._stop)
         except asyncio.CancelledError:
@@ -188,8 +203,24 @@ class Pipeline:
             self.queue.close()
             try:
                 await consumer
+            except EngineFailure:
+                raise
+            except Exception as error:  # a bug in the pipeline: stop with a reason, never hang
+                log.error("the pipeline's consumer failed", exc_info=error)
+                raise EngineFailure(self.failure or f"pipeline failed: {describe(error)}") from error
             finally:
                 self._finished = True
+
+    def _consumer_ended(self, task: asyncio.Task[None]) -> None:
+        """If the consumer died, stop the source at once (a file waiting in `put()` is released)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        assert error is not None
+        failed = isinstance(error, EngineFailure)
+        self.failure = str(error) if failed else f"pipeline failed: {describe(error)}"
+        self._stop.set()
+        self.queue.close()
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -281,6 +312,7 @@ class Pipeline:
         for utterance in closed:
             await self.policy.finalize(utterance)
             self._switch()  # an utterance boundary
+
 
 class _PendingSwap:
     """A provider loading in the background, waiting for an utterance boundary."""

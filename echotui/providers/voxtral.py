@@ -76,17 +76,23 @@ class _Process:
         self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
         self.started = time.monotonic()
         self.tokens: queue.Queue[str] = queue.Queue()
+        self.reader_error: Exception | None = None
+        """Why the reader thread died, if it did (logged; the next engine call raises it)."""
         self._reader = threading.Thread(target=self._read, name="echotui-voxtral-reader", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.popen.stdout is not None
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        fd = self.popen.stdout.fileno()
-        while chunk := os.read(fd, 4096):
-            text = decoder.decode(chunk)
-            if text:
-                self.tokens.put(text)
+        try:
+            assert self.popen.stdout is not None
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            fd = self.popen.stdout.fileno()
+            while chunk := os.read(fd, 4096):
+                text = decoder.decode(chunk)
+                if text:
+                    self.tokens.put(text)
+        except Exception as error:  # never vanish silently: log it, and the next call raises it
+            log.exception("voxtral's reader thread failed")
+            self.reader_error = error
 
     @property
     def alive(self) -> bool:
@@ -225,6 +231,9 @@ class VoxtralProvider(Provider):
             self._utterance_start, self._text = request.start_s, ""
         self._feed(request)
         assert self._process is not None
+        if self._process.reader_error is not None:
+            error = self._process.reader_error
+            raise EchoError(f"voxtral's output could not be read ({type(error).__name__}: {error})")
         self._text += self._process.drain()
         if request.final:
             self._finish(request)

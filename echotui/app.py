@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -34,6 +34,7 @@ from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.providers.select import Recommendation
 from echotui.session import Session
+from echotui.shutdown import GRACE_S, install_stop_signals
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
@@ -75,6 +76,8 @@ class EchoApp(App[int]):
         self.choice = choice
         self.first_frame_s: float | None = None
         self._started = time.monotonic()
+        self._pipeline_worker: Worker[None] | None = None
+        self._remove_signals: Callable[[], None] = lambda: None
         session.listeners.append(self._forward)
 
     def _forward(self, event: PipelineEvent) -> None:
@@ -89,7 +92,10 @@ class EchoApp(App[int]):
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self.refresh_health)
         self.refresh_health()
-        self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        self._pipeline_worker = self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        self._remove_signals = install_stop_signals(
+            asyncio.get_running_loop(), lambda name: self.call_next(self.action_quit), self._abandon
+        )
         if self.session.refine is not None:
             self.run_worker(self._refine, name="refine", thread=True, exit_on_error=False)
         self.call_after_refresh(self._first_frame)
@@ -179,7 +185,10 @@ class EchoApp(App[int]):
         self.notify("screen cleared; the saved transcript still holds everything")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(str(self.log_path or "(not set)")))
+        journal = self.session.journal
+        self.push_screen(
+            HelpScreen(str(self.log_path or "(not set)"), str(journal.path if journal else "(none)"))
+        )
 
     def action_save(self) -> None:
         choices = [Choice(f"{fmt}  ({len(self.session.finals)} finals)", fmt) for fmt in FORMATS]
@@ -271,7 +280,17 @@ class EchoApp(App[int]):
         self.notify(f"loading {model}… the current model keeps transcribing")
 
     async def action_quit(self) -> None:
+        """Stop capturing, let the engine finish what was captured (at most `GRACE_S`), then exit."""
         self.session.stop()
+        deadline = time.monotonic() + GRACE_S
+        worker = self._pipeline_worker
+        while worker is not None and not worker.is_finished and time.monotonic() < deadline:
+            self.refresh_health()  # "finishing"
+            await asyncio.sleep(0.05)
+        self._abandon()
+
+    def _abandon(self) -> None:
+        self._remove_signals()
         code = ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0
         self.exit(code, return_code=code)
 

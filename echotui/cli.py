@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from echotui.logs import log_path, setup_logging
 from echotui.pipeline.output import FORMATS, TranscriptWriter
 
 log = logging.getLogger("echotui.cli")
+
+ABANDONED_EXIT = 130
 
 
 def _positive_float(text: str) -> float:
@@ -169,6 +170,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     from echotui.app import EchoApp
 
     code = EchoApp(session, log_path=path, choice=choice).run()
+    if session.pipeline.failure:
+        _say(f"echotui: stopped: {session.pipeline.failure}")
+    if session.journal is not None:
+        _say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
     return code or 0
 
 
@@ -187,6 +192,7 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from echotui.pipeline.events import EngineFailed, EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
+    from echotui.pipeline.journal import open_journal
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
 
@@ -211,6 +217,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     settings, choice = auto_select(settings, explicit)
     provider = create_provider(settings)
     config = PipelineConfig.from_settings(settings)
+    journal = open_journal(settings, source.description)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)
 
@@ -222,6 +229,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             elif isinstance(event, EngineFailed) and not event.fatal:
                 print(f"echotui: {event.provider} failed ({event.message}); reloaded it", file=sys.stderr)
             writer(event)
+            if journal is not None:
+                journal(event)
 
         pipeline = Pipeline(provider, config, on_event)
         began, began_cpu = time.monotonic(), time.process_time()
@@ -234,12 +243,18 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             writer.close()
         wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
     snapshot = pipeline.snapshot()
+    kept = ""
+    if journal is not None:
+        journal.close(snapshot.ledger, pipeline.failure)
+        kept = f"; journal {journal.path}"
+        if error is not None and journal.finals:  # still one line: the reason, then where the text is
+            error = EchoError(f"{error} (transcript so far: journal {journal.path})", error.exit_code)
     loaded = pipeline.worker.loaded
     if loaded is not None and error is None:
         print(
             f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
             f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
-            f"dropped {snapshot.dropped_s:.1f} s",
+            f"dropped {snapshot.dropped_s:.1f} s{kept}",
             file=sys.stderr,
         )
     if args.stats_json is not None:
@@ -261,30 +276,42 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """A line on stderr, even when the terminal went away (SIGHUP): then it is only lost."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
 async def _run(pipeline: Any, source: Any) -> None:
-    """Run to the end. The first Ctrl-C stops taking audio and finishes what was captured; a second one
-    abandons the rest (final text already written stays written)."""
-    loop = asyncio.get_running_loop()
+    """Run to the end. The first Ctrl-C, SIGTERM or SIGHUP stops taking audio and finishes what was
+    captured (within `GRACE_S`); a second one abandons the rest (final text already written stays)."""
+    from echotui.shutdown import GRACE_S, install_stop_signals
+
     task = asyncio.current_task()
 
-    def on_interrupt() -> None:
-        if pipeline.stopping and task is not None:
-            task.cancel()
-        else:
-            print(
-                "echotui: stopping; transcribing what was captured (Ctrl-C again to abandon)", file=sys.stderr
-            )
-            pipeline.stop()
+    def stop(name: str) -> None:
+        _say(f"echotui: {name}: stopping; transcribing what was captured (again to abandon)")
+        pipeline.stop()
 
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    def abandon() -> None:
+        if task is not None:
+            task.cancel()
+
+    remove = install_stop_signals(asyncio.get_running_loop(), stop, abandon)
+    abandoned = False
     try:
         await pipeline.run(source)
     except asyncio.CancelledError:
-        message = "interrupted: the transcript holds what was finished before the second Ctrl-C"
-        raise EchoError(message, 130) from None
+        abandoned = True
+        message = f"interrupted: the transcript holds what was finished (a stop may take {GRACE_S:.0f} s)"
+        raise EchoError(message, ABANDONED_EXIT) from None
     finally:
-        await pipeline.close()
+        remove()
+        if abandoned:  # an engine call may still run on its thread: do not wait for it
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(pipeline.close(), 1.0)
+        else:
+            await pipeline.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,7 +327,11 @@ def main(argv: list[str] | None = None) -> int:
             return int(getattr(commands, f"cmd_{args.command}")(args))
         return cmd_app(args)
     except EchoError as error:
-        print(f"echotui: error: {error}", file=sys.stderr)
+        _say(f"echotui: error: {error}")
+        if error.exit_code == ABANDONED_EXIT:  # an engine thread may be mid-call: do not wait for it
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            os._exit(ABANDONED_EXIT)
         return error.exit_code
     except KeyboardInterrupt:
         print("echotui: interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ from pathlib import Path
 from echotui.audio.switching import LoopingSource, Source, SwitchableSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
+from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline, PipelineConfig
@@ -40,11 +41,16 @@ class Session:
         source: the audio source, switchable while capturing.
         pipeline: the streaming pipeline.
         finals: every final text of the session, kept whole even when the screen is cleared.
+        journal: the session's journal on disk (every final, flushed as it arrives), None if the state
+            folder could not be written or `journal=False`.
     """
 
-    def __init__(self, settings: Settings, source: Source, provider: Provider | None = None) -> None:
+    def __init__(
+        self, settings: Settings, source: Source, provider: Provider | None = None, journal: bool = True
+    ) -> None:
         self.settings = settings
         self.source = SwitchableSource(source)
+        self.journal: Journal | None = open_journal(settings, source.description) if journal else None
         self.finals: list[FinalTranscribed] = []
         self.listeners: list[Callable[[PipelineEvent], None]] = []
         self._requested: Settings | None = None
@@ -55,6 +61,8 @@ class Session:
         )
 
     def _on_event(self, event: PipelineEvent) -> None:
+        if self.journal is not None:
+            self.journal(event)
         if isinstance(event, FinalTranscribed):
             self.finals.append(event)
         elif isinstance(event, ProviderSwapped) and self._requested is not None:
@@ -67,6 +75,8 @@ class Session:
         try:
             await self.pipeline.run(self.source)
         finally:
+            if self.journal is not None:
+                self.journal.close(self.pipeline.ledger(), self.pipeline.failure)
             await self.pipeline.close()
 
     def stop(self) -> None:

@@ -1,0 +1,59 @@
+"""Stopping on a signal as on `q` or Ctrl-C: stop taking audio, finish what was captured, write, restore
+the terminal. SIGTERM (`kill`, systemd, a closing container) and SIGHUP (the terminal or SSH connection
+went away) get the same treatment as the first Ctrl-C, but bounded: nobody may be there to press it again,
+so after `GRACE_S` what is left is abandoned. A second signal abandons at once. Finals already written
+(output, journal) stay written either way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_S = 10.0
+"""How long a stop may take to transcribe what was captured before the rest is abandoned."""
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+def install_stop_signals(
+    loop: asyncio.AbstractEventLoop,
+    stop: Callable[[str], None],
+    abandon: Callable[[], None],
+    grace_s: float = GRACE_S,
+) -> Callable[[], None]:
+    """On the first of `STOP_SIGNALS` call `stop(name)` and (but for SIGINT: a person is there) `grace_s`
+    later `abandon()`; on a second signal `abandon()` at once. Returns a function removing the handlers."""
+    state: dict[str, asyncio.TimerHandle | None] = {"timer": None}
+    stopping = False
+
+    def on_signal(signum: int) -> None:
+        nonlocal stopping
+        if stopping:
+            if state["timer"] is not None:
+                state["timer"].cancel()
+            abandon()
+            return
+        stopping = True
+        if signum != signal.SIGINT:
+            state["timer"] = loop.call_later(grace_s, abandon)
+        stop(signal_name(signum))
+
+    installed = []
+    for signum in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+
+    def remove() -> None:
+        if state["timer"] is not None:
+            state["timer"].cancel()
+        for signum in installed:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+
+    return remove

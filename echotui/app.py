@@ -21,6 +21,8 @@ from textual.worker import Worker, WorkerState
 from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
+    DeviceLost,
+    DeviceRestored,
     EngineFailed,
     EngineNotice,
     FinalTranscribed,
@@ -162,6 +164,12 @@ class EchoApp(App[int]):
             self.notify(text, title="swapped")
         elif isinstance(event, SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
+        elif isinstance(event, DeviceLost):
+            captions.show_notice(f"— device lost: {event.message}; reopening it —")
+        elif isinstance(event, DeviceRestored):
+            captions.show_notice(
+                f"— {event.description} back after {event.gap_s:.1f} s (counted as dropped) —"
+            )
         elif isinstance(event, EngineFailed):
             what = "stopping" if event.fatal else "reloaded it"
             captions.show_notice(f"{event.provider} failed: {event.message} — {what}")

@@ -191,7 +191,15 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from echotui.pipeline.events import EngineFailed, EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
+    from echotui.pipeline.events import (
+        DeviceLost,
+        DeviceRestored,
+        EngineFailed,
+        EngineNotice,
+        ModelLoaded,
+        PipelineEvent,
+        SwapFailed,
+    )
     from echotui.pipeline.journal import open_journal
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
@@ -227,7 +235,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             elif isinstance(event, EngineNotice | SwapFailed):
                 print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
             elif isinstance(event, EngineFailed) and not event.fatal:
-                print(f"echotui: {event.provider} failed ({event.message}); reloaded it", file=sys.stderr)
+                _say(f"echotui: {event.provider} failed ({event.message}); reloaded it")
+            elif isinstance(event, DeviceLost | DeviceRestored):
+                _say(f"echotui: {describe_device_event(event)}")
             writer(event)
             if journal is not None:
                 journal(event)
@@ -274,6 +284,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if error is not None:
         raise error
     return 0
+
+
+def describe_device_event(event: Any) -> str:
+    from echotui.pipeline.events import DeviceLost
+
+    if isinstance(event, DeviceLost):
+        return f"device lost at {event.at_s:.1f} s: {event.message}; reopening it"
+    return f"{event.description} back after {event.gap_s:.1f} s (counted as dropped)"
 
 
 def _say(line: str) -> None:

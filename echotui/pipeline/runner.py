@@ -23,6 +23,8 @@ from echotui.config import Settings, min_queue_seconds
 from echotui.errors import EchoError
 from echotui.pipeline.events import (
     AudioDropped,
+    DeviceLost,
+    DeviceRestored,
     ModelLoaded,
     PipelineEvent,
     ProviderSwapped,
@@ -144,6 +146,8 @@ class Pipeline:
             state = "loading model"
         elif self._finished:
             state = "finished"
+        elif self.queue.lost is not None:
+            state = f"device lost: {self.queue.lost}"
         elif self.queue.closed:
             state = "finishing"  # the source ended or stop was asked: transcribing what is queued
         elif self.queue.paused:
@@ -289,8 +293,11 @@ class Pipeline:
 
     async def _consume(self) -> None:
         while await self.queue.wait_for_data():
+            await self._handle_losses()
             taken = 0
             while (block := self.queue.take(FRAME_SAMPLES)) is not None:
+                if self.queue.losses:
+                    await self._handle_losses(block.start)
                 gap, self._next_sample = block.start - self._next_sample, block.end
                 self.recent.append(block.start, block.samples)
                 closed = self.segmenter.push(block)
@@ -298,6 +305,8 @@ class Pipeline:
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened
                     start = (block.start - gap) / SAMPLE_RATE
                     self.on_event(AudioDropped(start, gap / SAMPLE_RATE))
+                    if (device := self.queue.device_gaps.pop(block.start - gap, None)) is not None:
+                        self.on_event(DeviceRestored(device, gap / SAMPLE_RATE))
                 await self._finalize_all(closed)
                 await self.policy.after_block()
                 taken += 1
@@ -305,6 +314,17 @@ class Pipeline:
                     await asyncio.sleep(0)  # let sources and the UI run during a long backlog
             await self.policy.when_idle()
         await self._finalize_all(self.segmenter.flush())
+
+    async def _handle_losses(self, upto: int | None = None) -> None:
+        """Device losses up to timeline index `upto` (default: all once the queue is empty): end the
+        open utterance there and say so."""
+        losses = self.queue.losses
+        if upto is None:
+            upto = self._next_sample if self.queue.fill else self.queue.captured
+        while losses and losses[0][0] <= upto:
+            at, reason = losses.popleft()
+            await self._finalize_all(self.segmenter.flush())
+            self.on_event(DeviceLost(reason, at / SAMPLE_RATE))
 
     async def _finalize_all(self, closed: list[Utterance]) -> None:
         # Closed utterances count as pending ("in flight") until their final text is out.

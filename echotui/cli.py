@@ -62,6 +62,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
 
 
+RECORD_HELP = "keep the captured audio beside the session journal, for 'echotui replay'"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="echotui",
@@ -74,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--speed", type=_positive_float, help="with --file: replay speed (default 1)")
     app.add_argument("--loop", action="store_true", help="with --file: start again at the end")
     app.add_argument("--device", help="input device (index or name; 'echotui devices' lists them)")
+    app.add_argument("--record", action="store_true", help=RECORD_HELP)
     _add_engine_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -91,9 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_positive_float, help="file replay speed; 0 = as fast as possible"
     )
     transcribe.add_argument("--stats-json", type=Path, help="write run statistics as JSON here")
+    transcribe.add_argument("--record", action="store_true", help=RECORD_HELP)
     _add_engine_options(transcribe)
 
     commands.add_parser("devices", help="list audio input devices")
+    from echotui.replay import add_replay_parser
+
+    add_replay_parser(commands, _add_engine_options)
 
     bench = commands.add_parser("bench", help="measure providers × models × chunk lengths on a file")
     bench.add_argument("--file", type=Path, required=True, help="speech to replay (about a minute is good)")
@@ -161,7 +169,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     # Start at once on what is known (cached timings, estimates); the app measures and swaps if needed.
     settings, choice = auto_select(settings, explicit, measure=False)
     source = open_source(args.file, args.device, settings.speed, args.loop)
-    session = Session(settings, source)
+    session = Session(settings, source, record=args.record)
     session.refine = (asked, explicit) if needs_refining(asked) else None
     path = log_path() or setup_logging()
     real_stderr = os.fdopen(redirect_native_stderr(path), "w", buffering=1, encoding="utf-8")
@@ -226,6 +234,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     provider = create_provider(settings)
     config = PipelineConfig.from_settings(settings)
     journal = open_journal(settings, source.description)
+    recording: Any = None
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)
 
@@ -243,6 +252,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 journal(event)
 
         pipeline = Pipeline(provider, config, on_event)
+        if args.record:
+            from echotui.audio.recording import start_recording
+
+            recording = start_recording(journal.path if journal else None, pipeline.queue)
         began, began_cpu = time.monotonic(), time.process_time()
         error: EchoError | None = None
         try:
@@ -253,6 +266,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             writer.close()
         wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
     snapshot = pipeline.snapshot()
+    if recording is not None:
+        recording.close()
     kept = ""
     if journal is not None:
         journal.close(snapshot.ledger, pipeline.failure)
@@ -339,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(getattr(args, "log_file", None))
         if args.command == "transcribe":
             return cmd_transcribe(args)
+        if args.command == "replay":
+            from echotui.replay import cmd_replay
+
+            return cmd_replay(args)
         if args.command in ("devices", "models", "providers", "bench"):
             from echotui import commands
 

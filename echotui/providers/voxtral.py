@@ -230,10 +230,8 @@ class VoxtralProvider(Provider):
         if request.start_s != self._utterance_start:  # a new utterance
             self._utterance_start, self._text = request.start_s, ""
         self._feed(request)
+        self._check_reader()
         assert self._process is not None
-        if self._process.reader_error is not None:
-            error = self._process.reader_error
-            raise EchoError(f"voxtral's output could not be read ({type(error).__name__}: {error})")
         self._text += self._process.drain()
         if request.final:
             self._finish(request)
@@ -242,6 +240,12 @@ class VoxtralProvider(Provider):
             self._utterance_start = None
         duration = len(request.audio) / SAMPLE_RATE
         return [Segment(0.0, duration, text)] if text else []
+
+    def _check_reader(self) -> None:
+        """The reader thread died (logged there): this engine call fails with the reason."""
+        error = self._process.reader_error if self._process is not None else None
+        if error is not None:
+            raise EchoError(f"voxtral's output could not be read ({type(error).__name__}: {error})")
 
     def _finish(self, request: TranscribeRequest) -> None:
         """Pad with silence so the encoder covers the end, then gather tokens until the output is quiet."""
@@ -258,6 +262,7 @@ class VoxtralProvider(Provider):
             except queue.Empty:
                 pass
             now = time.monotonic()
+            self._check_reader()
             if not self._process.alive and self._process.tokens.empty():
                 self._restart()
                 self._feed(request)

@@ -26,3 +26,15 @@ def test_histories_are_bounded_and_figures_match_an_independent_computation() ->
     assert snapshot.latency_p50_s == float(np.percentile(latencies[-QUANTILE_WINDOW:], 50))
     assert snapshot.rtf_last == rtfs[-1] * 2.0 / 2.0
     assert snapshot.rtf_history == tuple(rtfs[-60:])
+
+
+def test_freed_heap_is_returned_at_most_once_a_period() -> None:
+    from echotui.pipeline.memory import HeapTrimmer
+
+    now = HeapTrimmer(every_s=0.0)
+    now.maybe_trim()
+    now.maybe_trim()
+    assert now.trims == 2, "glibc (Linux) has malloc_trim"
+    later = HeapTrimmer(every_s=60.0)
+    later.maybe_trim()
+    assert later.trims == 0

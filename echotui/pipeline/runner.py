@@ -31,6 +31,7 @@ from echotui.pipeline.events import (
     SwapFailed,
 )
 from echotui.pipeline.failures import EngineFailure, describe
+from echotui.pipeline.memory import HeapTrimmer
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
@@ -118,6 +119,7 @@ class Pipeline:
         self._pending: _PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
         self.failure: str | None = None
+        self.trimmer = HeapTrimmer()
         """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
@@ -313,6 +315,7 @@ class Pipeline:
                 if taken % 64 == 0:
                     await asyncio.sleep(0)  # let sources and the UI run during a long backlog
             await self.policy.when_idle()
+            self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system
         await self._finalize_all(self.segmenter.flush())
 
     async def _handle_losses(self, upto: int | None = None) -> None:

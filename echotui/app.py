@@ -36,7 +36,7 @@ from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.providers.select import Recommendation
 from echotui.session import Session
-from echotui.shutdown import GRACE_S, install_stop_signals
+from echotui.shutdown import EXIT_DEADLINE_S, GRACE_S, exit_within, install_stop_signals
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
@@ -80,6 +80,7 @@ class EchoApp(App[int]):
         self._started = time.monotonic()
         self._pipeline_worker: Worker[None] | None = None
         self._remove_signals: Callable[[], None] = lambda: None
+        self._signalled = False
         session.listeners.append(self._forward)
 
     def _forward(self, event: PipelineEvent) -> None:
@@ -96,7 +97,7 @@ class EchoApp(App[int]):
         self.refresh_health()
         self._pipeline_worker = self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
         self._remove_signals = install_stop_signals(
-            asyncio.get_running_loop(), lambda name: self.call_next(self.action_quit), self._abandon
+            asyncio.get_running_loop(), self._on_stop_signal, lambda: self._abandon(signalled=True)
         )
         if self.session.refine is not None:
             self.run_worker(self._refine, name="refine", thread=True, exit_on_error=False)
@@ -287,6 +288,10 @@ class EchoApp(App[int]):
         self.session.swap(model=model)
         self.notify(f"loading {model}… the current model keeps transcribing")
 
+    def _on_stop_signal(self, name: str) -> None:
+        self._signalled = True
+        self.call_next(self.action_quit)
+
     async def action_quit(self) -> None:
         """Stop capturing, let the engine finish what was captured (at most `GRACE_S`), then exit."""
         self.session.stop()
@@ -295,11 +300,13 @@ class EchoApp(App[int]):
         while worker is not None and not worker.is_finished and time.monotonic() < deadline:
             self.refresh_health()  # "finishing"
             await asyncio.sleep(0.05)
-        self._abandon()
+        self._abandon(self._signalled)
 
-    def _abandon(self) -> None:
+    def _abandon(self, signalled: bool = False) -> None:
         self._remove_signals()
         code = ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0
+        if signalled:  # the terminal may be gone: restoring it must not hang the exit
+            exit_within(EXIT_DEADLINE_S, code)
         self.exit(code, return_code=code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
+import threading
 from collections.abc import Callable
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_S = 10.0
 """How long a stop may take to transcribe what was captured before the rest is abandoned."""
+EXIT_DEADLINE_S = 3.0
+"""After a signal, how long restoring the terminal may take: a terminal that hung up (SSH dropped) makes
+the UI's writes fail and its writer wait forever, so the process then ends regardless."""
+
+log = logging.getLogger(__name__)
 
 
 def signal_name(signum: int) -> str:
@@ -57,3 +65,17 @@ def install_stop_signals(
                 loop.remove_signal_handler(signum)
 
     return remove
+
+
+def exit_within(seconds: float, code: int) -> None:
+    """End the process with `code` if it is still running `seconds` from now (everything worth keeping
+    is written by then; only the terminal's restoration can still be waiting on a dead terminal)."""
+
+    def force() -> None:
+        log.warning("still running %.0f s after a stop signal (terminal gone?): exiting", seconds)
+        logging.shutdown()
+        os._exit(code)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()

@@ -227,3 +227,32 @@ def test_help_shows_where_the_journal_is(
             await pilot.press("escape", "q")
 
     asyncio.run(story())
+
+
+def test_app_whose_terminal_closes_finishes_writes_and_exits(
+    tmux_session: str, voxtral_env: dict[str, str], tmp_path: Path,
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:  # fmt: skip
+    """The SSH connection drops: the terminal is gone (SIGHUP, and every write to it fails). The session
+    still finishes and journals, and the process ends instead of waiting on the dead terminal."""
+    import os
+
+    app = AppInTmux(tmux_session, tmp_path, voxtral_env, timed_words[0])
+    app.wait_for(lambda: len(app.captions()) >= 2)
+    pid = int(app.pid_file.read_text())
+    tmux("kill-session", "-t", tmux_session)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    deadline = time.monotonic() + 20
+    while not gone():
+        assert time.monotonic() < deadline, "the app hung after its terminal closed"
+        time.sleep(0.2)
+    (journal_path,) = journals(voxtral_env)
+    journal = read_journal(journal_path)
+    assert len(journal.finals) >= 2 and journal.end is not None and journal.end["ledger"]["pending"] == 0

@@ -125,3 +125,41 @@ def test_pulseaudio_source_unloaded_and_loaded_again(pulse_null_sink: str) -> No
     assert pipeline.snapshot().state == "finished" and time.monotonic() - began < 40
     ledger = pipeline.ledger()
     assert ledger.captured == 14 * SAMPLE_RATE and ledger.balanced and ledger.dropped > SAMPLE_RATE
+
+
+def test_switching_devices_ends_the_utterance_at_the_switch() -> None:
+    """Speech on the old device and on the new one never join into one caption."""
+    import numpy as np
+
+    from echotui.audio.switching import SwitchableSource
+    from tests.doubles import LiveReplaySource
+
+    noise = (np.random.default_rng(3).standard_normal(3 * SAMPLE_RATE) * 0.1).astype(np.float32)
+    source = SwitchableSource(LiveReplaySource(noise))
+    recorder = Recorder()
+    pipeline = Pipeline(SlowProvider(rtf=0.05), CONFIG, recorder)
+    recorder.pipeline = pipeline
+    switched_at: list[int] = []
+    mark = pipeline.queue.mark_boundary
+
+    def spy() -> None:
+        switched_at.append(pipeline.queue.captured)
+        mark()
+
+    pipeline.queue.mark_boundary = spy  # type: ignore[method-assign]
+
+    async def main() -> None:
+        run = asyncio.create_task(pipeline.run(source))
+        await asyncio.sleep(1.0)
+        source.switch(LiveReplaySource(noise[: 2 * SAMPLE_RATE]))
+        await asyncio.wait_for(run, 10)
+        await pipeline.close()
+
+    asyncio.run(main())
+    finals = recorder.of(FinalTranscribed)
+    boundary = switched_at[0] / SAMPLE_RATE
+    assert 0.8 < boundary < 1.3
+    assert any(abs(f.end_s - boundary) < 1e-9 for f in finals), [(f.start_s, f.end_s) for f in finals]
+    assert all(not (f.start_s < boundary < f.end_s) for f in finals), "no caption spans the switch"
+    assert not recorder.of(DeviceLost), "a switch the user asked for is not a loss"
+    assert pipeline.ledger().balanced

@@ -67,8 +67,9 @@ class AudioQueue:
         """Sees every block that enters, and silence for device gaps (`--record`)."""
         self.lost: str | None = None
         """Why the device stopped delivering audio, while it is lost (see `mark_loss`)."""
-        self.losses: deque[tuple[int, str]] = deque()
-        """(timeline index, reason) of device losses the consumer has not dealt with yet."""
+        self.losses: deque[tuple[int, str | None]] = deque()
+        """(timeline index, reason) of device losses, or (index, None) of device changes, the consumer
+        has not dealt with yet: the open utterance ends there."""
         self.device_gaps: dict[int, str] = {}
         """Timeline index → device of gaps left by a lost device (counted as dropped)."""
         self._paused = False
@@ -149,6 +150,11 @@ class AudioQueue:
         self.lost = reason
         self.level_db = SILENCE_DB
         self.losses.append((self.captured, reason))
+        self._data.set()
+
+    def mark_boundary(self) -> None:
+        """Another device takes over here: speech before and after must not join into one utterance."""
+        self.losses.append((self.captured, None))
         self._data.set()
 
     def mark_gap(self, samples: int, device: str) -> None:

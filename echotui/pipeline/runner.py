@@ -327,7 +327,8 @@ class Pipeline:
         while losses and losses[0][0] <= upto:
             at, reason = losses.popleft()
             await self._finalize_all(self.segmenter.flush())
-            self.on_event(DeviceLost(reason, at / SAMPLE_RATE))
+            if reason is not None:  # None: the user switched devices
+                self.on_event(DeviceLost(reason, at / SAMPLE_RATE))
 
     async def _finalize_all(self, closed: list[Utterance]) -> None:
         # Closed utterances count as pending ("in flight") until their final text is out.

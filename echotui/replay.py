@@ -2,7 +2,8 @@
 show the word difference against the transcript made live — yesterday's meeting with a bigger model, or a
 regression test of echotui itself. The replay uses the session's own settings (streaming policy, VAD,
 engine and model) unless options override them, and a file source at speed 0 never drops audio, so the
-same engine and model give the same finals."""
+same engine and model give the same finals: the replay's passes over the open utterance end exactly where
+the session's did (the journal keeps those places), whatever the timing of either run."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ import argparse
 import asyncio
 import difflib
 import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from echotui import SAMPLE_RATE
 from echotui.audio.recording import recording_path
 from echotui.config import Settings, load_settings
 from echotui.errors import EchoError
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent
 from echotui.pipeline.journal import SUFFIX, JournalContents, read_journal, sessions_dir
+from echotui.pipeline.vad import FRAME_SAMPLES
 
 
 def add_replay_parser(commands: Any, add_engine_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -99,7 +103,7 @@ def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:
     return WordDiff(len(recorded), len(replayed), errors, " ".join(parts))
 
 
-async def _run(settings: Settings, audio: Path, finals: list[FinalTranscribed]) -> Any:
+async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[FinalTranscribed]) -> Any:
     from echotui.audio.file_source import FileSource
     from echotui.pipeline.runner import Pipeline, PipelineConfig
     from echotui.providers.registry import create_provider
@@ -109,8 +113,9 @@ async def _run(settings: Settings, audio: Path, finals: list[FinalTranscribed]) 
             finals.append(event)
 
     pipeline = Pipeline(create_provider(settings), PipelineConfig.from_settings(settings), on_event)
-    try:
-        await pipeline.run(FileSource(audio, speed=0))
+    pipeline.policy.schedule = deque(passes)
+    try:  # blocks of one VAD frame: every place a pass of the session ended is reached exactly
+        await pipeline.run(FileSource(audio, speed=0, block_s=FRAME_SAMPLES / SAMPLE_RATE))
     finally:
         await pipeline.close()
     return pipeline
@@ -124,7 +129,7 @@ def replay(journal_path: Path, overrides: dict[str, Any]) -> tuple[list[FinalTra
     journal = read_journal(journal_path)
     settings = replay_settings(journal, overrides)
     finals: list[FinalTranscribed] = []
-    pipeline = asyncio.run(_run(settings, audio, finals))
+    pipeline = asyncio.run(_run(settings, audio, journal.passes, finals))
     diff = word_diff(journal.text.split(), " ".join(f.text for f in finals if f.text).split())
     return finals, diff, pipeline
 

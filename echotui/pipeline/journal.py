@@ -8,6 +8,7 @@ JSON object a line, each with a `type`:
 - `session`: the start: time, source, and the settings that decide the transcript (for `echotui replay`);
 - `model`: a model began transcribing (provider, model, backend);
 - `final`: an utterance's final text and captions, on the stream timeline;
+- `pass`: where a pass over the open utterance ended (a timeline index), so a replay passes there too;
 - `dropped`, `engine_failed`, `device_lost`, `device_restored`: what happened to the audio;
 - `end`: the ledger, and why the session stopped if it failed.
 """
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.pipeline.events import (
     AudioDropped,
@@ -31,10 +33,12 @@ from echotui.pipeline.events import (
     EngineFailed,
     FinalTranscribed,
     ModelLoaded,
+    PartialTranscribed,
     PipelineEvent,
     ProviderSwapped,
 )
 from echotui.pipeline.metrics import Ledger
+from echotui.providers.base import Word
 
 SUFFIX = ".jsonl"
 
@@ -95,6 +99,10 @@ class Journal:
         if isinstance(event, FinalTranscribed):
             self.finals += 1
             self._write({"type": "final", **asdict(event), "text": event.text})
+        elif isinstance(event, PartialTranscribed):
+            self._write(
+                {"type": "pass", "utterance_id": event.utterance_id, "end": round(event.end_s * SAMPLE_RATE)}
+            )
         elif isinstance(event, ModelLoaded | ProviderSwapped):
             self._write({"type": "model", **asdict(event.model)})
         elif isinstance(event, AudioDropped):
@@ -124,6 +132,7 @@ class JournalContents:
     meta: dict[str, Any]
     finals: list[FinalTranscribed] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
+    passes: list[int] = field(default_factory=list)
     end: dict[str, Any] | None = None
 
     @property
@@ -145,7 +154,10 @@ def read_journal(path: Path) -> JournalContents:
         elif kind == "final":
             record.pop("text", None)
             captions = tuple(Caption(**c) for c in record.pop("captions"))
-            contents.finals.append(FinalTranscribed(captions=captions, **record))
+            words = tuple(Word(**w) for w in record.pop("words", ()))
+            contents.finals.append(FinalTranscribed(captions=captions, words=words, **record))
+        elif kind == "pass":
+            contents.passes.append(int(record["end"]))
         elif kind == "model":
             contents.models.append(record)
         elif kind == "end":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,6 +78,10 @@ class StreamingPolicy:
         self._previous: tuple[int, int] | None = None  # the last closed utterance (start, end)
         self._confirmed_id = 0  # the utterance the speech gate already passed
         self._trimmed_id = 0  # the utterance whose window was last trimmed
+        self.schedule: deque[int] | None = None
+        """For `echotui replay`: the timeline indices at which the recorded session's passes ended (from
+        its journal). Passes then happen exactly there, and nowhere else, whatever the timing: the same
+        engine gives the same words."""
 
     @property
     def committing(self) -> bool:
@@ -94,8 +99,19 @@ class StreamingPolicy:
         `chunk_seconds` since the last pass: two passes on the same audio would agree on its edge)."""
         segmenter, config = self.pipeline.segmenter, self.pipeline.config
         limit = max(config.chunk_seconds, config.max_utterance_seconds - FORCE_MARGIN_S) * SAMPLE_RATE
-        if self.committing and segmenter.open_samples >= limit and self._grown():
+        if self.schedule is not None:
+            await self._scheduled_pass(segmenter.open_samples >= limit)
+        elif self.committing and segmenter.open_samples >= limit and self._grown():
             await self._pass(force=True)
+
+    async def _scheduled_pass(self, at_limit: bool) -> None:
+        assert self.schedule is not None
+        end = self.pipeline.segmenter.open_end
+        while self.schedule and self.schedule[0] < end:
+            self.schedule.popleft()  # not reachable here (the recording differs from the session)
+        if end and self.schedule and self.schedule[0] == end:
+            self.schedule.popleft()
+            await self._pass(force=self.committing and at_limit)
 
     def _grown(self) -> bool:
         """The open utterance grew by `chunk_seconds` since its last pass."""
@@ -108,7 +124,7 @@ class StreamingPolicy:
     async def when_idle(self) -> None:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
         length = self.pipeline.segmenter.open_samples
-        if length < MIN_PASS_S * SAMPLE_RATE or not self._grown():
+        if self.schedule is not None or length < MIN_PASS_S * SAMPLE_RATE or not self._grown():
             return
         if self._partial_len == 0:
             self.pipeline.switch_provider()  # a fresh utterance: the old provider has shown nothing of it

@@ -36,7 +36,13 @@ from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.providers.select import Recommendation
 from echotui.session import Session
-from echotui.shutdown import EXIT_DEADLINE_S, GRACE_S, exit_within, install_stop_signals
+from echotui.shutdown import (
+    EXIT_DEADLINE_S,
+    GRACE_S,
+    detach_if_hung_up,
+    exit_within,
+    install_stop_signals,
+)
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
@@ -290,6 +296,10 @@ class EchoApp(App[int]):
 
     def _on_stop_signal(self, name: str) -> None:
         self._signalled = True
+        if name == "SIGHUP":
+            detach_if_hung_up()
+        # bounded whatever happens: the grace to finish, then the time to restore the terminal
+        exit_within(GRACE_S + EXIT_DEADLINE_S, ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0)
         self.call_next(self.action_quit)
 
     async def action_quit(self) -> None:

@@ -41,6 +41,7 @@ def install_stop_signals(
 
     def on_signal(signum: int) -> None:
         nonlocal stopping
+        log.info("%s received (stopping already: %s)", signal_name(signum), stopping)
         if stopping:
             if state["timer"] is not None:
                 state["timer"].cancel()
@@ -51,11 +52,13 @@ def install_stop_signals(
             state["timer"] = loop.call_later(grace_s, abandon)
         stop(signal_name(signum))
 
-    installed = []
+    installed: list[int] = []
     for signum in STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, on_signal, signum)
             installed.append(signum)
+
+    log.info("stop signals handled: %s", [signal_name(n) for n in installed])
 
     def remove() -> None:
         if state["timer"] is not None:
@@ -79,3 +82,17 @@ def exit_within(seconds: float, code: int) -> None:
     timer = threading.Timer(seconds, force)
     timer.daemon = True
     timer.start()
+
+
+def detach_if_hung_up(fd: int = 1) -> bool:
+    """After SIGHUP: if the terminal on `fd` is gone (writes fail), point `fd` at /dev/null so the UI can
+    still write its way out instead of waiting on a dead terminal. True if it was gone."""
+    try:
+        os.write(fd, b"\x1b[0m")  # an SGR reset: harmless on a live terminal
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        log.info("the terminal hung up: output goes to /dev/null from now on")
+        return True
+    return False

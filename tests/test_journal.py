@@ -101,8 +101,12 @@ def test_transcribe_stopped_by_a_signal_finishes_and_keeps_output_and_journal(
 # ---- the app in a real terminal ----------------------------------------------------------------------
 
 
+SOCKET = f"echotui-journal-{__import__('os').getpid()}"
+"""A tmux server of these tests' own: a shared one keeps the environment of whoever started it."""
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -111,7 +115,7 @@ def tmux_session() -> Iterator[str]:
         pytest.fail("tmux is not installed: .ci/run installs it (apt-get install tmux)")
     name = f"echotui-journal-{time.monotonic_ns()}"
     yield name
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", name], capture_output=True)
 
 
 class AppInTmux:
@@ -119,7 +123,10 @@ class AppInTmux:
 
     def __init__(self, name: str, folder: Path, env: dict[str, str], audio: Path, width: int = 120) -> None:
         self.name, self.pid_file, self.done = name, folder / "pid", folder / "exit-code"
-        exports = " ".join(f"{k}={v}" for k, v in env.items())
+        import os
+
+        this_echotui = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
+        exports = " ".join(f"{k}={v}" for k, v in {**this_echotui, **env}.items())
         app = f"{sys.executable} -m echotui --file {audio} --provider voxtral --log-file {folder / 'log'}"
         command = (
             f"cd {folder} && unset COLUMNS LINES && export {exports} && "
@@ -170,7 +177,7 @@ def test_app_stopped_by_a_signal_restores_the_terminal_and_journals_every_final(
     shown = app.captions()
     app.kill(signum)
     app.wait_for(app.done.exists, timeout=20)
-    assert app.done.read_text().strip() == "0"
+    assert app.done.read_text().strip() == "0", app.screen()
     assert app.modes() == RESTORED, "the terminal is back as it was: main screen, cursor, no mouse"
     (journal_path,) = journals(voxtral_env)
     assert f"echotui: journal: {journal_path}" in app.screen().replace("\n", "")

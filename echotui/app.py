@@ -4,8 +4,9 @@ displays; the engine (`Session`, the pipeline) does the work and computes every 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,10 +17,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
-from echotui import SAMPLE_RATE
+from echotui import SAMPLE_RATE, shutdown
 from echotui.errors import EchoError
 from echotui.pipeline import events
+from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.selection.select import Recommendation
 from echotui.session import Session
@@ -28,6 +31,8 @@ from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
 
 REFRESH_S = 0.2
+
+log = logging.getLogger(__name__)
 
 
 class PipelineEventArrived(Message):
@@ -62,6 +67,9 @@ class EchoApp(App[int]):
         self.choice = choice
         self.first_frame_s: float | None = None
         self._started = time.monotonic()
+        self._pipeline_worker: Worker[None] | None = None
+        self._remove_signals: Callable[[], None] = lambda: None
+        self._signalled = False
         session.listeners.append(self._forward)
 
     def _forward(self, event: events.PipelineEvent) -> None:
@@ -76,7 +84,10 @@ class EchoApp(App[int]):
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self.refresh_health)
         self.refresh_health()
-        self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        self._pipeline_worker = self.run_worker(self._run_session(), name="pipeline", exit_on_error=False)
+        self._remove_signals = shutdown.install_stop_signals(
+            asyncio.get_running_loop(), self._on_stop_signal, lambda: self._abandon(signalled=True)
+        )
         if self.session.refine is not None:
             self.run_worker(self._refine, name="refine", thread=True, exit_on_error=False)
         self.call_after_refresh(self._first_frame)
@@ -87,22 +98,29 @@ class EchoApp(App[int]):
     async def _run_session(self) -> None:
         try:
             await self.session.run()
-        except EchoError as error:
+        except EchoError as error:  # the state line keeps the reason ("engine failed: …")
             self.notify(str(error), title="stopped", severity="error", timeout=30)
+            self.query_one(CaptionView).show_notice(f"stopped: {error}")
         else:
             self.query_one(CaptionView).show_notice("— end of audio —")
         self.refresh_health()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background worker that raised: into the log file with its traceback, and onto the screen."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("background worker %r failed", event.worker.name, exc_info=error)
+            title = f"{event.worker.name} failed"
+            self.notify(f"{type(error).__name__}: {error}", title=title, severity="error")
 
     def _refine(self) -> None:
         """Auto-selection measured on this machine (a thread: timing a model takes seconds)."""
         from echotui.selection.decode import wait_for_speech
 
         def speech() -> np.ndarray | None:  # once the user has said enough to time the engines on
-            heard = self.session.pipeline
-            return wait_for_speech(
-                lambda: heard.transcribed / SAMPLE_RATE,
-                lambda: self.call_from_thread(self.session.recent_audio),
-            )
+            pipeline, recent = self.session.pipeline, self.session.recent_audio
+            heard = lambda: pipeline.transcribed / SAMPLE_RATE  # noqa: E731
+            return wait_for_speech(heard, lambda: self.call_from_thread(recent))
 
         try:
             best = self.session.measure_best(speech)
@@ -130,23 +148,15 @@ class EchoApp(App[int]):
             captions.show_final(event)
         elif isinstance(event, events.AudioDropped):
             captions.show_drop(event)
-        elif isinstance(event, events.ModelLoaded):
-            note = f"{event.model.provider} {event.model.model} on {event.model.backend}"
-            captions.show_notice(
-                f"loaded {note} in {event.load_s:.1f} s" + (f" — {self.choice}" if self.choice else "")
-            )
-        elif isinstance(event, events.ProviderSwapped):
-            text = (
-                f"switched to {event.model.provider} {event.model.model} on {event.model.backend} "
-                f"(loaded in {event.load_s:.1f} s, took over after {event.swap_s:.1f} s)"
-            )
-            captions.show_notice(text)
-            self.notify(text, title="swapped")
         elif isinstance(event, events.SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
-        elif isinstance(event, events.EngineNotice):
-            captions.show_notice(f"{event.provider}: {event.message}")
-            self.notify(event.message, title=event.provider, severity="warning")
+        elif (text := events.notice(event)) is not None:
+            loaded = isinstance(event, events.ModelLoaded) and self.choice
+            captions.show_notice(f"{text} — {self.choice}" if loaded else text)
+            if isinstance(event, events.ProviderSwapped):
+                self.notify(text, title="swapped")
+            elif isinstance(event, events.EngineNotice):
+                self.notify(event.message, title=event.provider, severity="warning")
 
     # ---- keys --------------------------------------------------------------------------------------
 
@@ -164,7 +174,10 @@ class EchoApp(App[int]):
         self.notify("screen cleared; the saved transcript still holds everything")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(str(self.log_path or "(not set)")))
+        journal = self.session.journal
+        self.push_screen(
+            HelpScreen(str(self.log_path or "(not set)"), str(journal.path if journal else "(none)"))
+        )
 
     def action_save(self) -> None:
         choices = [Choice(f"{fmt}  ({len(self.session.finals)} finals)", fmt) for fmt in FORMATS]
@@ -246,9 +259,33 @@ class EchoApp(App[int]):
         self.session.swap(model=model)
         self.notify(f"loading {model}… the current model keeps transcribing")
 
+    def _on_stop_signal(self, name: str) -> None:
+        self._signalled = True
+        if name == "SIGHUP":
+            shutdown.detach_if_hung_up()
+        # bounded whatever happens: the grace to finish, then the time to restore the terminal
+        shutdown.exit_within(
+            shutdown.GRACE_S + shutdown.EXIT_DEADLINE_S,
+            ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0,
+        )
+        self.call_next(self.action_quit)
+
     async def action_quit(self) -> None:
+        """Stop capturing, let the engine finish what was captured (at most `shutdown.GRACE_S`), then exit."""
         self.session.stop()
-        self.exit(0)
+        deadline = time.monotonic() + shutdown.GRACE_S
+        worker = self._pipeline_worker
+        while worker is not None and not worker.is_finished and time.monotonic() < deadline:
+            self.refresh_health()  # "finishing"
+            await asyncio.sleep(0.05)
+        self._abandon(self._signalled)
+
+    def _abandon(self, signalled: bool = False) -> None:
+        self._remove_signals()
+        code = ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0
+        if signalled:  # the terminal may be gone: restoring it must not hang the exit
+            shutdown.exit_within(shutdown.EXIT_DEADLINE_S, code)
+        self.exit(code, return_code=code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -21,3 +21,12 @@ class EchoError(Exception):
 def one_line(error: BaseException) -> str:
     """What to show for a failure: an EchoError's own line (it carries the fix), else the type and text."""
     return str(error) if isinstance(error, EchoError) else f"{type(error).__name__}: {error}"
+
+
+def say(line: str) -> None:
+    """A line on stderr, even when the terminal went away (SIGHUP): then it is only lost."""
+    import contextlib
+    import sys
+
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from echotui.audio.devices import InputDevice
+from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import LoopingSource, SwitchableSource
 from echotui.config import Settings
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
+from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline
@@ -57,11 +59,21 @@ class Session:
         pipeline: the streaming pipeline.
         finals: every final text of the session, kept whole even when the screen is cleared.
         listeners: called with every pipeline event, on the event loop.
+        journal: the session's journal on disk (every final, flushed as it arrives), None if the state
+            folder could not be written or `journal=False`.
     """
 
-    def __init__(self, settings: Settings, source: AudioSource, provider: Provider | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        source: AudioSource,
+        provider: Provider | None = None,
+        journal: bool = True,
+        record: bool = False,
+    ) -> None:
         self.settings = settings
         self.source = SwitchableSource(source)
+        self.journal: Journal | None = open_journal(settings, source.description) if journal else None
         self.finals: list[FinalTranscribed] = []
         self.listeners: list[Callable[[PipelineEvent], None]] = []
         self._requested: Settings | None = None
@@ -70,8 +82,13 @@ class Session:
         self.pipeline = Pipeline(
             provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
+        journal_path = self.journal.path if self.journal else None
+        self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
+        """`--record`: the captured audio beside the journal (None without)."""
 
     def _on_event(self, event: PipelineEvent) -> None:
+        if self.journal is not None:
+            self.journal(event)
         if isinstance(event, FinalTranscribed):
             self.finals.append(event)
         elif isinstance(event, ProviderSwapped) and self._requested is not None:
@@ -84,6 +101,10 @@ class Session:
         try:
             await self.pipeline.run(self.source)
         finally:
+            if self.journal is not None:
+                self.journal.close(self.pipeline.ledger(), self.pipeline.failure)
+            if self.recording is not None:
+                await asyncio.to_thread(self.recording.close)
             await self.pipeline.close()
 
     def stop(self) -> None:

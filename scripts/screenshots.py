@@ -87,7 +87,7 @@ async def main() -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models, threads=2)
 
     def session(speed: float = 1.0) -> Session:
-        return Session(settings, FileSource(speech, speed=speed))
+        return Session(settings, FileSource(speech, speed=speed), journal=False)
 
     OUT.mkdir(exist_ok=True)
     await shoot(session(), "main", wait_s=14)
@@ -103,7 +103,7 @@ async def main() -> None:
     # 2-core machine can do, so the backlog grows and the oldest audio is dropped.
     audio = np.concatenate([read_wav(speech)] * 12)
     fast = LiveReplaySource(audio, speed=12.0)
-    await shoot(Session(replace(settings, model="base.en"), fast), "overloaded", wait_s=10)
+    await shoot(Session(replace(settings, model="base.en"), fast, journal=False), "overloaded", wait_s=10)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ def _log_file(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Engine logs and caches of the whole run stay in the test's folders, never in the user's home."""
     os.environ["ECHOTUI_LOG_FILE"] = str(tmp_path_factory.mktemp("logs") / "echotui.log")
     os.environ["ECHOTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))  # encoder timings
+    os.environ["ECHOTUI_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))  # session journals
 
 
 @pytest.fixture(scope="session")

@@ -202,3 +202,105 @@ class QuietSource:
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         await stop.wait()
+
+
+class FailingOracle(WordOracleProvider):
+    """An oracle whose engine raises on its `fail_at`-th transcribe call (counting every call of its
+    life), and on every call after a reload too unless `recovers`: an engine that breaks mid-run."""
+
+    name: ClassVar[str] = "failing"
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, fail_at: int, recovers: bool) -> None:
+        super().__init__(words, source)
+        self.fail_at = fail_at
+        self.recovers = recovers
+        self.calls = 0
+        self.loads = 0
+        self.closes = 0
+        self.failures = 0
+
+    def load(self) -> LoadedModel:
+        self.loads += 1
+        return LoadedModel(self.name, "failing", "cpu", "-")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.calls += 1
+        broken = self.calls == self.fail_at or (not self.recovers and self.calls > self.fail_at)
+        if broken:
+            self.failures += 1
+            raise RuntimeError(f"CUDA error: an illegal memory access (call {self.calls})")
+        return super().transcribe(request)
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+class StreamDouble:
+    """A PortAudio input stream without a sound card: a thread calls `callback` with `block_s` blocks of
+    noise in real time. After `dies_after_s` it either ends the stream (`finished` called, as PortAudio
+    does when a device goes away) or, with `stall`, just stops delivering (a device that hangs)."""
+
+    def __init__(
+        self, callback: object, finished: object, dies_after_s: float | None, stall: bool = False,
+        block_s: float = 0.05,
+    ) -> None:  # fmt: skip
+        import threading
+
+        self.callback, self.finished = callback, finished
+        self.dies_after_s, self.stall, self.block_s = dies_after_s, stall, block_s
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._play, daemon=True)
+        self.blocks = 0
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _play(self) -> None:
+        from types import SimpleNamespace
+
+        rng = np.random.default_rng(self.blocks)
+        began = time.monotonic()
+        status = SimpleNamespace(input_overflow=False)
+        frames = round(self.block_s * SAMPLE_RATE)
+        while not self.closed.is_set():
+            if self.dies_after_s is not None and time.monotonic() - began >= self.dies_after_s:
+                if not self.stall:
+                    self.finished()  # type: ignore[operator]
+                return
+            block = (rng.standard_normal((frames, 1)) * 0.1).astype(np.float32)
+            self.callback(block, frames, None, status)  # type: ignore[operator]
+            self.blocks += 1
+            time.sleep(self.block_s)
+
+    def close(self) -> None:
+        self.closed.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=2)
+
+
+class ScriptedDevice:
+    """What each open of the device does, in order: a number = a stream that dies after so many seconds,
+    "stall:N" = one that stops delivering after N s, None = one that lives, "gone" = the open fails."""
+
+    def __init__(self, script: list[float | str | None]) -> None:
+        self.script = list(script)
+        self.opens = 0
+        self.streams: list[StreamDouble] = []
+
+    def install(self, source: object) -> None:
+        from echotui.errors import EchoError
+
+        def open_stream(callback: object, finished: object) -> StreamDouble:
+            step = self.script[min(self.opens, len(self.script) - 1)]
+            self.opens += 1
+            if step == "gone":
+                raise EchoError("cannot open input device 'double': it is gone")
+            if isinstance(step, str) and step.startswith("stall:"):
+                stream = StreamDouble(callback, finished, float(step[6:]), stall=True)
+            else:
+                stream = StreamDouble(callback, finished, step if step is None else float(step))
+            self.streams.append(stream)
+            return stream
+
+        source.open_stream = open_stream  # type: ignore[attr-defined]
+        source.reopen_device = lambda: None  # type: ignore[attr-defined]

@@ -30,7 +30,8 @@ class FixedFiguresSession(Session):
 
 
 def app_with(figures: MetricsSnapshot, loaded: LoadedModel, source: str, duration_s: float | None) -> EchoApp:
-    session = FixedFiguresSession(Settings(), QuietSource(source, duration_s), provider=ReadyProvider(loaded))
+    quiet = QuietSource(source, duration_s)  # no journal: its path holds the time, and a snapshot must not
+    session = FixedFiguresSession(Settings(), quiet, provider=ReadyProvider(loaded), journal=False)
     session.figures = figures
     return EchoApp(session, log_path=Path("/home/user/.local/state/echotui/echotui.log"))
 

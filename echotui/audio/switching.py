@@ -53,6 +53,7 @@ class SwitchableSource:
                 return  # the source ended (or we were stopped)
             self.current, self._next = self._next, None
             self._changed.clear()
+            queue.mark_boundary()  # the old device's last utterance ends here, not glued to the new one
 
 
 class LoopingSource:

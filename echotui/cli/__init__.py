@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import sys
 
 from echotui.cli.parser import build_parser
-from echotui.errors import EchoError
+from echotui.errors import EchoError, say
 from echotui.logs import log_path, setup_logging
 
 log = logging.getLogger("echotui.cli")
 
-SUBCOMMANDS = ("transcribe", "devices", "models", "providers", "bench")
+SUBCOMMANDS = ("transcribe", "devices", "models", "providers", "bench", "replay")
+ABANDONED_EXIT = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"echotui.cli.{command}")
         return int(getattr(module, f"cmd_{command}")(args))
     except EchoError as error:
-        print(f"echotui: error: {error}", file=sys.stderr)
+        say(f"echotui: error: {error}")
+        if error.exit_code == ABANDONED_EXIT:  # an engine thread may be mid-call: do not wait for it
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            os._exit(ABANDONED_EXIT)
         return error.exit_code
     except KeyboardInterrupt:
         print("echotui: interrupted", file=sys.stderr)

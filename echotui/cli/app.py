@@ -8,7 +8,7 @@ import sys
 
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
-from echotui.errors import EchoError
+from echotui.errors import EchoError, say
 from echotui.logs import log_path, redirect_native_stderr, setup_logging
 from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session, open_source
@@ -23,7 +23,8 @@ def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
     export_token(settings)
     asked = settings
     settings, choice = auto_select(settings, explicit, measure=False)
-    session = Session(settings, open_source(args.file, args.device, settings.speed, args.loop))
+    source = open_source(args.file, args.device, settings.speed, args.loop)
+    session = Session(settings, source, record=getattr(args, "record", False))
     session.refine = (asked, explicit) if needs_refining(asked) else None
     return session, choice
 
@@ -38,4 +39,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     from echotui.app import EchoApp
 
     code = EchoApp(session, log_path=path, choice=choice).run()
+    if session.pipeline.failure:
+        say(f"echotui: stopped: {session.pipeline.failure}")
+    if session.journal is not None:
+        say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
     return code or 0

@@ -52,6 +52,9 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
 
 
+RECORD_HELP = "keep the captured audio beside the session journal, for 'echotui replay'"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="echotui",
@@ -64,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--speed", type=_positive_float, help="with --file: replay speed (default 1)")
     app.add_argument("--loop", action="store_true", help="with --file: start again at the end")
     app.add_argument("--device", help="input device (index or name; 'echotui devices' lists them)")
+    app.add_argument("--record", action="store_true", help=RECORD_HELP)
     _add_engine_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -81,9 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_positive_float, help="file replay speed; 0 = as fast as possible"
     )
     transcribe.add_argument("--stats-json", type=Path, help="write run statistics as JSON here")
+    transcribe.add_argument("--record", action="store_true", help=RECORD_HELP)
     _add_engine_options(transcribe)
 
     commands.add_parser("devices", help="list audio input devices")
+    replay = commands.add_parser(
+        "replay", help="run a recorded session (--record) through any engine and compare the words"
+    )
+    replay.add_argument(
+        "session", help="a journal (.jsonl) or recording, its name (20261127-1310), or 'last'"
+    )
+    replay.add_argument("--output", "-o", type=Path, help="also write the replayed transcript here (txt)")
+    _add_engine_options(replay)
 
     bench = commands.add_parser("bench", help="measure providers × models × chunk lengths on a file")
     bench.add_argument("--file", type=Path, required=True, help="speech to replay (about a minute is good)")

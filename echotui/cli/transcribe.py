@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -15,8 +14,17 @@ from typing import TextIO
 
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
-from echotui.errors import EchoError
-from echotui.pipeline.events import EngineNotice, ModelLoaded, PipelineEvent, SwapFailed
+from echotui.errors import EchoError, say
+from echotui.pipeline.events import (
+    DeviceLost,
+    DeviceRestored,
+    EngineFailed,
+    EngineNotice,
+    ModelLoaded,
+    PipelineEvent,
+    SwapFailed,
+    notice,
+)
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.report import stats_dict
 from echotui.selection.auto import auto_select
@@ -45,7 +53,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         )
     source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
-    session = Session(settings, source)
+    session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)
 
@@ -54,6 +62,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 print(f"echotui: {choice}", file=sys.stderr)
             elif isinstance(event, EngineNotice | SwapFailed):
                 print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
+            elif isinstance(event, EngineFailed) and not event.fatal:
+                say(f"echotui: {event.provider} failed ({event.message}); reloaded it")
+            elif isinstance(event, DeviceLost | DeviceRestored):
+                say(f"echotui: {notice(event)}")
             writer(event)
 
         session.listeners.append(on_event)
@@ -67,12 +79,16 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             writer.close()
         wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
     snapshot, loaded = session.snapshot(), session.loaded
+    journal, kept = session.journal, ""
+    if journal is not None:
+        kept = f"; journal {journal.path}"
+        if error is not None and journal.finals:  # still one line: the reason, then where the text is
+            error = EchoError(f"{error} (transcript so far: journal {journal.path})", error.exit_code)
     if loaded is not None and error is None:
-        print(
+        say(
             f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
             f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
-            f"dropped {snapshot.dropped_s:.1f} s",
-            file=sys.stderr,
+            f"dropped {snapshot.dropped_s:.1f} s{kept}"
         )
     if args.stats_json is not None:
         stats = stats_dict(
@@ -92,24 +108,26 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 async def _run(session: Session) -> None:
-    """Run to the end. The first Ctrl-C stops taking audio and finishes what was captured; a second one
-    abandons the rest (final text already written stays written)."""
-    loop = asyncio.get_running_loop()
+    """Run to the end. The first Ctrl-C, SIGTERM or SIGHUP stops taking audio and finishes what was
+    captured (within `GRACE_S`); a second one abandons the rest (final text already written stays)."""
+    from echotui.cli import ABANDONED_EXIT
+    from echotui.shutdown import GRACE_S, install_stop_signals
+
     task = asyncio.current_task()
 
-    def on_interrupt() -> None:
-        if session.stopping and task is not None:
-            task.cancel()
-        else:
-            print(
-                "echotui: stopping; transcribing what was captured (Ctrl-C again to abandon)", file=sys.stderr
-            )
-            session.stop()
+    def stop(name: str) -> None:
+        say(f"echotui: {name}: stopping; transcribing what was captured (again to abandon)")
+        session.stop()
 
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    def abandon() -> None:
+        if task is not None:
+            task.cancel()
+
+    remove = install_stop_signals(asyncio.get_running_loop(), stop, abandon)
     try:
         await session.run()
     except asyncio.CancelledError:
-        message = "interrupted: the transcript holds what was finished before the second Ctrl-C"
-        raise EchoError(message, 130) from None
+        message = f"interrupted: the transcript holds what was finished (a stop may take {GRACE_S:.0f} s)"
+        raise EchoError(message, ABANDONED_EXIT) from None
+    finally:
+        remove()

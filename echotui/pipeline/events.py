@@ -99,6 +99,33 @@ class EngineNotice(ProviderMessage):
     """Something a provider reported that the user should see (e.g. its engine process restarted)."""
 
 
+@dataclass(frozen=True)
+class EngineFailed:
+    """The engine raised during a call. `fatal` False: it was reloaded and the call retried; True: it
+    failed again, the session stopped, and what was still queued is counted as not transcribed."""
+
+    provider: str
+    message: str
+    fatal: bool
+
+
+@dataclass(frozen=True)
+class DeviceLost:
+    """The capture device stopped delivering audio at `at_s` on the timeline; the open utterance was
+    finalised there."""
+
+    message: str
+    at_s: float
+
+
+@dataclass(frozen=True)
+class DeviceRestored:
+    """Capture resumed after a loss; the `gap_s` seconds in between are counted as dropped."""
+
+    description: str
+    gap_s: float
+
+
 PipelineEvent = (
     PartialTranscribed
     | FinalTranscribed
@@ -107,4 +134,29 @@ PipelineEvent = (
     | ProviderSwapped
     | SwapFailed
     | EngineNotice
+    | EngineFailed
+    | DeviceLost
+    | DeviceRestored
 )
+
+
+def notice(event: PipelineEvent) -> str | None:
+    """The one line a user reads about an event that is not transcript text (None for those that are)."""
+    if isinstance(event, ModelLoaded):
+        model = event.model
+        return f"loaded {model.provider} {model.model} on {model.backend} in {event.load_s:.1f} s"
+    if isinstance(event, ProviderSwapped):
+        model = event.model
+        return (
+            f"switched to {model.provider} {model.model} on {model.backend} "
+            f"(loaded in {event.load_s:.1f} s, took over after {event.swap_s:.1f} s)"
+        )
+    if isinstance(event, DeviceLost):
+        return f"— device lost at {event.at_s:.1f} s: {event.message}; reopening it —"
+    if isinstance(event, DeviceRestored):
+        return f"— {event.description} back after {event.gap_s:.1f} s (counted as dropped) —"
+    if isinstance(event, EngineFailed):
+        return f"{event.provider} failed: {event.message} — {'stopping' if event.fatal else 'reloaded it'}"
+    if isinstance(event, EngineNotice | SwapFailed):
+        return f"{event.provider}: {event.message}"
+    return None

@@ -1,7 +1,7 @@
 """Engine-side measurements. The UI and the CLI only read `MetricsSnapshot`s; no widget computes a figure.
 
 The ledger obeys a conservation law at every moment, in samples:
-captured = transcribed + vad_skipped + dropped + pending.
+captured = transcribed + vad_skipped + dropped + pending + untranscribed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from echotui import SAMPLE_RATE
 
 HISTORY = 60
 GROWTH_WINDOW_S = 6.0
+QUANTILE_WINDOW = 2000
+"""Percentiles are over the most recent this many values: memory and the cost of a snapshot stay
+bounded however long a session runs (means and counts stay exact over the whole session)."""
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -42,10 +45,13 @@ class Ledger:
     vad_skipped: int
     dropped: int
     pending: int
+    untranscribed: int = 0
+    """Captured audio left untranscribed because the engine failed and the session stopped."""
 
     @property
     def balanced(self) -> bool:
-        return self.captured == self.transcribed + self.vad_skipped + self.dropped + self.pending
+        accounted = self.transcribed + self.vad_skipped + self.dropped + self.pending + self.untranscribed
+        return self.captured == accounted
 
 
 @dataclass(frozen=True)
@@ -54,15 +60,17 @@ class MetricsSnapshot:
 
     Attributes:
         ledger: sample accounting (conservation law).
-        rtf_last / rtf_mean / rtf_p95: inference seconds ÷ audio seconds of engine calls; `rtf_mean` and
-            `rtf_p95` over all calls, `rtf_recent_mean` over the last `window` calls.
+        rtf_last / rtf_mean / rtf_p95: inference seconds ÷ audio seconds of engine calls; `rtf_mean` over
+            all calls, `rtf_p95` over the last `QUANTILE_WINDOW`, `rtf_recent_mean` over the last `window`.
         calls: engine calls made (partials and finals).
         compute_s: total inference seconds.
         queue_fill_s / queue_capacity_s / queue_fill_pct / queue_max_fill_s: the audio queue.
         dropped_frames / dropped_s: live audio thrown away because the queue was full.
-        latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text.
+        latency_p50_s / latency_p95_s: last sample of an utterance entering the pipeline → its final text
+            (over the last `QUANTILE_WINDOW` finals).
         word_latency_p50_s / word_latency_p95_s: a word's end in the audio → its final text out, both on
-            the stream's clock (seconds of audio captured): how long a reader waits for each word.
+            the stream's clock (seconds of audio captured): how long a reader waits for each word (over the
+            last `QUANTILE_WINDOW` words).
         pass_every_s: stream seconds between the recent passes over the open window (they thin out when
             the engine falls behind: latency is what is traded to keep up); None before two passes.
         window_s: audio in the newest pass's window.
@@ -120,14 +128,47 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+class Window:
+    """The most recent values (bounded), with exact count and mean over all of them, and percentiles of
+    the window computed once per change, not on every snapshot."""
+
+    def __init__(self, size: int = QUANTILE_WINDOW) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+        self.count = 0
+        self.total = 0.0
+        self._cache: dict[float, float | None] = {}
+
+    def add(self, value: float) -> None:
+        self.values.append(value)
+        self.count += 1
+        self.total += value
+        self._cache.clear()
+
+    @property
+    def last(self) -> float | None:
+        return self.values[-1] if self.values else None
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    def percentile(self, q: float) -> float | None:
+        if q not in self._cache:
+            self._cache[q] = percentile(self.values, q)
+        return self._cache[q]
+
+    def tail(self, n: int) -> tuple[float, ...]:
+        return tuple(self.values)[-n:] if len(self.values) > n else tuple(self.values)
+
+
 class Metrics:
-    """Counters and histories kept by the pipeline (on the event loop thread)."""
+    """Counters and bounded histories kept by the pipeline (on the event loop thread)."""
 
     def __init__(self, window: int = 50) -> None:
-        self.rtfs: list[float] = []
+        self.rtfs = Window()
         self.recent: deque[float] = deque(maxlen=window)
-        self.latencies: list[float] = []
-        self.word_latencies: list[float] = []
+        self.latencies = Window()
+        self.word_latencies = Window()
         self.passes: deque[tuple[float, float]] = deque(maxlen=8)  # (stream clock, window seconds)
         self.compute_s = 0.0
         self.segments = 0
@@ -137,7 +178,7 @@ class Metrics:
 
     def record_call(self, inference_s: float, audio_samples: int) -> None:
         rtf = inference_s / (audio_samples / SAMPLE_RATE)
-        self.rtfs.append(rtf)
+        self.rtfs.add(rtf)
         self.recent.append(rtf)
         self.compute_s += inference_s
 
@@ -160,14 +201,15 @@ class Metrics:
 
     def record_words(self, latencies_s: list[float]) -> None:
         """Per-word latency of words that just went out as final text."""
-        self.word_latencies.extend(latencies_s)
+        for latency in latencies_s:
+            self.word_latencies.add(latency)
 
     def record_pass(self, clock_s: float, window_s: float) -> None:
         """A pass over the open window, at `clock_s` on the stream's clock."""
         self.passes.append((clock_s, window_s))
 
     def record_final(self, latency_s: float, segments: int) -> None:
-        self.latencies.append(latency_s)
+        self.latencies.add(latency_s)
         self.segments += segments
 
     def snapshot(
@@ -177,11 +219,11 @@ class Metrics:
         rss = self._process.memory_info().rss / (1024 * 1024)
         return MetricsSnapshot(
             ledger=ledger,
-            rtf_last=self.rtfs[-1] if self.rtfs else None,
-            rtf_mean=mean(self.rtfs),
-            rtf_p95=percentile(self.rtfs, 95),
+            rtf_last=self.rtfs.last,
+            rtf_mean=self.rtfs.mean,
+            rtf_p95=self.rtfs.percentile(95),
             rtf_recent_mean=mean(self.recent),
-            calls=len(self.rtfs),
+            calls=self.rtfs.count,
             compute_s=self.compute_s,
             queue_fill_s=queue_fill / SAMPLE_RATE,
             queue_capacity_s=queue_capacity / SAMPLE_RATE,
@@ -189,10 +231,10 @@ class Metrics:
             queue_max_fill_s=queue_max / SAMPLE_RATE,
             dropped_frames=ledger.dropped,
             dropped_s=ledger.dropped / SAMPLE_RATE,
-            latency_p50_s=percentile(self.latencies, 50),
-            latency_p95_s=percentile(self.latencies, 95),
-            word_latency_p50_s=percentile(self.word_latencies, 50),
-            word_latency_p95_s=percentile(self.word_latencies, 95),
+            latency_p50_s=self.latencies.percentile(50),
+            latency_p95_s=self.latencies.percentile(95),
+            word_latency_p50_s=self.word_latencies.percentile(50),
+            word_latency_p95_s=self.word_latencies.percentile(95),
             pass_every_s=(
                 (self.passes[-1][0] - self.passes[0][0]) / (len(self.passes) - 1)
                 if len(self.passes) > 1
@@ -203,7 +245,7 @@ class Metrics:
             rss_mb=rss,
             peak_rss_mb=max(rss, peak_rss_mb()),
             segments=self.segments,
-            rtf_history=tuple(self.rtfs[-HISTORY:]),
+            rtf_history=self.rtfs.tail(HISTORY),
             fill_history=tuple(fill for _, fill, _ in self.fills)[-HISTORY:],
             **extra,
         )

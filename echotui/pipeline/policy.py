@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import EngineNotice, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES
 from echotui.pipeline.worker import CallResult
@@ -77,6 +79,10 @@ class StreamingPolicy:
         self._previous: tuple[int, int] | None = None  # the last closed utterance (start, end)
         self._confirmed_id = 0  # the utterance the speech gate already passed
         self._trimmed_id = 0  # the utterance whose window was last trimmed
+        self.schedule: deque[int] | None = None
+        """For `echotui replay`: the timeline indices at which the recorded session's passes ended (from
+        its journal). Passes then happen exactly there, and nowhere else, whatever the timing: the same
+        engine gives the same words."""
 
     @property
     def committing(self) -> bool:
@@ -94,8 +100,19 @@ class StreamingPolicy:
         `chunk_seconds` since the last pass: two passes on the same audio would agree on its edge)."""
         segmenter, config = self.pipeline.segmenter, self.pipeline.config
         limit = max(config.chunk_seconds, config.max_utterance_seconds - FORCE_MARGIN_S) * SAMPLE_RATE
-        if self.committing and segmenter.open_samples >= limit and self._grown():
+        if self.schedule is not None:
+            await self._scheduled_pass(segmenter.open_samples >= limit)
+        elif self.committing and segmenter.open_samples >= limit and self._grown():
             await self._pass(force=True)
+
+    async def _scheduled_pass(self, at_limit: bool) -> None:
+        assert self.schedule is not None
+        end = self.pipeline.segmenter.open_end
+        while self.schedule and self.schedule[0] < end:
+            self.schedule.popleft()  # not reachable here (the recording differs from the session)
+        if end and self.schedule and self.schedule[0] == end:
+            self.schedule.popleft()
+            await self._pass(force=self.committing and at_limit)
 
     def _grown(self) -> bool:
         """The open utterance grew by `chunk_seconds` since its last pass."""
@@ -108,7 +125,7 @@ class StreamingPolicy:
     async def when_idle(self) -> None:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
         length = self.pipeline.segmenter.open_samples
-        if length < MIN_PASS_S * SAMPLE_RATE or not self._grown():
+        if self.schedule is not None or length < MIN_PASS_S * SAMPLE_RATE or not self._grown():
             return
         if self._partial_len == 0:
             self.pipeline.switch_provider()  # a fresh utterance: the old provider has shown nothing of it
@@ -241,7 +258,9 @@ class StreamingPolicy:
         prompt = self.agreement.prompt(start_s, PROMPT_CHARS) if self.committing else self._prompt
         request = TranscribeRequest(audio, start_s, final, prompt, self.committing)
         check = recheck or utterance.id != self._confirmed_id
-        result = await pipeline.worker.transcribe(request, check_speech=check, gate_audio=utterance.audio)
+        result = await call_with_restart(
+            pipeline.worker, request, check, pipeline.on_event, gate_audio=utterance.audio
+        )
         if result.speech:
             self._confirmed_id = utterance.id
         for notice in result.notices:

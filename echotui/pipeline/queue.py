@@ -63,6 +63,15 @@ class AudioQueue:
         self.max_fill = 0
         self.level_db = SILENCE_DB
         """Loudness of the newest audio (RMS, dBFS): the input level meter."""
+        self.tap: Callable[[np.ndarray], None] | None = None
+        """Sees every block that enters, and silence for device gaps (`--record`)."""
+        self.lost: str | None = None
+        """Why the device stopped delivering audio, while it is lost (see `mark_loss`)."""
+        self.losses: deque[tuple[int, str | None]] = deque()
+        """(timeline index, reason) of device losses, or (index, None) of device changes, the consumer
+        has not dealt with yet: the open utterance ends there."""
+        self.device_gaps: dict[int, str] = {}
+        """Timeline index → device of gaps left by a lost device (counted as dropped)."""
         self._paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -95,6 +104,8 @@ class AudioQueue:
 
     def _append(self, samples: np.ndarray) -> None:
         self.level_db = level_db(samples)
+        if self.tap is not None:
+            self.tap(samples)
         block = AudioBlock(self.captured, samples, self._clock())
         self._blocks.append(block)
         self.captured += len(samples)
@@ -133,6 +144,29 @@ class AudioQueue:
             take = min(len(samples) - offset, self.capacity - self._fill)
             self._append(samples[offset : offset + take])
             offset += take
+
+    def mark_loss(self, reason: str) -> None:
+        """The live device stopped delivering audio here: the consumer ends the open utterance."""
+        self.lost = reason
+        self.level_db = SILENCE_DB
+        self.losses.append((self.captured, reason))
+        self._data.set()
+
+    def mark_boundary(self) -> None:
+        """Another device takes over here: speech before and after must not join into one utterance."""
+        self.losses.append((self.captured, None))
+        self._data.set()
+
+    def mark_gap(self, samples: int, device: str) -> None:
+        """Capture resumed after a loss: the `samples` not heard meanwhile take their place on the
+        timeline and are counted as dropped."""
+        self.lost = None
+        if samples > 0 and not self._closed:
+            self.device_gaps[self.captured] = device
+            if self.tap is not None:
+                self.tap(np.zeros(samples, dtype=np.float32))
+            self._note_drop(self.captured, samples)
+            self.captured += samples
 
     def _note_drop(self, start: int, length: int) -> None:
         self.dropped += length
@@ -181,6 +215,8 @@ class AudioQueue:
     async def wait_for_data(self) -> bool:
         """Wait until audio is queued. False once the queue is closed and empty."""
         while not self._blocks:
+            if self.losses:
+                return True
             if self._closed:
                 return False
             self._data.clear()

@@ -22,14 +22,10 @@ from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
 from echotui.config import Settings, min_queue_seconds
 from echotui.errors import one_line
-from echotui.pipeline.events import (
-    AudioDropped,
-    ModelLoaded,
-    PipelineEvent,
-    ProviderSwapped,
-    SwapFailed,
-)
+from echotui.pipeline import events
+from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
+from echotui.pipeline.memory import HeapTrimmer
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
@@ -51,7 +47,7 @@ class Pipeline:
         self,
         provider: Provider,
         config: Settings,
-        on_event: Callable[[PipelineEvent], None] = lambda event: None,
+        on_event: Callable[[events.PipelineEvent], None] = lambda event: None,
         *,
         classifier: FrameClassifier | None = None,
         progress: Callable[[], str | None] = lambda: None,
@@ -80,16 +76,22 @@ class Pipeline:
         self._finished = False
         self._pending: PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
+        self.failure: str | None = None
+        self.trimmer = HeapTrimmer()
+        """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
 
     def ledger(self) -> Ledger:
+        waiting = self.queue.fill + self.framing.in_flight + self.framing.pending + self._inflight
+        stopped = self.failure is not None  # nothing waiting will be transcribed any more
         return Ledger(
             captured=self.queue.captured,
             transcribed=self.transcribed,
             vad_skipped=self.framing.skipped + self.gate_skipped,
             dropped=self.queue.dropped,
-            pending=self.queue.fill + self.framing.in_flight + self.framing.pending + self._inflight,
+            pending=0 if stopped else waiting,
+            untranscribed=waiting if stopped else 0,
         )
 
     def snapshot(self) -> MetricsSnapshot:
@@ -98,12 +100,18 @@ class Pipeline:
         overloaded = self.metrics.record_fill(
             time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
         )
-        if self.load_error is not None:
+        if self.failure is not None:
+            state = self.failure
+        elif self.load_error is not None:
             state = f"failed to load: {self.load_error}"
         elif self.worker.loaded is None:
             state = "loading model"
         elif self._finished:
             state = "finished"
+        elif self.queue.lost is not None:
+            state = f"device lost: {self.queue.lost}"
+        elif self.queue.closed:
+            state = "finishing"  # the source ended or stop was asked: transcribing what is queued
         elif self.queue.paused:
             state = "paused"
         else:
@@ -135,7 +143,7 @@ class Pipeline:
         except Exception as error:  # shown as the state until the app ends; the caller reports it too
             self.load_error = one_line(error)
             raise
-        self.on_event(ModelLoaded(loaded, self.worker.load_s or 0.0))
+        self.on_event(events.ModelLoaded(loaded, self.worker.load_s or 0.0))
 
     @property
     def stopping(self) -> bool:
@@ -149,8 +157,13 @@ class Pipeline:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
         if self.worker.loaded is None:
-            await self.load()
+            try:
+                await self.load()
+            except Exception as error:
+                self.failure = f"failed to load: {describe(error)}"
+                raise
         consumer = asyncio.create_task(self._consume())
+        consumer.add_done_callback(self._consumer_ended)
         try:
             await source.run(self.queue, self._stop)
         except asyncio.CancelledError:
@@ -160,8 +173,24 @@ class Pipeline:
             self.queue.close()
             try:
                 await consumer
+            except EngineFailure:
+                raise
+            except Exception as error:  # a bug in the pipeline: stop with a reason, never hang
+                log.error("the pipeline's consumer failed", exc_info=error)
+                raise EngineFailure(self.failure or f"pipeline failed: {describe(error)}") from error
             finally:
                 self._finished = True
+
+    def _consumer_ended(self, task: asyncio.Task[None]) -> None:
+        """If the consumer died, stop the source at once (a file waiting in `put()` is released)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        assert error is not None
+        failed = isinstance(error, EngineFailure)
+        self.failure = str(error) if failed else f"pipeline failed: {describe(error)}"
+        self._stop.set()
+        self.queue.close()
 
     async def close(self) -> None:
         if self._pending is not None:
@@ -194,7 +223,7 @@ class Pipeline:
             message = one_line(error)
             if self._pending is pending:
                 self._pending = None
-                self.on_event(SwapFailed(pending.worker.provider.name, message))
+                self.on_event(events.SwapFailed(pending.worker.provider.name, message))
             await pending.worker.close()
             return
         if self._pending is not pending:  # superseded by a newer request while loading
@@ -222,7 +251,7 @@ class Pipeline:
         task.add_done_callback(self._retiring.discard)
         loaded = pending.worker.loaded
         self.on_event(
-            ProviderSwapped(
+            events.ProviderSwapped(
                 previous.loaded, loaded, pending.worker.load_s or 0.0, time.monotonic() - pending.requested
             )
         )
@@ -231,18 +260,36 @@ class Pipeline:
 
     async def _consume(self) -> None:
         while await self.queue.wait_for_data():
+            await self._handle_losses()
             while (block := self.queue.take(FRAME_SAMPLES)) is not None:
+                if self.queue.losses:
+                    await self._handle_losses(block.start)
                 gap, self._next_sample = block.start - self._next_sample, block.end
                 self.recent.append(block.start, block.samples)
                 closed = await self.framing.push(block)  # in flight there, then pending here
                 self._inflight = sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened
                     start = (block.start - gap) / SAMPLE_RATE
-                    self.on_event(AudioDropped(start, gap / SAMPLE_RATE))
+                    self.on_event(events.AudioDropped(start, gap / SAMPLE_RATE))
+                    if (device := self.queue.device_gaps.pop(block.start - gap, None)) is not None:
+                        self.on_event(events.DeviceRestored(device, gap / SAMPLE_RATE))
                 await self._finalize_all(closed)
                 await self.policy.after_block()
             await self.policy.when_idle()
+            self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system
         await self._finalize_all(self.framing.flush())
+
+    async def _handle_losses(self, upto: int | None = None) -> None:
+        """Device losses up to timeline index `upto` (default: all once the queue is empty): end the
+        open utterance there and say so."""
+        losses = self.queue.losses
+        if upto is None:
+            upto = self._next_sample if self.queue.fill else self.queue.captured
+        while losses and losses[0][0] <= upto:
+            at, reason = losses.popleft()
+            await self._finalize_all(self.framing.flush())
+            if reason is not None:  # None: the user switched devices
+                self.on_event(events.DeviceLost(reason, at / SAMPLE_RATE))
 
     async def _finalize_all(self, closed: list[Utterance]) -> None:
         # Closed utterances count as pending ("in flight") until their final text is out.

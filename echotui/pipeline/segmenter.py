@@ -103,6 +103,11 @@ class Segmenter:
         return len(self._frames) * FRAME_SAMPLES if self._open else 0
 
     @property
+    def open_end(self) -> int:
+        """Timeline index just after the open utterance (0 if none), without building its audio."""
+        return self._start + self.open_samples if self._open else 0
+
+    @property
     def open_id(self) -> int:
         """The id the open utterance will carry."""
         return self._ids + 1

@@ -7,6 +7,7 @@ context is never touched from two threads.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import numpy as np
 
 from echotui.pipeline.vad import Gate
 from echotui.providers.base import LoadedModel, Provider, Segment, TranscribeRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class InferenceWorker:
         self.gate = gate
         self.loaded: LoadedModel | None = None
         self.load_s: float | None = None
+        self.calls_since_restart: int | None = None
+        """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
 
     async def load(self) -> LoadedModel:
@@ -53,6 +58,19 @@ class InferenceWorker:
         loaded, self.load_s = await asyncio.get_running_loop().run_in_executor(self._executor, work)
         self.loaded = loaded
         return loaded
+
+    async def restart(self) -> LoadedModel:
+        """Release the provider and load it again, on its own thread (after an engine call failed)."""
+
+        def work() -> LoadedModel:
+            try:
+                self.provider.close()
+            except Exception:  # a broken engine may fail to close; the reload decides
+                log.warning("closing %s before a reload failed", self.provider.name, exc_info=True)
+            return self.provider.load()
+
+        self.loaded = await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        return self.loaded
 
     async def transcribe(
         self, request: TranscribeRequest, check_speech: bool, gate_audio: np.ndarray | None = None

@@ -79,17 +79,23 @@ class _Process:
         self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
         self.started = time.monotonic()
         self.tokens: queue.Queue[str] = queue.Queue()
+        self.reader_error: Exception | None = None
+        """Why the reader thread died, if it did (logged; the next engine call raises it)."""
         self._reader = threading.Thread(target=self._read, name="echotui-voxtral-reader", daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.popen.stdout is not None
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        fd = self.popen.stdout.fileno()
-        while chunk := os.read(fd, 4096):
-            text = decoder.decode(chunk)
-            if text:
-                self.tokens.put(text)
+        try:
+            assert self.popen.stdout is not None
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            fd = self.popen.stdout.fileno()
+            while chunk := os.read(fd, 4096):
+                text = decoder.decode(chunk)
+                if text:
+                    self.tokens.put(text)
+        except Exception as error:  # never vanish silently: log it, and the next call raises it
+            log.exception("voxtral's reader thread failed")
+            self.reader_error = error
 
     @property
     def alive(self) -> bool:
@@ -231,6 +237,7 @@ class VoxtralProvider(Provider):
         if request.start_s != self._utterance_start:  # a new utterance
             self._utterance_start, self._text = request.start_s, ""
         self._feed(request)
+        self._check_reader()
         assert self._process is not None
         self._text += self._process.drain()
         if request.final:
@@ -240,6 +247,12 @@ class VoxtralProvider(Provider):
             self._utterance_start = None
         duration = len(request.audio) / SAMPLE_RATE
         return [Segment(0.0, duration, text)] if text else []
+
+    def _check_reader(self) -> None:
+        """The reader thread died (logged there): this engine call fails with the reason."""
+        error = self._process.reader_error if self._process is not None else None
+        if error is not None:
+            raise EchoError(f"voxtral's output could not be read ({type(error).__name__}: {error})")
 
     def _finish(self, request: TranscribeRequest) -> None:
         """Pad with silence so the encoder covers the end, then gather tokens until the output is quiet."""
@@ -256,6 +269,7 @@ class VoxtralProvider(Provider):
             except queue.Empty:
                 pass
             now = time.monotonic()
+            self._check_reader()
             if not self._process.alive and self._process.tokens.empty():
                 self._restart()
                 self._feed(request)

@@ -20,7 +20,8 @@ from echotui.providers.base import LoadedModel
 LEVEL_FLOOR_DB = -60.0
 """The input meter spans LEVEL_FLOOR_DB..0 dBFS."""
 
-STATES = ("listening", "loading model", "paused", "overloaded", "finished", "failed to load")
+STATES = ("listening", "loading model", "paused", "overloaded", "finishing", "finished", "failed to load")
+FAILED_STATES = ("engine failed", "failed to load", "pipeline failed", "device lost")
 BACKENDS = {"metal": "GPU · Metal", "cuda": "GPU · CUDA", "cpu": "CPU"}
 DASH = "—"
 ALARM = "$text-error bold"
@@ -112,7 +113,7 @@ class HealthPanel(Vertical):
         #health-state { text-style: bold; color: $text-success; }
         #health-state.-loading-model { color: $text-warning; }
         #health-state.-paused, #health-state.-finished { color: $text-muted; }
-        #health-state.-overloaded, #health-state.-failed-to-load { color: $text-error; }
+        #health-state.-overloaded, #health-state.-failed { color: $text-error; }
         #health-backend {
             width: auto;
             padding: 0 1;
@@ -241,6 +242,7 @@ class HealthPanel(Vertical):
         kind = state.split(":")[0]  # "failed to load: why"
         for known in STATES:
             self.state.set_class(kind == known, f"-{known.replace(' ', '-')}")
+        self.state.set_class(state.startswith(FAILED_STATES), "-failed")
 
     def _show_model(self, model: LoadedModel | None) -> None:
         self.backend.set_class(model is None, "-loading")

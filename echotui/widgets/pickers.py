@@ -59,6 +59,7 @@ HELP = """\
 RTF = engine seconds ÷ audio seconds (under 1 keeps up).
 Overloaded = the backlog keeps growing: pick a smaller model.
 Engine logs: {log}
+Transcript journal (every final, as it comes): {journal}
 """
 
 
@@ -67,10 +68,11 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss(None)", "Close")]
 
-    def __init__(self, log_path: str) -> None:
+    def __init__(self, log_path: str, journal_path: str = "(none)") -> None:
         super().__init__(id="help")
         self.log_path = log_path
+        self.journal_path = journal_path
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker"):
-            yield Static(HELP.format(log=self.log_path), id="help-text")
+            yield Static(HELP.format(log=self.log_path, journal=self.journal_path), id="help-text")

@@ -1,0 +1,98 @@
+"""Stopping on a signal as on `q` or Ctrl-C: stop taking audio, finish what was captured, write, restore
+the terminal. SIGTERM (`kill`, systemd, a closing container) and SIGHUP (the terminal or SSH connection
+went away) get the same treatment as the first Ctrl-C, but bounded: nobody may be there to press it again,
+so after `GRACE_S` what is left is abandoned. A second signal abandons at once. Finals already written
+(output, journal) stay written either way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_S = 10.0
+"""How long a stop may take to transcribe what was captured before the rest is abandoned."""
+EXIT_DEADLINE_S = 3.0
+"""After a signal, how long restoring the terminal may take: a terminal that hung up (SSH dropped) makes
+the UI's writes fail and its writer wait forever, so the process then ends regardless."""
+
+log = logging.getLogger(__name__)
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+def install_stop_signals(
+    loop: asyncio.AbstractEventLoop,
+    stop: Callable[[str], None],
+    abandon: Callable[[], None],
+    grace_s: float = GRACE_S,
+) -> Callable[[], None]:
+    """On the first of `STOP_SIGNALS` call `stop(name)` and (but for SIGINT: a person is there) `grace_s`
+    later `abandon()`; on a second signal `abandon()` at once. Returns a function removing the handlers."""
+    state: dict[str, asyncio.TimerHandle | None] = {"timer": None}
+    stopping = False
+
+    def on_signal(signum: int) -> None:
+        nonlocal stopping
+        log.info("%s received (stopping already: %s)", signal_name(signum), stopping)
+        if stopping:
+            if state["timer"] is not None:
+                state["timer"].cancel()
+            abandon()
+            return
+        stopping = True
+        if signum != signal.SIGINT:
+            state["timer"] = loop.call_later(grace_s, abandon)
+        stop(signal_name(signum))
+
+    installed: list[int] = []
+    for signum in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+
+    log.info("stop signals handled: %s", [signal_name(n) for n in installed])
+
+    def remove() -> None:
+        if state["timer"] is not None:
+            state["timer"].cancel()
+        for signum in installed:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+
+    return remove
+
+
+def exit_within(seconds: float, code: int) -> None:
+    """End the process with `code` if it is still running `seconds` from now (everything worth keeping
+    is written by then; only the terminal's restoration can still be waiting on a dead terminal)."""
+
+    def force() -> None:
+        log.warning("still running %.0f s after a stop signal (terminal gone?): exiting", seconds)
+        logging.shutdown()
+        os._exit(code)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+
+
+def detach_if_hung_up(fd: int = 1) -> bool:
+    """After SIGHUP: if the terminal on `fd` is gone (writes fail), point `fd` at /dev/null so the UI can
+    still write its way out instead of waiting on a dead terminal. True if it was gone."""
+    try:
+        os.write(fd, b"\x1b[0m")  # an SGR reset: harmless on a live terminal
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        log.info("the terminal hung up: output goes to /dev/null from now on")
+        return True
+    return False

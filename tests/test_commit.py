@@ -63,7 +63,8 @@ def test_the_window_is_cut_after_a_sentence_end_or_a_pause_never_inside_a_word()
     later = [w("today", 1.92, 2.3)]
     assert trim_point(no_end, later, 0.0, 5.0, **limits) is None
     assert trim_point(no_end, later, 0.0, 9.0, **limits) == pytest.approx(1.15)  # in the pause
-    assert trim_point(no_end[:2], [], 0.0, 9.0, **limits) == 1.0  # else after the last committed word
+    # else before the last committed word: it stays as an anchor, its late end cannot cut the next word
+    assert trim_point(no_end[:2], [], 0.0, 9.0, **limits) == 0.8
 
 
 @pytest.mark.parametrize("jitter_s", [0.0, 0.06])
@@ -147,3 +148,14 @@ def test_three_committed_words_heard_again_are_a_repeat_even_with_wrong_times() 
     # whisper.cpp timed the same words seconds off; the text says they are the committed ones
     again = [w("Good", 0.0, 1.4), w("morning", 3.0, 4.0), w("everyone,", 4.0, 4.8), w("thank", 4.8, 5.0)]
     assert [x.text for x in agreement.finish(again)] == ["thank"]
+
+
+def test_committed_words_heard_differently_and_timed_wrong_come_once_and_lose_nothing_after() -> None:
+    agreement = LocalAgreement()
+    said = [w("through", 7.8, 8.0), w("storms", 8.0, 8.4), w("and", 8.4, 8.7), w("calm", 10.1, 10.8)]
+    said.append(w("nights,", 10.8, 10.8))  # whisper.cpp timed these two seconds late
+    agreement.update(said)
+    agreement.update(said)
+    again = [w("through", 7.8, 8.0), w("storms", 8.0, 8.4), w("and", 8.4, 8.7), w("calm", 8.8, 9.2)]
+    again += [w("eyes,", 9.2, 9.7), w("and", 9.8, 9.9), w("he", 10.0, 10.1), w("never", 10.1, 10.3)]
+    assert [x.text for x in agreement.finish(again)] == ["and", "he", "never"]

@@ -79,9 +79,10 @@ class LocalAgreement:
         # a run of words may stop short of the end by a word or two (misheard there).
         if last.size == 1 and (unmatched_after or drift > 0.5):
             return None
-        if unmatched_after > 2 or (drift > MATCH_DRIFT_S and (last.size < 3 or unmatched_after)):
-            return None  # (three words or more up to the last committed one are a repeat wherever timed)
-        return hypothesis[last.b + last.size :]
+        if unmatched_after > 2 or (drift > MATCH_DRIFT_S and last.size < 3):
+            return None  # (three words or more in a row are a repeat wherever the engine timed them)
+        # committed words after the match were heard differently this time: skip as many
+        return hypothesis[last.b + last.size + unmatched_after :]
 
     def _fresh(self, hypothesis: Sequence[Word]) -> list[Word]:
         """The hypothesis without what is already committed: the committed words it repeats (by text), or
@@ -142,8 +143,8 @@ def trim_point(
 ) -> float | None:
     """Where to cut the window's front after a commit, or None to keep it: after the last committed word
     that ends a sentence once the window is longer than `sentence_after_s`; once it is longer than
-    `word_after_s`, in the last pause after a committed word, else between the last committed word and the
-    next. A cut goes halfway into the gap to the next word: word times are a frame or two off either way."""
+    `word_after_s`, in the last pause after a committed word, else just before the last committed word. A cut
+    goes halfway into the gap to the next word: word times are a frame or two off either way."""
     length = window_end_s - window_start_s
     # a word ending within a frame or two of the start is the one the window was last cut after
     inside = [w for w in committed if window_start_s + 0.1 < w.end_s <= window_end_s]
@@ -161,4 +162,9 @@ def trim_point(
     if length <= word_after_s:
         return None
     pauses = [w for w in inside if (n := after.get(id(w))) is not None and n.start_s - w.end_s >= 0.15]
-    return cut(pauses[-1] if pauses else inside[-1])
+    if pauses:
+        return cut(pauses[-1])
+    # no boundary the audio shows: keep the last committed word in the window, so a late word time cannot
+    # cut into the next word (the next pass hears it again and it is recognised as committed)
+    last = inside[-1]
+    return last.start_s if last.start_s > window_start_s + 0.1 else last.end_s

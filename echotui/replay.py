@@ -23,6 +23,22 @@ from echotui.pipeline.journal import SUFFIX, JournalContents, read_journal, sess
 from echotui.pipeline.vad import FRAME_SAMPLES
 
 
+@dataclass(frozen=True)
+class WordDiff:
+    """The replay's words against the recorded ones: `marked` shows them inline, [-gone-] {+new+}."""
+
+    recorded: int
+    """Words in the recorded transcript (and `replayed` in the replay's)."""
+    replayed: int
+    errors: int
+    """Word edits from the recorded transcript to the replayed one."""
+    marked: str
+
+    @property
+    def identical(self) -> bool:
+        return self.errors == 0 and self.recorded == self.replayed
+
+
 def find_session(spec: str, folder: Path | None = None) -> Path:
     """The journal that `spec` names: a path, a name or the start of one in the sessions folder, or
     "last" (the newest session that has a recording)."""
@@ -57,20 +73,6 @@ def replay_settings(journal: JournalContents, overrides: dict[str, Any]) -> Sett
     values.update(given)
     values["speed"] = 0.0
     return load_settings(values)
-
-
-@dataclass(frozen=True)
-class WordDiff:
-    """The replay's words against the recorded ones: `marked` shows them inline, [-gone-] {+new+}."""
-
-    recorded: int
-    replayed: int
-    errors: int
-    marked: str
-
-    @property
-    def identical(self) -> bool:
-        return self.errors == 0 and self.recorded == self.replayed
 
 
 def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:

@@ -159,3 +159,22 @@ def test_committed_words_heard_differently_and_timed_wrong_come_once_and_lose_no
     again = [w("through", 7.8, 8.0), w("storms", 8.0, 8.4), w("and", 8.4, 8.7), w("calm", 8.8, 9.2)]
     again += [w("eyes,", 9.2, 9.7), w("and", 9.8, 9.9), w("he", 10.0, 10.1), w("never", 10.1, 10.3)]
     assert [x.text for x in agreement.finish(again)] == ["and", "he", "never"]
+
+
+def test_an_engine_too_slow_for_live_input_drops_audio_but_never_fails(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """Found by the overloaded screenshot: dropped audio restarts the ring of recent audio, and an
+    utterance closed by the drop must still be transcribed from its own samples."""
+    from tests.doubles import LiveReplaySource
+
+    path, words = timed_words
+    audio = decode(path)
+    oracle = TimedWordOracle(words, audio)
+    oracle.delay_s = 0.4  # every call: the queue overflows at 8× real time
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=4.0, queue_seconds=5.0)
+    pipeline, _ = run_pipeline(oracle, config, LiveReplaySource(audio, speed=8.0))
+    ledger = pipeline.ledger()
+    assert ledger.dropped > 0, "the engine could not keep up"
+    assert pipeline.failure is None and ledger.balanced and ledger.pending == 0
+    assert oracle.mismatches == 0

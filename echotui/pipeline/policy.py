@@ -219,6 +219,8 @@ class StreamingPolicy:
         end = utterance.end
         if utterance.speech_end is not None:  # whisper invents words for the pause that closed it
             end = min(end, utterance.speech_end + round(TAIL_S * SAMPLE_RATE))
+        if start < recent.start:  # dropped audio started the ring anew after this utterance: its own samples
+            return utterance.start, utterance.audio[: end - utterance.start]
         return start, recent.slice(start, end)
 
     def _trim(self, utterance: Utterance, window_start: int, force: bool) -> None:

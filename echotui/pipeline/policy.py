@@ -151,15 +151,9 @@ class StreamingPolicy:
         else:
             pipeline.transcribed += len(utterance.audio)
         if self.committing:
-            heard, words = _text(words), self.agreement.finish(words)
+            heard, words = words, self.agreement.finish(words)
             self._committed.extend(words)
-            log.debug(
-                "final %.2f-%.2f heard %r committed %r",
-                utterance.start_s,
-                utterance.end / SAMPLE_RATE,
-                heard,
-                _text(words),
-            )
+            self._trace("final", utterance, heard, words)
         if not words and not result.speech:
             return
         latency = time.monotonic() - utterance.last_arrival
@@ -188,11 +182,7 @@ class StreamingPolicy:
         if force and not self._committed + committed:  # nothing agreed in a full window: commit its front
             before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S
             committed = self.agreement.update(words, commit_before_s=before)
-        log.debug(
-            "pass %.2f-%.2f%s heard %r committed %r",
-            utterance.start_s, utterance.end / SAMPLE_RATE, " (window full)" if force else "",
-            " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in words), _text(committed),
-        )  # fmt: skip
+        self._trace("pass (window full)" if force else "pass", utterance, words, committed)
         if committed:
             self._committed.extend(committed)
             self._emit_final(utterance, committed, latency=0.0, closes=False)
@@ -247,6 +237,15 @@ class StreamingPolicy:
         log.debug("window now starts at %.2f; %.2f s released", point, released / SAMPLE_RATE)
         self.pipeline.transcribed += released
         self._partial_len = max(0, self._partial_len - released)
+
+    @staticmethod
+    def _trace(what: str, utterance: Utterance, heard: list[Word], committed: list[Word]) -> None:
+        """What a call heard (with word times) and what it committed, for the log file. Built only when
+        debug logging is on: this runs on the event loop after every pass."""
+        if log.isEnabledFor(logging.DEBUG):
+            timed = " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in heard)
+            span = f"{utterance.start_s:.2f}-{utterance.end / SAMPLE_RATE:.2f}"
+            log.debug("%s %s heard %r committed %r", what, span, timed, _text(committed))
 
     # ---- engine calls and events ------------------------------------------------------------------
 

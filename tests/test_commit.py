@@ -150,6 +150,18 @@ def test_three_committed_words_heard_again_are_a_repeat_even_with_wrong_times() 
     assert [x.text for x in agreement.finish(again)] == ["thank"]
 
 
+def test_a_new_phrase_sharing_committed_words_is_not_taken_for_a_repeat() -> None:
+    """jfk.wav: "ask what you can do for your country" came after "what your country can do for you" was
+    committed, and the shared "can do for" made every word but "country" look like a repeat."""
+    agreement = LocalAgreement()
+    said = "what your country can do for you."
+    committed = [w(text, 4.7 + 0.5 * i, 5.1 + 0.5 * i) for i, text in enumerate(said.split())]
+    agreement.finish(committed)
+    heard = "Ask what you can do for your country."
+    again = [w(text, 8.05 + 0.3 * i, 8.3 + 0.3 * i) for i, text in enumerate(heard.split())]
+    assert " ".join(x.text for x in agreement.finish(again)) == heard
+
+
 def test_committed_words_heard_differently_and_timed_wrong_come_once_and_lose_nothing_after() -> None:
     agreement = LocalAgreement()
     said = [w("through", 7.8, 8.0), w("storms", 8.0, 8.4), w("and", 8.4, 8.7), w("calm", 10.1, 10.8)]

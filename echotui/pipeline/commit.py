@@ -26,6 +26,10 @@ TAIL_WORDS = 5
 # times: as a window grows, whisper.cpp's word times drift by up to a few tenths of a second.
 RECENT_WORDS = 60
 MATCH_DRIFT_S = 1.5
+# A repeat starts where the window does: the hypothesis may hold a word or two (misheard committed words)
+# more than the committed text before the words they share, never a phrase ("ask what you can do for your
+# country" after "what your country can do for you" shares "can do for", and is new).
+LEAD_WORDS = 2
 SENTENCE_END = (".", "?", "!")
 
 
@@ -71,6 +75,8 @@ class LocalAgreement:
         blocks = [b for b in matcher.get_matching_blocks() if b.size]
         if not blocks:
             return None
+        if blocks[0].b - blocks[0].a > LEAD_WORDS:
+            return None  # the hypothesis says more before the match than was committed: a new phrase
         last = blocks[-1]
         said, heard = recent[last.a + last.size - 1], hypothesis[last.b + last.size - 1]
         unmatched_after = len(recent) - (last.a + last.size)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.heldout import build_heldout
 from echotui.quality import caption_defects, word_errors
 from tests.support.corpus import Speech, build_corpus
 from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
@@ -79,7 +80,7 @@ def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> N
     audio = np.concatenate(list(DecodedFile(Path(audio_path)).blocks()))
     engine = create_provider(Settings(provider=provider, model_path=Path(model), threads=threads))
     engine.load()
-    print(" ".join(s.text for s in engine.transcribe(TranscribeRequest(audio, 0.0, True))))
+    print(" ".join(s.text for s in engine.transcribe(TranscribeRequest(audio, 0.0, True, full_window=True))))
 
 
 def live_run(
@@ -166,6 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", default="")
     parser.add_argument("--texts", default="", help="one text file per --files entry")
+    parser.add_argument(
+        "--sets",
+        default="",
+        help="generated speech: corpus (the tests' texts; the default without --files), heldout (longer, "
+        "never tuned on: benchmarks/heldout.py), or both comma-separated",
+    )
     parser.add_argument("--providers", default="whispercpp,faster-whisper")
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -174,7 +181,8 @@ def main() -> None:
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.offline:
-        _offline_main(*args.offline, args.threads)
+        provider, model, audio_path = args.offline
+        _offline_main(provider, model, audio_path, args.threads)
         return
     if args.files:
         files, texts = args.files.split(","), args.texts.split(",")
@@ -182,7 +190,12 @@ def main() -> None:
             Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in zip(files, texts, strict=True)
         ]
     else:
-        speeches = build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
+        speeches = []
+    sets = [name for name in args.sets.split(",") if name] or ([] if args.files else ["corpus"])
+    if "corpus" in sets:
+        speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
+    if "heldout" in sets:
+        speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
     providers = args.providers.split(",")
     rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
     print(table(rows))

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import ctypes
 import gc
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -226,4 +225,4 @@ def _malloc_trim() -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

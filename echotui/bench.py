@@ -209,7 +209,7 @@ def _run_case(
     direct_cpu, direct_wall = timed(lambda: [engine.transcribe(r) for r in recorder.requests])
     whole = np.concatenate(list(DecodedFile(file).blocks()))
     offline_segments: list[Segment] = []
-    whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed))
+    whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed), full_window=True)
     _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
     asyncio.run(pipeline.close())
     said = _wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments))

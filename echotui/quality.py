@@ -101,6 +101,22 @@ def repeats_phrase(text: str, n: int = 4) -> bool:
     return len(set(grams)) < len(grams)
 
 
+# Speech rarely passes 4 words (about 5 tokens) a second; twice that, plus room for a short clip, bounds what
+# one decode may hold, so a repetition loop cannot run on to the 224-token window limit.
+TOKENS_PER_SECOND = 10
+TOKENS_MIN = 24
+
+
+def looped(text: str, duration_s: float) -> bool:
+    """One decode of `duration_s` of audio went round: repeated words, a phrase said twice, or more words
+    than anyone speaks in that time."""
+    return (
+        is_loop(text)
+        or repeats_phrase(text)
+        or len(words(text)) > TOKENS_MIN + duration_s * TOKENS_PER_SECOND / 2
+    )
+
+
 def caption_defects(text: str) -> list[str]:
     """What is wrong with a caption as shown: a bracketed non-speech marker, a loop, punctuation alone."""
     found = []

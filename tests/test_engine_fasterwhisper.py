@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
-from echotui.providers.fasterwhisper import choose_compute, choose_device
+from echotui.providers.base import ModelChoice, TranscribeRequest
+from echotui.providers.fasterwhisper import FasterWhisperProvider, choose_compute, choose_device
+from echotui.quality import word_errors
 from tests.cli import echotui
+from tests.support.corpus import PAUSED, Speech
+from tests.support.speech import read_wav
 
 
 def test_speech_through_faster_whisper_offline(
@@ -49,3 +55,39 @@ def test_device_auto_uses_cuda_only_when_ctranslate2_sees_it() -> None:
         choose_device("metal", cuda_devices=0)
     with pytest.raises(EchoError, match="no CUDA device"):
         choose_device("cuda", cuda_devices=0)
+
+
+class _EncoderSpy:
+    """Stands between faster-whisper and CTranslate2's model: records how many mel frames each encoder
+    call gets, and passes everything through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.frames = inner, []
+
+    def encode(self, features: Any, **options: Any) -> Any:
+        self.frames.append(features.shape[-1])
+        return self.inner.encode(features, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_short_window_is_encoded_at_its_length_and_heard_right(
+    real_models: dict[str, Path], corpus: dict[str, Speech]
+) -> None:
+    """A streaming pass over 6 s of speech costs 6 s of encoder (plus a margin), not a 30 s window, and the
+    words are as right as with the full window; an offline call still gets the engine's 30 s windows."""
+    speech = corpus["paused"]
+    audio = read_wav(speech.path)[: 6 * SAMPLE_RATE]
+    provider = FasterWhisperProvider(ModelChoice(path=real_models["faster-whisper"]), threads=2)
+    provider.load()
+    spy = _EncoderSpy(provider._model.model)
+    provider._model.model = spy
+    short = provider.transcribe(TranscribeRequest(audio, 0.0, False, word_timestamps=True))
+    full = provider.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True, full_window=True))
+    assert spy.frames == [6 * 100 + 256, 3000]  # 100 mel frames a second, 2.56 s of margin; then 30 s
+    spoken = " ".join(s.text for s in short)
+    assert word_errors(" ".join(PAUSED[:2]), spoken).wer <= word_errors(
+        " ".join(PAUSED[:2]), " ".join(s.text for s in full)
+    ).wer + 0.1, spoken
+    assert all(w.end_s <= 6.0 for s in short for w in s.words), "no word timed past the audio"

@@ -4,6 +4,7 @@ real measurement on a built random-weight tiny model."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import math
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.selection.hardware import Hardware
 from echotui.selection.select import Recommendation, apply_recommendation, predict_rtf, recommend
+from echotui.providers.base import Capabilities
+from echotui.selection import speed
 from echotui.selection.speed import DECODE_FRACTION, window_seconds
 from echotui.selection.status import ProviderStatus
 from echotui.selection.timing import CachedEncoderTimer
@@ -132,9 +135,13 @@ def test_linux_with_cuda_uses_the_gpu() -> None:
 
 def test_this_2_core_linux_machine_runs_tiny_on_the_cpu() -> None:
     rec = choose(THIS_LINUX, THIS_TIMES)
-    assert (rec.provider, rec.model, rec.device, rec.chunk_seconds) == ("whispercpp", "tiny.en", "cpu", 1.0)
+    # CTranslate2's encoder is the faster one here, and both engines now encode only the window's length
+    assert (rec.provider, rec.model, rec.device, rec.chunk_seconds) == ("faster-whisper", "base.en", "cpu", 1.0)
     assert "no GPU" in rec.reason and "2 CPU cores" in rec.reason
-    assert "base.en would be" in rec.reason and "(measured)" in rec.reason
+    assert "small.en would be" in rec.reason and "(measured)" in rec.reason
+    slow_ct2 = {**THIS_TIMES, ("faster-whisper", "cpu"): {"tiny.en": 1.0, "base.en": 2.3}}
+    rec = choose(THIS_LINUX, slow_ct2)  # equal costs: whisper.cpp first, and base.en too slow for either
+    assert (rec.provider, rec.model) == ("whispercpp", "tiny.en") and "base.en would be" in rec.reason
 
 
 def test_voxtral_only_on_the_ultra_tier_when_opted_in_and_available() -> None:
@@ -151,14 +158,15 @@ def test_voxtral_only_on_the_ultra_tier_when_opted_in_and_available() -> None:
     assert choose(M3_MAX, M3_TIMES, opted, voxtral=False).provider == "whispercpp"
     # Opted in and available, but not the ultra tier (8 GB; no GPU).
     assert choose(AIR_8GB, AIR_TIMES, opted, voxtral=True).provider == "whispercpp"
-    assert choose(THIS_LINUX, THIS_TIMES, opted, voxtral=True).provider == "whispercpp"
+    assert choose(THIS_LINUX, THIS_TIMES, opted, voxtral=True).provider == "faster-whisper"
 
 
 def test_an_unavailable_provider_is_never_chosen() -> None:
     rec = choose(M3_MAX, M3_TIMES, whispercpp=False)
     assert (rec.provider, rec.device) == ("faster-whisper", "cpu")  # CTranslate2 has no Metal
-    rec = choose(THIS_LINUX, THIS_TIMES, whispercpp=False)
-    assert rec.provider == "faster-whisper"  # no model keeps up at 1 s chunks without an adaptive window
+    slow = {("faster-whisper", "cpu"): {"tiny.en": 2.0, "base.en": 4.6}}
+    rec = choose(THIS_LINUX, slow, whispercpp=False)
+    assert rec.provider == "faster-whisper"  # no model keeps up at 1 s chunks on so slow a CPU
     assert rec.chunk_seconds == 2.0 and "1 s chunks would be too slow" in rec.reason
     assert choose(LINUX_CUDA, CUDA_TIMES, fasterwhisper=False).provider == "whispercpp"
     with pytest.raises(EchoError, match="no speech engine can run here"):
@@ -173,10 +181,13 @@ def test_explicit_settings_win_and_still_report_rtf() -> None:
     assert (rec.provider, rec.model, rec.device, rec.compute) == ("faster-whisper", "small.en", "cpu", "int8")
     assert rec.reason.startswith("you chose provider faster-whisper, model small.en")
     assert rec.predicted_rtf == pytest.approx(predict_rtf("faster-whisper", 0.8, 1.0))
-    assert "will fall behind" in rec.reason
-    rec = choose(THIS_LINUX, THIS_TIMES, Settings(model="base.en"), frozenset({"model"}))
-    assert (rec.provider, rec.model) == ("whispercpp", "base.en") and "you chose model base.en" in rec.reason
-    rec = choose(THIS_LINUX, THIS_TIMES, Settings(chunk_seconds=3.0), frozenset({"chunk_seconds"}))
+    assert "it keeps up" in rec.reason
+    rec = choose(M3_MAX, M3_TIMES, replace(chosen, model="medium.en"), frozenset({"provider", "model"}))
+    assert rec.model == "medium.en" and "will fall behind" in rec.reason
+    rec = choose(THIS_LINUX, THIS_TIMES, Settings(model="tiny.en"), frozenset({"model"}))
+    assert (rec.provider, rec.model) == ("faster-whisper", "tiny.en") and "you chose model tiny.en" in rec.reason
+    slow = {("whispercpp", "cpu"): THIS_TIMES[("whispercpp", "cpu")]}
+    rec = choose(THIS_LINUX, slow, Settings(chunk_seconds=3.0), frozenset({"chunk_seconds"}), fasterwhisper=False)
     assert (rec.model, rec.chunk_seconds) == ("base.en", 3.0)  # longer chunks let base.en keep up
     rec = choose(M3_MAX, M3_TIMES, Settings(whisper_device="cpu"), frozenset({"whisper_device"}))
     assert rec.device == "cpu" and rec.reason.startswith("you chose whisper_device cpu; Apple Silicon")
@@ -187,8 +198,8 @@ def test_explicit_settings_win_and_still_report_rtf() -> None:
     rec = choose(M3_MAX, M3_TIMES, Settings(provider="voxtral"), frozenset({"provider"}), voxtral=True)
     assert rec.provider == "voxtral" and rec.reason.startswith("you chose Voxtral")
     # "auto" given explicitly is still auto.
-    assert (
-        choose(THIS_LINUX, THIS_TIMES, Settings(provider="auto"), frozenset({"provider"})).model == "tiny.en"
+    assert choose(THIS_LINUX, THIS_TIMES, Settings(provider="auto"), frozenset({"provider"})) == choose(
+        THIS_LINUX, THIS_TIMES
     )
 
 
@@ -210,7 +221,9 @@ def test_predicted_rtf_model() -> None:
     assert window_seconds(6.0) == pytest.approx(8.56)
     assert predict_rtf("whispercpp", 1.0, 1.0) == pytest.approx(8.56 / 30 + DECODE_FRACTION)
     assert predict_rtf("whispercpp", 1.0, 2.0) == pytest.approx((8.56 / 30 + DECODE_FRACTION) / 2)
-    assert predict_rtf("faster-whisper", 1.0, 2.0) == pytest.approx((1 + DECODE_FRACTION) / 2)
+    assert predict_rtf("faster-whisper", 1.0, 2.0) == pytest.approx((8.56 / 30 + DECODE_FRACTION) / 2)
+    full_window = Capabilities(("cpu",), word_timestamps=True)  # an engine that pads every call to 30 s
+    assert speed.predict_rtf(full_window, 1.0, 2.0) == pytest.approx((1 + DECODE_FRACTION) / 2)
 
 
 def test_apply_recommendation_keeps_explicit_values() -> None:

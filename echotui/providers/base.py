@@ -99,6 +99,8 @@ class TranscribeRequest:
         prompt: recent final text, to keep the engine's context across utterances.
         word_timestamps: return each segment's words with their times (the committed-word policy needs
             them; they cost a little more).
+        full_window: decode as the engine does offline, every window padded to 30 s, not the encoder
+            window sized to the audio (an offline baseline for the benchmarks).
     """
 
     audio: np.ndarray
@@ -106,6 +108,7 @@ class TranscribeRequest:
     final: bool
     prompt: str = ""
     word_timestamps: bool = False
+    full_window: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.models.ggml_models import check_ggml_file, resolve_model
 from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
-from echotui.quality import is_loop, repeats_phrase, strip_markers, words
+from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
 if TYPE_CHECKING:  # names for annotations only
     from echotui.config import Settings
@@ -23,10 +23,6 @@ if TYPE_CHECKING:  # names for annotations only
 log = logging.getLogger(__name__)
 
 MIN_SAMPLES = SAMPLE_RATE + SAMPLE_RATE // 10
-# Speech rarely passes 4 words (about 5 tokens) a second; twice that, plus room for a short clip, bounds what
-# one call may decode, so a repetition loop cannot run on to the 224-token window limit.
-TOKENS_PER_SECOND = 10
-TOKENS_MIN = 24
 _GPU_LINE = re.compile(r"whisper_backend_init_gpu: using (\S+) backend", re.IGNORECASE)
 
 
@@ -50,16 +46,6 @@ def audio_ctx_for(n_samples: int, margin: int = 128) -> int:
     running on past the end of short audio (ggml-org/whisper.cpp#1855, #137).
     """
     return min(1500, math.ceil(n_samples / SAMPLE_RATE * 50) + margin)
-
-
-def _looped(segments: list[Segment], duration: float) -> bool:
-    """A loop: repeated words, a phrase said twice, or more words than anyone speaks in `duration`."""
-    text = " ".join(s.text for s in segments)
-    return (
-        is_loop(text)
-        or repeats_phrase(text)
-        or len(words(text)) > TOKENS_MIN + duration * TOKENS_PER_SECOND / 2
-    )
 
 
 class WhisperCppProvider(Provider):
@@ -135,13 +121,13 @@ class WhisperCppProvider(Provider):
         duration = len(audio) / SAMPLE_RATE
         if len(audio) < MIN_SAMPLES:  # whisper.cpp returns nothing for input under 1 s
             audio = np.concatenate((audio, np.zeros(MIN_SAMPLES - len(audio), dtype=np.float32)))
-        window = audio_ctx_for(len(audio)) if self.adaptive_window else 0
+        window = audio_ctx_for(len(audio)) if self.adaptive_window and not request.full_window else 0
         # A prompt over a shortened window pulls the decoder into loops on real weights (measured: 2 of 5
         # jfk.wav utterances looped), so the prompt is only given with the full window.
         prompt = "" if window else request.prompt
         timed = request.word_timestamps
         segments = self._decode(audio, duration, window, prompt, timed)
-        if _looped(segments, duration) and (window or prompt):
+        if looped(" ".join(s.text for s in segments), duration) and (window or prompt):
             log.info("whisper.cpp looped on %.1f s of audio; decoding again with the full window", duration)
             segments = self._decode(audio, duration, 0, "", timed)
         return [s for s in segments if not is_loop(s.text)]

@@ -46,9 +46,10 @@ def predict_rtf(
     1.0 s (tiny.en) and 2.4 s (base.en); the model then says 0.44 and 1.04 s per call, the benchmark
     measured 0.44 and 0.96 s (random weights, which decode more tokens than speech does).
 
-    - an engine with an adaptive window (whisper.cpp): (window(L)/30 + DECODE_FRACTION)·t30 / c, with
-      L = 6 s, the mean open length of the longest (12 s) utterances the policy makes.
-    - one that pays a full window every call (faster-whisper): (1 + DECODE_FRACTION)·t30 / c.
+    - an engine with an adaptive window (whisper.cpp's audio_ctx, faster-whisper's short encoder input):
+      (window(L)/30 + DECODE_FRACTION)·t30 / c, with L = 6 s, the mean open length of the longest (12 s)
+      utterances the policy makes.
+    - one that pays a full window every call: (1 + DECODE_FRACTION)·t30 / c.
     """
     share = window_seconds(utterance_s) / 30 if capabilities.adaptive_window else 1.0
     return (share + DECODE_FRACTION) * t30 / chunk_s

@@ -131,7 +131,9 @@ def _ggml_tensors(v: dict[str, np.ndarray], layers: int) -> Iterator[tuple[str, 
         if bias is not None:
             yield f"{ggml}.bias", f32(bias), _F32
 
-    def attention(ggml: str, q: tuple[np.ndarray, np.ndarray], kv: tuple[np.ndarray, np.ndarray], out: str):
+    def attention(
+        ggml: str, q: tuple[np.ndarray, np.ndarray], kv: tuple[np.ndarray, np.ndarray], out: str
+    ) -> Iterator[tuple[str, np.ndarray, int]]:
         (qw, qb), (kvw, kvb) = q, kv
         s = qw.shape[0]
         yield from linear(f"{ggml}.query", qw, qb)

@@ -190,3 +190,22 @@ def test_an_engine_too_slow_for_live_input_drops_audio_but_never_fails(
     assert ledger.dropped > 0, "the engine could not keep up"
     assert pipeline.failure is None and ledger.balanced and ledger.pending == 0
     assert oracle.mismatches == 0
+
+
+def test_a_word_that_flips_between_passes_does_not_hold_back_what_both_agree_on_after_it() -> None:
+    """ "for" / "far" alternated pass after pass on the continuous text, and every word after it waited
+    (p95 latency 4.5 s): passes that then agree on three words in a row agree up to there, taking the words
+    between as the newer pass heard them."""
+    agreement = LocalAgreement()
+    first = "He had done this for forty years through storms"
+    agreement.update([w(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate(first.split())])
+    second = "He had done this far forty years through storms and calm"
+    committed = agreement.update([w(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate(second.split())])
+    assert " ".join(x.text for x in committed) == "He had done this far forty years through storms"
+    assert [x.text for x in agreement.tentative] == ["and", "calm"]
+    # a longer disagreement, or a short agreement after it, is no agreement
+    agreement = LocalAgreement()
+    agreement.update([w(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate("one two three four five".split())])
+    again = "one six seven eight four five nine"
+    committed = agreement.update([w(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate(again.split())])
+    assert [x.text for x in committed] == ["one"]

@@ -87,7 +87,8 @@ def test_a_short_window_is_encoded_at_its_length_and_heard_right(
     full = provider.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True, full_window=True))
     assert spy.frames == [6 * 100 + 256, 3000]  # 100 mel frames a second, 2.56 s of margin; then 30 s
     spoken = " ".join(s.text for s in short)
-    assert word_errors(" ".join(PAUSED[:2]), spoken).wer <= word_errors(
-        " ".join(PAUSED[:2]), " ".join(s.text for s in full)
-    ).wer + 0.1, spoken
+    assert (
+        word_errors(" ".join(PAUSED[:2]), spoken).wer
+        <= word_errors(" ".join(PAUSED[:2]), " ".join(s.text for s in full)).wer + 0.1
+    ), spoken
     assert all(w.end_s <= 6.0 for s in short for w in s.words), "no word timed past the audio"

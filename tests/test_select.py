@@ -4,20 +4,20 @@ real measurement on a built random-weight tiny model."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.selection.hardware import Hardware
-from echotui.selection.select import Recommendation, apply_recommendation, predict_rtf, recommend
 from echotui.providers.base import Capabilities
 from echotui.selection import speed
+from echotui.selection.hardware import Hardware
+from echotui.selection.select import Recommendation, apply_recommendation, predict_rtf, recommend
 from echotui.selection.speed import DECODE_FRACTION, window_seconds
 from echotui.selection.status import ProviderStatus
 from echotui.selection.timing import CachedEncoderTimer
@@ -136,7 +136,8 @@ def test_linux_with_cuda_uses_the_gpu() -> None:
 def test_this_2_core_linux_machine_runs_tiny_on_the_cpu() -> None:
     rec = choose(THIS_LINUX, THIS_TIMES)
     # CTranslate2's encoder is the faster one here, and both engines now encode only the window's length
-    assert (rec.provider, rec.model, rec.device, rec.chunk_seconds) == ("faster-whisper", "base.en", "cpu", 1.0)
+    expected = ("faster-whisper", "base.en", "cpu", 1.0)
+    assert (rec.provider, rec.model, rec.device, rec.chunk_seconds) == expected
     assert "no GPU" in rec.reason and "2 CPU cores" in rec.reason
     assert "small.en would be" in rec.reason and "(measured)" in rec.reason
     slow_ct2 = {**THIS_TIMES, ("faster-whisper", "cpu"): {"tiny.en": 1.0, "base.en": 2.3}}
@@ -185,9 +186,11 @@ def test_explicit_settings_win_and_still_report_rtf() -> None:
     rec = choose(M3_MAX, M3_TIMES, replace(chosen, model="medium.en"), frozenset({"provider", "model"}))
     assert rec.model == "medium.en" and "will fall behind" in rec.reason
     rec = choose(THIS_LINUX, THIS_TIMES, Settings(model="tiny.en"), frozenset({"model"}))
-    assert (rec.provider, rec.model) == ("faster-whisper", "tiny.en") and "you chose model tiny.en" in rec.reason
+    assert (rec.provider, rec.model) == ("faster-whisper", "tiny.en")
+    assert "you chose model tiny.en" in rec.reason
     slow = {("whispercpp", "cpu"): THIS_TIMES[("whispercpp", "cpu")]}
-    rec = choose(THIS_LINUX, slow, Settings(chunk_seconds=3.0), frozenset({"chunk_seconds"}), fasterwhisper=False)
+    three = Settings(chunk_seconds=3.0)
+    rec = choose(THIS_LINUX, slow, three, frozenset({"chunk_seconds"}), fasterwhisper=False)
     assert (rec.model, rec.chunk_seconds) == ("base.en", 3.0)  # longer chunks let base.en keep up
     rec = choose(M3_MAX, M3_TIMES, Settings(whisper_device="cpu"), frozenset({"whisper_device"}))
     assert rec.device == "cpu" and rec.reason.startswith("you chose whisper_device cpu; Apple Silicon")

@@ -31,6 +31,10 @@ MATCH_DRIFT_S = 1.5
 # country" after "what your country can do for you" shares "can do for", and is new).
 LEAD_WORDS = 2
 SENTENCE_END = (".", "?", "!")
+# Two passes that disagree on at most MAX_FLIP_WORDS words and then agree on ANCHOR_WORDS in a row agree on
+# everything up to there.
+MAX_FLIP_WORDS = 2
+ANCHOR_WORDS = 3
 
 
 def _key(word: Word) -> str:
@@ -39,6 +43,24 @@ def _key(word: Word) -> str:
 
 def ends_sentence(word: Word) -> bool:
     return word.text.rstrip("\"')]").endswith(SENTENCE_END)
+
+
+def _anchored_prefix(before: list[str], now: list[str]) -> int:
+    """How many of `now`'s words are agreed with `before`: their common prefix, carried on past a word or
+    two heard differently when both passes then agree again on `ANCHOR_WORDS` words in a row (the words
+    between are taken as `now` heard them: it heard more of what follows). Without this, one word that
+    flips between passes ("for"/"far") holds back every word after it until two passes happen to agree."""
+    base = 0
+    while base < min(len(before), len(now)) and before[base] == now[base]:
+        base += 1
+    end_before = end_now = base
+    matcher = SequenceMatcher(None, before[base:], now[base:], autojunk=False)
+    for block in matcher.get_matching_blocks():
+        a, b = base + block.a, base + block.b
+        if block.size < ANCHOR_WORDS or max(a - end_before, b - end_now) > MAX_FLIP_WORDS:
+            break
+        end_before, end_now = a + block.size, b + block.size
+    return end_now
 
 
 @dataclass
@@ -120,11 +142,7 @@ class LocalAgreement:
         `commit_before_s` also commits every fresh word that ends before it, agreed or not (the window is
         at its limit and must be trimmed)."""
         fresh = self._fresh(hypothesis)
-        agreed = 0
-        for new, old in zip(fresh, self.tentative, strict=False):
-            if _key(new) != _key(old):
-                break
-            agreed += 1
+        agreed = _anchored_prefix([_key(w) for w in self.tentative], [_key(w) for w in fresh])
         if commit_before_s is not None:
             while agreed < len(fresh) and fresh[agreed].end_s <= commit_before_s:
                 agreed += 1

@@ -34,12 +34,13 @@ MAX_ABOVE_OFFLINE = 0.15
 
 
 def offline_text(provider: str, model: Path, speech: Speech) -> str:
-    """The same engine and weights on the whole file in one call."""
+    """The same engine and weights on the whole file in one call, with the engine's own 30 s windows."""
     audio = np.concatenate(list(DecodedFile(speech.path).blocks()))
     engine = create_provider(Settings(provider=provider, model_path=model, threads=2))
     engine.load()
     try:
-        return " ".join(s.text for s in engine.transcribe(TranscribeRequest(audio, 0.0, True)))
+        whole = TranscribeRequest(audio, 0.0, True, full_window=True)
+        return " ".join(s.text for s in engine.transcribe(whole))
     finally:
         engine.close()
 

@@ -22,6 +22,7 @@ from echotui.quality import caption_defects, word_errors, words
 from tests.cli import echotui
 from tests.support.corpus import Speech
 from tests.support.report import ACCURACY
+from tests.support.speech import WordTiming
 
 pytestmark = pytest.mark.accuracy
 
@@ -88,3 +89,37 @@ def test_word_times_come_with_the_same_words_as_the_text(
     assert words(" ".join(w.text for w in said)) == words(" ".join(s.text for s in timed))
     assert all(0 <= w.start_s <= w.end_s <= speech.duration_s for w in said)
     assert [w.start_s for w in said] == sorted(w.start_s for w in said), "words in the order spoken"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_words_end_stays_where_it_was_said_as_the_window_grows(
+    provider: str, real_models: dict[str, Path], timed_words: tuple[Path, list[WordTiming]]
+) -> None:
+    """The committed-word policy knows a word it heard before by where it ends, so each word's end must
+    stay put from one pass to the next and lie where espeak-ng put it. whisper.cpp's own token times moved
+    a word by up to 0.5 s between windows and missed by up to 1.5 s; its DTW times do neither."""
+    path, said = timed_words
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    engine = create_provider(Settings(provider=provider, model_path=real_models[provider], threads=2))
+    engine.load()
+    ends: dict[int, list[float]] = {}  # espeak's word index -> the ends each window heard for it
+    try:
+        for share in (0.6, 0.8, 1.0):
+            window = audio[: round(len(audio) * share)]
+            for segment in engine.transcribe(TranscribeRequest(window, 0.0, False, word_timestamps=True)):
+                for word in segment.words:
+                    near = [
+                        (abs(t.end_s - word.end_s), i)
+                        for i, t in enumerate(said)
+                        if words(t.word) == words(word.text) and abs(t.end_s - word.end_s) < 2.0
+                    ]
+                    if near:
+                        ends.setdefault(min(near)[1], []).append(word.end_s)
+    finally:
+        engine.close()
+    misses = [abs(heard[-1] - said[i].end_s) for i, heard in ends.items()]
+    assert len(ends) >= len(said) * 0.6, "most words heard"
+    assert float(np.median(misses)) <= 0.35, f"word ends {np.median(misses):.2f} s from where they were said"
+    spread = [max(heard) - min(heard) for heard in ends.values() if len(heard) == 3]
+    steady = sum(s <= 0.2 for s in spread) / len(spread)
+    assert steady >= 0.9, f"only {steady:.0%} of words kept their end within 0.2 s across windows"

@@ -13,6 +13,7 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.models.ggml_models import check_ggml_file, resolve_model
+from echotui.models.naming import ggml_name
 from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
@@ -23,6 +24,14 @@ if TYPE_CHECKING:  # names for annotations only
 log = logging.getLogger(__name__)
 
 MIN_SAMPLES = SAMPLE_RATE + SAMPLE_RATE // 10
+# Alignment heads per model (whisper.cpp's presets, by the names the catalogue uses).
+DTW_PRESETS = {
+    name: f"WHISPER_AHEADS_{name.upper().replace('.', '_').replace('-', '_')}"
+    for name in (
+        "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+        "large-v1", "large-v2", "large-v3", "large-v3-turbo",
+    )
+}  # fmt: skip
 _GPU_LINE = re.compile(r"whisper_backend_init_gpu: using (\S+) backend", re.IGNORECASE)
 
 
@@ -86,14 +95,24 @@ class WhisperCppProvider(Provider):
         if self.model_path is None:
             self.model_path = resolve_model(self.choice.name, self.choice.models_dir, self.choice.token)
         check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
+        import _pywhispercpp as pw
         from pywhispercpp.model import Model
+
+        context: dict[str, object] = {"use_gpu": self.use_gpu}
+        preset = getattr(pw, DTW_PRESETS.get(ggml_name(self.model_path) or "", ""), None)
+        if preset is not None:
+            # word times by DTW over the alignment heads' cross-attention, as OpenAI's whisper does: the
+            # decoder's timestamp tokens drift by a second or more between windows, and the committed-word
+            # policy recognises words it heard before by where they end. whisper.cpp computes DTW only
+            # without flash attention. A model it has no heads for keeps the decoder's times.
+            context |= {"flash_attn": False, "dtw_token_timestamps": True, "dtw_aheads_preset": preset}
 
         lines: list[str] = []
         stop_listening = whisper_log.listen(lines.append)
         try:
             self._model = Model(
                 str(self.model_path),
-                context_params={"use_gpu": self.use_gpu},
+                context_params=context,  # type: ignore[arg-type]
                 n_threads=self.threads,
                 language=self.language,
                 print_progress=False,
@@ -166,12 +185,15 @@ class WhisperCppProvider(Provider):
             if data.id >= eot:
                 continue
             raw: bytes = pw.whisper_token_to_bytes(ctx, data.id)
-            t0, t1 = min(data.t0 / 100.0, duration), min(data.t1 / 100.0, duration)
+            t0 = min(data.t0 / 100.0, duration)
+            # DTW's time is where the token ends (-1 when DTW did not run: then the decoder's own end)
+            t1 = min((data.t_dtw if data.t_dtw >= 0 else data.t1) / 100.0, duration)
             if pieces and not raw.startswith(b" "):
-                start, _, joined = pieces[-1]
-                pieces[-1] = (start, max(t1, start), joined + raw)
+                start, end, joined = pieces[-1]
+                pieces[-1] = (start, max(t1, end), joined + raw)
             else:
-                pieces.append((t0, max(t1, t0), raw))
+                start = max(t0, pieces[-1][1]) if pieces else t0  # after the word before
+                pieces.append((min(start, t1), max(t1, start), raw))
         out = []
         for start, end, piece in pieces:
             text = strip_markers(piece.decode("utf-8", errors="replace"))

@@ -4,8 +4,10 @@ against where the words really are in the audio."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
@@ -13,10 +15,11 @@ from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
-from echotui.providers.base import Word
+from echotui.pipeline.policy import STUCK_S
+from echotui.providers.base import Segment, TranscribeRequest, Word
 from tests.doubles import TimedWordOracle
 from tests.support.speech import WordTiming
-from tests.test_pipeline import decode, run_pipeline
+from tests.test_pipeline import Recorder, decode, run_pipeline
 
 
 def w(text: str, start: float, end: float) -> Word:
@@ -209,3 +212,45 @@ def test_a_word_that_flips_between_passes_does_not_hold_back_what_both_agree_on_
     again = "one six seven eight four five nine"
     committed = agreement.update([w(t, i * 0.3, i * 0.3 + 0.25) for i, t in enumerate(again.split())])
     assert [x.text for x in committed] == ["one"]
+
+
+def recorder_words(recorder: Recorder) -> list[str]:
+    return [w.text for event in recorder.of(FinalTranscribed) for w in event.words]
+
+
+class _Flipper(TimedWordOracle):
+    """Hears every word two ways by turns ("brown", "brownish"): no two passes in a row agree until the
+    utterance's final call, as a real engine flips between two readings of words it is unsure of."""
+
+    def __init__(self, words: list[WordTiming], source: np.ndarray) -> None:
+        super().__init__(words, source)
+        self.ends: list[float] = []  # where each partial pass's audio ended, on the stream timeline
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        found = super().transcribe(request)
+        if request.final:
+            return found
+        self.ends.append(request.start_s + len(request.audio) / SAMPLE_RATE)
+        if len(self.ends) % 2:
+            return found
+        return [replace(s, text=s.text + "ish", words=tuple(replace(w, text=w.text + "ish") for w in s.words))
+                for s in found]  # fmt: skip
+
+
+def test_a_word_that_stays_unagreed_brings_the_next_pass_sooner(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """While the first tentative word has waited `STUCK_S`, passes come every half `chunk_seconds`, so a
+    word the engine is unsure of holds the words after it back for less time."""
+    path, words = timed_words
+    audio = decode(path)
+    engine = _Flipper(words, audio)
+    config = Settings(chunk_seconds=1.0, max_utterance_seconds=12.0, queue_seconds=30)
+    _, recorder = run_pipeline(engine, config, FileSource(path, speed=1.0))
+    over = next(t for t in words if t.word == "over")  # the first word after the first pause
+    assert recorder_words(recorder) == [t.word for t in words], "every word once, when its utterance ends"
+    steps = [(a, b - a) for a, b in zip(engine.ends, engine.ends[1:], strict=False) if b > a]
+    assert min(step for _, step in steps) >= 0.45, steps  # never more often than every half step
+    waited = [step for at, step in steps if over.end_s + STUCK_S < at < over.end_s + STUCK_S + 1.5]
+    assert waited and min(waited) < 0.75, f"passes after {over.end_s + STUCK_S:.1f} s: {steps}"
+    assert max(step for at, step in steps if at < over.end_s) > 0.9, "before a word waits: every step"

@@ -49,7 +49,7 @@ MAX_WINDOW_S = 15.0
 SENTENCE_TRIM_S = 8.0
 WORD_TRIM_S = 12.0
 FORCE_MARGIN_S = 2.0
-FORCE_KEEP_S = 1.0
+FORCE_KEEP_S, STUCK_S = 1.0, 2.5
 
 
 def _words(segments: list[Segment], offset_s: float) -> list[Word]:
@@ -115,12 +115,14 @@ class StreamingPolicy:
             await self._pass(force=self.committing and at_limit)
 
     def _grown(self) -> bool:
-        """The open utterance grew by `chunk_seconds` since its last pass."""
-        segmenter = self.pipeline.segmenter
+        """The open utterance grew by `chunk_seconds` since its last pass (by half that while the first
+        tentative word has waited `STUCK_S` for two passes to agree on it)."""
+        segmenter, waiting = self.pipeline.segmenter, self.agreement.tentative
         if segmenter.open_id != self._partial_id:
             self._partial_id, self._partial_len = segmenter.open_id, 0
-        grown = segmenter.open_samples - self._partial_len
-        return grown >= self.pipeline.config.chunk_seconds * SAMPLE_RATE
+        step = self.pipeline.config.chunk_seconds
+        step /= 2 if self.committing and waiting and self._clock_s - waiting[0].end_s > STUCK_S else 1
+        return segmenter.open_samples - self._partial_len >= step * SAMPLE_RATE
 
     async def when_idle(self) -> None:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
@@ -190,8 +192,8 @@ class StreamingPolicy:
         self._trim(utterance, start, force)
 
     def _window(self, utterance: Utterance) -> tuple[int, np.ndarray]:
-        """The audio a call hears and where it starts: a committing engine's window reaches back before
-        the utterance (from the last trim, at most `CONTEXT_S`), the others get the utterance alone."""
+        """The audio a call hears and where it starts: a committing engine's window reaches back up to
+        `CONTEXT_S` before the utterance (from the last trim); the others get the utterance alone."""
         if not self.committing:
             return utterance.start, utterance.audio
         floor = utterance.start
@@ -240,8 +242,7 @@ class StreamingPolicy:
 
     @staticmethod
     def _trace(what: str, utterance: Utterance, heard: list[Word], committed: list[Word]) -> None:
-        """What a call heard (with word times) and what it committed, for the log file. Built only when
-        debug logging is on: this runs on the event loop after every pass."""
+        """What a call heard (with word times) and what it committed, for the log file (debug only)."""
         if log.isEnabledFor(logging.DEBUG):
             timed = " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in heard)
             span = f"{utterance.start_s:.2f}-{utterance.end / SAMPLE_RATE:.2f}"

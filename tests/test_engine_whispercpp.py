@@ -63,7 +63,9 @@ def test_base_model_live_paced_gives_partials_then_finals(
         base_model, sentence_wav, tmp_path, "--speed", "1", "--chunk-seconds", "1"
     )
     assert any(not line["final"] for line in lines), "partials while the sentence is spoken"
-    assert lines[-1]["final"]
+    said = [line for line in lines if line["text"]]  # an empty partial only clears the tentative text
+    assert said[-1]["final"], "the last words on screen are final"
+    assert not lines[-1]["text"] or lines[-1]["final"], "nothing tentative is left showing"
     assert stats["wall_s"] >= stats["audio_s"] * 0.95, "speed 1 replays at real time"
     assert stats["latency_p95_s"] < 10
 

@@ -3,9 +3,9 @@
 The test corpus (tests/support/corpus.py) is what the suite tunes against; these texts are never used by a
 test. Each is spoken with espeak-ng (different voices and rates from the corpus) and comes with its words:
 
-- lecture: 60 s of continuous speech, no pause long enough to end an utterance (en-us, 165 wpm);
-- story: 45 s of continuous speech in another voice (en-gb, 150 wpm);
-- dialogue: ten sentences with pauses of 0.3-2.5 s and low hiss throughout (en-us, 175 wpm).
+- lecture: 41.6 s of continuous speech, no pause long enough to end an utterance (en-us, 165 wpm);
+- story: 30.2 s of continuous speech in another voice (en-gb, 150 wpm);
+- dialogue: 37.4 s, ten sentences with pauses of 0.3-2.5 s and low hiss throughout (en-us, 175 wpm).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.support.corpus import Speech
-from tests.support.speech import SAMPLE_RATE, _espeak, write_wav
+from tests.support.corpus import Speech, save_speech, silence
+from tests.support.speech import _espeak
 
 LECTURE = (
     "Today we will look at how rivers shape the land around them. A young river in the mountains runs fast "
@@ -47,27 +47,18 @@ DIALOGUE = (
 )
 
 
-def _silence(seconds: float) -> np.ndarray:
-    return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
-
-
-def _save(path: Path, audio: np.ndarray, name: str, text: str) -> Speech:
-    write_wav(path, audio)
-    return Speech(name, path, text, len(audio) / SAMPLE_RATE)
-
-
 def build_heldout(folder: Path) -> list[Speech]:
     folder.mkdir(parents=True, exist_ok=True)
-    lecture = np.concatenate((_silence(0.5), _espeak(LECTURE, "en-us", 165), _silence(0.5)))
-    story = np.concatenate((_silence(0.5), _espeak(STORY, "en-gb", 150), _silence(0.5)))
-    pieces = [_silence(1.0)]
+    lecture = np.concatenate((silence(0.5), _espeak(LECTURE, "en-us", 165), silence(0.5)))
+    story = np.concatenate((silence(0.5), _espeak(STORY, "en-gb", 150), silence(0.5)))
+    pieces = [silence(1.0)]
     for sentence, pause in DIALOGUE:
-        pieces += [_espeak(sentence, "en-us", 175), _silence(pause)]
+        pieces += [_espeak(sentence, "en-us", 175), silence(pause)]
     dialogue = np.concatenate(pieces)
     rng = np.random.default_rng(5)
     dialogue = dialogue + (rng.standard_normal(len(dialogue)) * 0.01).astype(np.float32)
     return [
-        _save(folder / "lecture.wav", lecture, "lecture", LECTURE),
-        _save(folder / "story.wav", story, "story", STORY),
-        _save(folder / "dialogue.wav", dialogue, "dialogue", " ".join(s for s, _ in DIALOGUE)),
+        save_speech(folder / "lecture.wav", lecture, "lecture", LECTURE),
+        save_speech(folder / "story.wav", story, "story", STORY),
+        save_speech(folder / "dialogue.wav", dialogue, "dialogue", " ".join(s for s, _ in DIALOGUE)),
     ]

@@ -26,8 +26,7 @@ def whisper_name(decoder_layers: int, vocab: int, encoder_layers: int | None, si
     return f"{size}.en" if vocab == ENGLISH_VOCAB and size != "large" else size
 
 
-def ggml_name(path: Path) -> str | None:
-    """The Whisper model a ggml file holds ("tiny.en", ...) from its header; None when it cannot be told."""
+def _ggml_name(path: Path) -> str | None:
     from echotui.models.ggml_models import read_ggml_header
 
     try:
@@ -58,5 +57,5 @@ def model_label(path: Path) -> str:
     """What to call the model at `path` on screen."""
     if path.name.lower() not in GENERIC_NAMES:
         return path.name
-    own = _ct2_name(path) if path.is_dir() else ggml_name(path)
+    own = _ct2_name(path) if path.is_dir() else _ggml_name(path)
     return own or path.parent.name or path.name

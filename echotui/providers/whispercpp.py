@@ -13,7 +13,7 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.models.ggml_models import check_ggml_file, resolve_model
-from echotui.models.naming import ggml_name
+from echotui.models.naming import whisper_name
 from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
@@ -24,12 +24,12 @@ if TYPE_CHECKING:  # names for annotations only
 log = logging.getLogger(__name__)
 
 MIN_SAMPLES = SAMPLE_RATE + SAMPLE_RATE // 10
-# Alignment heads per model (whisper.cpp's presets, by the names the catalogue uses).
+# Alignment heads per model (whisper.cpp's presets), for the models a ggml header tells apart (`whisper_name`:
+# large-v1, -v2 and -v3 share their dimensions, so "large" gets none).
 DTW_PRESETS = {
     name: f"WHISPER_AHEADS_{name.upper().replace('.', '_').replace('-', '_')}"
     for name in (
-        "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
-        "large-v1", "large-v2", "large-v3", "large-v3-turbo",
+        "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large-v3-turbo",
     )
 }  # fmt: skip
 _GPU_LINE = re.compile(r"whisper_backend_init_gpu: using (\S+) backend", re.IGNORECASE)
@@ -94,12 +94,14 @@ class WhisperCppProvider(Provider):
     def load(self) -> LoadedModel:
         if self.model_path is None:
             self.model_path = resolve_model(self.choice.name, self.choice.models_dir, self.choice.token)
-        check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
+        header = check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
         import _pywhispercpp as pw
         from pywhispercpp.model import Model
 
         context: dict[str, object] = {"use_gpu": self.use_gpu}
-        preset = getattr(pw, DTW_PRESETS.get(ggml_name(self.model_path) or "", ""), None)
+        size = self.model_path.stat().st_size
+        held = whisper_name(header.n_text_layer, header.n_vocab, header.n_audio_layer, size)
+        preset = getattr(pw, DTW_PRESETS.get(held or "", ""), None)
         if preset is not None:
             # word times by DTW over the alignment heads' cross-attention, as OpenAI's whisper does: the
             # decoder's timestamp tokens drift by a second or more between windows, and the committed-word

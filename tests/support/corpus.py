@@ -39,25 +39,25 @@ class Speech:
     duration_s: float
 
 
-def _save(path: Path, audio: np.ndarray, name: str, text: str) -> Speech:
+def save_speech(path: Path, audio: np.ndarray, name: str, text: str) -> Speech:
     write_wav(path, audio)
     return Speech(name, path, text, len(audio) / SAMPLE_RATE)
 
 
-def _silence(seconds: float) -> np.ndarray:
+def silence(seconds: float) -> np.ndarray:
     return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
 
 
 def continuous(folder: Path) -> Speech:
-    audio = np.concatenate((_silence(0.5), _espeak(CONTINUOUS, "en-us", 160), _silence(0.5)))
-    return _save(folder / "continuous.wav", audio, "continuous", CONTINUOUS)
+    audio = np.concatenate((silence(0.5), _espeak(CONTINUOUS, "en-us", 160), silence(0.5)))
+    return save_speech(folder / "continuous.wav", audio, "continuous", CONTINUOUS)
 
 
 def paused(folder: Path) -> Speech:
-    pieces = [_silence(0.5)]
+    pieces = [silence(0.5)]
     for sentence in PAUSED:
-        pieces += [_espeak(sentence, "en-us", 160), _silence(1.0)]
-    return _save(folder / "paused.wav", np.concatenate(pieces), "paused", " ".join(PAUSED))
+        pieces += [_espeak(sentence, "en-us", 160), silence(1.0)]
+    return save_speech(folder / "paused.wav", np.concatenate(pieces), "paused", " ".join(PAUSED))
 
 
 def after_noise(folder: Path) -> Speech:
@@ -67,8 +67,8 @@ def after_noise(folder: Path) -> Speech:
         return (rng.standard_normal(round(seconds * SAMPLE_RATE)) * 0.02).astype(np.float32)
 
     speech = _espeak(AFTER_NOISE, "en-us", 160)
-    audio = np.concatenate((_silence(3.0), hiss(2.0), speech + hiss(len(speech) / SAMPLE_RATE), hiss(2.0)))
-    return _save(folder / "after_noise.wav", audio, "after_noise", AFTER_NOISE)
+    audio = np.concatenate((silence(3.0), hiss(2.0), speech + hiss(len(speech) / SAMPLE_RATE), hiss(2.0)))
+    return save_speech(folder / "after_noise.wav", audio, "after_noise", AFTER_NOISE)
 
 
 def build_corpus(folder: Path) -> list[Speech]:

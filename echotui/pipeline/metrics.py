@@ -166,7 +166,7 @@ class Metrics:
 
     def __init__(self, window: int = 50) -> None:
         self.rtfs = Window()
-        self.recent: deque[float] = deque(maxlen=window)
+        self.window = window
         self.latencies = Window()
         self.word_latencies = Window()
         self.passes: deque[tuple[float, float]] = deque(maxlen=8)  # (stream clock, window seconds)
@@ -179,7 +179,6 @@ class Metrics:
     def record_call(self, inference_s: float, audio_samples: int) -> None:
         rtf = inference_s / (audio_samples / SAMPLE_RATE)
         self.rtfs.add(rtf)
-        self.recent.append(rtf)
         self.compute_s += inference_s
 
     def record_fill(self, now: float, fill_s: float, dropped: int) -> bool:
@@ -222,7 +221,7 @@ class Metrics:
             rtf_last=self.rtfs.last,
             rtf_mean=self.rtfs.mean,
             rtf_p95=self.rtfs.percentile(95),
-            rtf_recent_mean=mean(self.recent),
+            rtf_recent_mean=mean(self.rtfs.tail(self.window)),
             calls=self.rtfs.count,
             compute_s=self.compute_s,
             queue_fill_s=queue_fill / SAMPLE_RATE,

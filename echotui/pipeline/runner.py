@@ -76,8 +76,8 @@ class Pipeline:
         self._finished = False
         self._pending: PendingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
-        self.failure: str | None = None
         self.trimmer = HeapTrimmer()
+        self.failure: str | None = None
         """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------

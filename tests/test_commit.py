@@ -254,3 +254,17 @@ def test_a_word_that_stays_unagreed_brings_the_next_pass_sooner(
     waited = [step for at, step in steps if over.end_s + STUCK_S < at < over.end_s + STUCK_S + 1.5]
     assert waited and min(waited) < 0.75, f"passes after {over.end_s + STUCK_S:.1f} s: {steps}"
     assert max(step for at, step in steps if at < over.end_s) > 0.9, "before a word waits: every step"
+
+
+def test_committed_words_heard_again_split_otherwise_come_once() -> None:
+    """continuous.wav, whisper.cpp: "ship-spassing" was committed, and the next window heard "ships passing":
+    the two words spell the committed one, so "passing" is not shown a second time."""
+    agreement = LocalAgreement()
+    said = [w("a", 10.86, 11.1), w("single", 11.1, 11.34), w("day,", 11.33, 12.52)]
+    said.append(w("ship-spassing", 12.52, 13.0))
+    agreement.update(said)
+    agreement.update(said)
+    again = [w("a", 10.86, 11.12), w("single", 11.12, 11.34), w("day,", 11.33, 12.3), w("ships", 12.3, 13.85)]
+    again += [w("passing", 13.0, 14.91), w("the", 13.22, 15.0), w("rocky", 13.48, 15.0)]
+    agreement.update(again)
+    assert [x.text for x in agreement.tentative] == ["the", "rocky"]

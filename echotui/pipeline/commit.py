@@ -41,6 +41,20 @@ def _key(word: Word) -> str:
     return " ".join(spoken(word.text))
 
 
+def _letters(words: Sequence[Word]) -> int:
+    return sum(len(_key(w).replace(" ", "")) for w in words)
+
+
+def _respelled(said: Sequence[Word], heard: Sequence[Word]) -> int:
+    """How many of `heard`'s first words are `said` heard again: as many words, unless they spell more than
+    two letters more or fewer than `said`, then the count (one fewer to two more) that comes closest."""
+    target, same = _letters(said), min(len(said), len(heard))
+    if abs(_letters(heard[:same]) - target) <= 2:
+        return same
+    counts = range(min(max(1, len(said) - 1), same), min(len(heard), len(said) + 2) + 1)
+    return min(counts, key=lambda n: (abs(_letters(heard[:n]) - target), abs(n - len(said))))
+
+
 def ends_sentence(word: Word) -> bool:
     return word.text.rstrip("\"')]").endswith(SENTENCE_END)
 
@@ -109,8 +123,10 @@ class LocalAgreement:
             return None
         if unmatched_after > 2 or (drift > MATCH_DRIFT_S and last.size < 3):
             return None  # (three words or more in a row are a repeat wherever the engine timed them)
-        # committed words after the match were heard differently this time: skip as many
-        return hypothesis[last.b + last.size + unmatched_after :]
+        # committed words after the match were heard differently this time: skip as many hypothesis words
+        # as spell about as many letters ("ship-spassing" heard again as "ships passing" is two words)
+        after = last.b + last.size
+        return hypothesis[after + _respelled(recent[len(recent) - unmatched_after :], hypothesis[after:]) :]
 
     def _fresh(self, hypothesis: Sequence[Word]) -> list[Word]:
         """The hypothesis without what is already committed: the committed words it repeats (by text), or

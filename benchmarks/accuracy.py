@@ -211,6 +211,16 @@ def pooled(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _phases(text: str) -> list[float]:
+    try:
+        phases = [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds, comma-separated (0,0.33,0.67)") from None
+    if not phases or min(phases) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds of 0 or more, comma-separated")
+    return phases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", default="")
@@ -227,7 +237,10 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes competing for the CPU")
     parser.add_argument("--chunk-seconds", type=float, default=1.0, help="new audio between passes")
     parser.add_argument(
-        "--phases", default="0", help="seconds of silence before each file, comma-separated: a row each"
+        "--phases",
+        type=_phases,
+        default=[0.0],
+        help="seconds of silence before each file, comma-separated: a row each (default 0)",
     )
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,8 +261,7 @@ def main() -> None:
     if "heldout" in sets:
         speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
     providers = args.providers.split(",")
-    phases = [float(p) for p in args.phases.split(",") if p.strip()]
-    speeches = behind_silence(speeches, phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
+    speeches = behind_silence(speeches, args.phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
     rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
     print(table(rows))
     print()

@@ -139,14 +139,14 @@ def measure(
                         hog.kill()
                 finals = " ".join(line["text"] for line in live["lines"] if line["final"])
                 defects = sum(bool(caption_defects(line["text"])) for line in live["lines"])
+                heard = word_errors(speech.text, finals)
                 rows.append(
                     Row(
                         provider, speech.name,
-                        word_errors(speech.text, finals).wer, word_errors(speech.text, offline).wer, defects,
+                        heard.wer, word_errors(speech.text, offline).wer, defects,
                         live["latency_p50_s"], live["latency_p95_s"],
                         live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
-                        live["rtf_mean"], live["cpu_per_audio_s"],
-                        word_errors(speech.text, "").reference_words,
+                        live["rtf_mean"], live["cpu_per_audio_s"], heard.reference_words,
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)

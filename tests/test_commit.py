@@ -268,3 +268,34 @@ def test_committed_words_heard_again_split_otherwise_come_once() -> None:
     again += [w("passing", 13.0, 14.91), w("the", 13.22, 15.0), w("rocky", 13.48, 15.0)]
     agreement.update(again)
     assert [x.text for x in agreement.tentative] == ["the", "rocky"]
+
+
+def test_a_sentence_end_stretched_over_the_next_words_onset_is_cut_where_that_word_starts() -> None:
+    # whisper.cpp's DTW time for a sentence's last word runs on into the next sentence's first word
+    limits = {"sentence_after_s": 4, "word_after_s": 8}
+    said = [w("to", 35.9, 36.0), w("the", 36.1, 36.2), w("sea.", 36.3, 37.07)]
+    assert trim_point(said, [w("Next", 36.81, 37.13)], 30.0, 38.0, **limits) == pytest.approx(36.81)
+
+
+def test_the_first_word_after_a_cut_is_new_though_the_last_committed_word_was_timed_over_it() -> None:
+    agreement = LocalAgreement()
+    said = [w("rich", 27.23, 27.55), w("soil", 27.55, 27.87), w("behind.", 27.77, 28.91)]
+    agreement.update(said)
+    agreement.update(said)
+    agreement.cut(28.77)  # where "That" starts: the window's front moves there
+    heard = [w("That", 28.77, 28.93), w("is", 29.11, 29.13), w("why", 29.28, 29.35)]
+    agreement.update(heard)
+    assert [x.text for x in agreement.update(heard)] == ["That", "is", "why"]
+    # a committed word heard again after a cut is still dropped
+    agreement.cut(29.2)
+    assert [x.text for x in agreement.finish([w("why", 29.2, 29.4), w("so", 29.5, 29.6)])] == ["so"]
+
+
+def test_a_window_already_cut_before_a_stretched_sentence_end_is_not_cut_there_again() -> None:
+    # after the cut at "He" (5.51), "lamp." still ends inside the window; cutting "after" it again would
+    # leave the window where it is until it hits its limit
+    limits = {"sentence_after_s": 4, "word_after_s": 8}
+    said = [w("lamp.", 4.83, 5.77), w("He", 5.51, 5.83), w("had", 5.83, 6.03), w("done", 6.03, 6.31)]
+    said += [w("this,", 6.32, 6.55), w("for", 6.9, 7.1), w("years", 7.1, 7.5)]
+    assert trim_point(said, [], 5.51, 12.0, **limits) is None  # no sentence end after the front
+    assert trim_point(said, [], 5.51, 14.0, **limits) == pytest.approx(6.725)  # the pause after "this,"

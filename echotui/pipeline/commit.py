@@ -152,6 +152,13 @@ class LocalAgreement:
             self._recent = (self._recent + words)[-RECENT_WORDS:]
         return words
 
+    def cut(self, at_s: float) -> None:
+        """The window now starts at `at_s`. With no committed word left in it, what the engine hears from
+        there on is new unless its text repeats them: a committed word's end may be stretched over the next
+        word's onset (whisper.cpp's DTW time for a sentence's last word runs on into the next one)."""
+        if not any(w.start_s >= at_s - OVERLAP_SLACK_S for w in self._recent):  # the window holds none
+            self.committed_end_s = min(self.committed_end_s, at_s)
+
     def update(self, hypothesis: Sequence[Word], commit_before_s: float | None = None) -> list[Word]:
         """A pass's words in; the newly committed words out (`tentative` holds the rest).
 
@@ -184,7 +191,8 @@ def trim_point(
     """Where to cut the window's front after a commit, or None to keep it: after the last committed word
     that ends a sentence once the window is longer than `sentence_after_s`; once it is longer than
     `word_after_s`, in the last pause after a committed word, else just before the last committed word. A cut
-    goes halfway into the gap to the next word: word times are a frame or two off either way."""
+    goes halfway into the gap to the next word (word times are a frame or two off either way), or where the
+    next word starts when the two overlap."""
     length = window_end_s - window_start_s
     # a word ending within a frame or two of the start is the one the window was last cut after
     inside = [w for w in committed if window_start_s + 0.1 < w.end_s <= window_end_s]
@@ -194,14 +202,26 @@ def trim_point(
 
     def cut(word: Word) -> float:
         following = after.get(id(word))
-        return (word.end_s + max(word.end_s, following.start_s)) / 2 if following else word.end_s
+        if following is None:
+            return word.end_s
+        # times that overlap are a word stretched over the next one's onset: cut where the next word starts
+        if word.start_s < following.start_s < word.end_s:
+            return following.start_s
+        return (word.end_s + max(word.end_s, following.start_s)) / 2
 
-    sentence_ends = [w for w in inside if ends_sentence(w)]
+    # (a cut at the window's front is none: a word stretched past it was cut after before)
+    sentence_ends = [w for w in inside if ends_sentence(w) and cut(w) > window_start_s + 0.1]
     if sentence_ends:
         return cut(sentence_ends[-1])
     if length <= word_after_s:
         return None
-    pauses = [w for w in inside if (n := after.get(id(w))) is not None and n.start_s - w.end_s >= 0.15]
+    pauses = [
+        w
+        for w in inside
+        if (n := after.get(id(w))) is not None
+        and n.start_s - w.end_s >= 0.15
+        and cut(w) > window_start_s + 0.1
+    ]
     if pauses:
         return cut(pauses[-1])
     # no boundary the audio shows: keep the last committed word in the window, so a late word time cannot

@@ -230,6 +230,7 @@ class StreamingPolicy:
         if point is None:
             return
         self._window_start = round(point * SAMPLE_RATE)
+        self.agreement.cut(point)
         self._committed = [w for w in self._committed if w.end_s > point]
         frames = max(0, self._window_start - utterance.start) // FRAME_SAMPLES
         released = self.pipeline.framing.release(frames)

@@ -218,14 +218,11 @@ class StreamingPolicy:
     def _trim(self, utterance: Utterance, window_start: int, force: bool) -> None:
         """Move the window's front after committed words; what lies before it in the open utterance is
         released from the segmenter: transcribed for good."""
-        limits = (0.0, 0.0) if force else (SENTENCE_TRIM_S, WORD_TRIM_S)
+        sentence_s, word_s = (0.0, 0.0) if force else (SENTENCE_TRIM_S, WORD_TRIM_S)
+        start_s, end_s = window_start / SAMPLE_RATE, utterance.end / SAMPLE_RATE
+        tentative = self.agreement.tentative
         point = trim_point(
-            self._committed,
-            self.agreement.tentative,
-            window_start / SAMPLE_RATE,
-            utterance.end / SAMPLE_RATE,
-            sentence_after_s=limits[0],
-            word_after_s=limits[1],
+            self._committed, tentative, start_s, end_s, sentence_after_s=sentence_s, word_after_s=word_s
         )
         if point is None:
             return

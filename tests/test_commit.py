@@ -299,3 +299,14 @@ def test_a_window_already_cut_before_a_stretched_sentence_end_is_not_cut_there_a
     said += [w("this,", 6.32, 6.55), w("for", 6.9, 7.1), w("years", 7.1, 7.5)]
     assert trim_point(said, [], 5.51, 12.0, **limits) is None  # no sentence end after the front
     assert trim_point(said, [], 5.51, 14.0, **limits) == pytest.approx(6.725)  # the pause after "this,"
+
+
+def test_a_cut_before_committed_words_the_window_still_holds_keeps_them_committed() -> None:
+    agreement = LocalAgreement()
+    said = [w("war.", 16.3, 17.0), w("The", 17.2, 17.4), w("letter", 17.4, 17.7)]
+    agreement.update(said)
+    agreement.update(said)
+    agreement.cut(17.1)  # after the sentence end; "The letter" stays in the window
+    # heard again otherwise ("A lesser"): not taken for new words
+    again = [w("A", 17.2, 17.4), w("lesser", 17.4, 17.7), w("described", 17.7, 18.2)]
+    assert [x.text for x in agreement.finish(again)] == ["described"]

@@ -209,19 +209,14 @@ def trim_point(
             return following.start_s
         return (word.end_s + max(word.end_s, following.start_s)) / 2
 
-    # (a cut at the window's front is none: a word stretched past it was cut after before)
-    sentence_ends = [w for w in inside if ends_sentence(w) and cut(w) > window_start_s + 0.1]
+    # a cut at the window's front is none (a word stretched past it was cut after before)
+    ahead = [w for w in inside if cut(w) > window_start_s + 0.1]
+    sentence_ends = [w for w in ahead if ends_sentence(w)]
     if sentence_ends:
         return cut(sentence_ends[-1])
     if length <= word_after_s:
         return None
-    pauses = [
-        w
-        for w in inside
-        if (n := after.get(id(w))) is not None
-        and n.start_s - w.end_s >= 0.15
-        and cut(w) > window_start_s + 0.1
-    ]
+    pauses = [w for w in ahead if (n := after.get(id(w))) is not None and n.start_s - w.end_s >= 0.15]
     if pauses:
         return cut(pauses[-1])
     # no boundary the audio shows: keep the last committed word in the window, so a late word time cannot

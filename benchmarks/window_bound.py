@@ -101,12 +101,18 @@ def main() -> None:
     args = parser.parse_args()
     try:
         backs = [int(b) for b in args.back.split(",")]
+        if min(backs) < 0:
+            raise ValueError
     except ValueError:
         parser.error(f"--back {args.back!r}: give whole numbers of sentences, comma-separated (0,1,2)")
-    speeches = [
-        Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0)
-        for f, t in zip(args.files.split(",") if args.files else [], args.texts.split(","), strict=False)
-    ]
+    files, texts = (args.files.split(","), args.texts.split(",")) if args.files else ([], [])
+    if len(files) != len(texts):
+        parser.error(f"{len(files)} --files but {len(texts)} --texts: give one text file per audio file")
+    missing = [name for name in files + texts if not Path(name).is_file()]
+    if missing:
+        parser.error(f"{missing[0]}: no such file")
+    pairs = zip(files, texts, strict=True)
+    speeches = [Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in pairs]
     sets = [name for name in args.sets.split(",") if name] or ([] if args.files else ["heldout"])
     if "corpus" in sets:
         speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))

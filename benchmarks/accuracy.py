@@ -211,7 +211,28 @@ def pooled(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def _phases(text: str) -> list[float]:
+def chosen_speeches(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, default_set: str
+) -> list[Speech]:
+    """The speech `--files`/`--texts` and `--sets` name (`default_set` without either), once per `--phases`
+    entry. A missing file or a missing text is one line from the parser, not a traceback."""
+    files, texts = (args.files.split(","), args.texts.split(",")) if args.files else ([], [])
+    if len(files) != len(texts):
+        parser.error(f"{len(files)} --files but {len(texts)} --texts: give one text file per audio file")
+    missing = [name for name in files + texts if not Path(name).is_file()]
+    if missing:
+        parser.error(f"{missing[0]}: no such file")
+    pairs = zip(files, texts, strict=True)
+    speeches = [Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in pairs]
+    sets = [name for name in args.sets.split(",") if name] or ([] if args.files else [default_set])
+    if "corpus" in sets:
+        speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
+    if "heldout" in sets:
+        speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
+    return behind_silence(speeches, args.phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
+
+
+def phases_arg(text: str) -> list[float]:
     try:
         phases = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
@@ -238,7 +259,7 @@ def main() -> None:
     parser.add_argument("--chunk-seconds", type=float, default=1.0, help="new audio between passes")
     parser.add_argument(
         "--phases",
-        type=_phases,
+        type=phases_arg,
         default=[0.0],
         help="seconds of silence before each file, comma-separated: a row each (default 0)",
     )
@@ -248,20 +269,8 @@ def main() -> None:
         provider, model, audio_path = args.offline
         _offline_main(provider, model, audio_path, args.threads)
         return
-    if args.files:
-        files, texts = args.files.split(","), args.texts.split(",")
-        speeches = [
-            Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in zip(files, texts, strict=True)
-        ]
-    else:
-        speeches = []
-    sets = [name for name in args.sets.split(",") if name] or ([] if args.files else ["corpus"])
-    if "corpus" in sets:
-        speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
-    if "heldout" in sets:
-        speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
+    speeches = chosen_speeches(parser, args, default_set="corpus")
     providers = args.providers.split(",")
-    speeches = behind_silence(speeches, args.phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
     rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
     print(table(rows))
     print()

@@ -20,19 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy import _phases, behind_silence, real_models
-from benchmarks.heldout import build_heldout
+from benchmarks.accuracy import chosen_speeches, phases_arg, real_models
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile
 from echotui.config import Settings
 from echotui.logs import setup_logging
 from echotui.pipeline.commit import ends_sentence
+from echotui.pipeline.policy import PROMPT_CHARS, TAIL_S
 from echotui.providers.base import Provider, TranscribeRequest, Word
 from echotui.providers.registry import create_provider
 from echotui.quality import word_errors
-from tests.support.corpus import Speech, build_corpus
-
-TAIL_S = 0.2
+from tests.support.corpus import Speech
 
 
 def sentence_cuts(words: list[Word], duration_s: float) -> list[float]:
@@ -52,7 +50,7 @@ def by_sentence(engine: Provider, audio: np.ndarray, cuts: list[float], back: in
         first = max(0, k - back)
         window_s = cuts[first]
         clip = audio[round(window_s * SAMPLE_RATE) : round(min(duration_s, end_s + TAIL_S) * SAMPLE_RATE)]
-        context = " ".join(said[:first])[-200:].lstrip() if prompt else ""
+        context = " ".join(said[:first])[-PROMPT_CHARS:].lstrip() if prompt else ""
         request = TranscribeRequest(clip, window_s, False, context, word_timestamps=True)
         words = [w for segment in engine.transcribe(request) for w in segment.words]
         heard = [w for w in words if window_s + w.start_s >= start_s - 0.05]
@@ -95,7 +93,7 @@ def main() -> None:
     parser.add_argument("--texts", default="", help="one text file per --files entry")
     parser.add_argument("--sets", default="", help="corpus, heldout or both (without --files: heldout)")
     parser.add_argument("--providers", default="whispercpp,faster-whisper")
-    parser.add_argument("--phases", type=_phases, default=[0.0], help="seconds of silence before each file")
+    parser.add_argument("--phases", type=phases_arg, default=[0.0], help="seconds of silence before a file")
     parser.add_argument("--back", default="0,1,2", help="sentences of audio before each one, comma-separated")
     parser.add_argument("--no-prompt", action="store_true", help="no text before the window as the prompt")
     args = parser.parse_args()
@@ -105,20 +103,7 @@ def main() -> None:
             raise ValueError
     except ValueError:
         parser.error(f"--back {args.back!r}: give whole numbers of sentences, comma-separated (0,1,2)")
-    files, texts = (args.files.split(","), args.texts.split(",")) if args.files else ([], [])
-    if len(files) != len(texts):
-        parser.error(f"{len(files)} --files but {len(texts)} --texts: give one text file per audio file")
-    missing = [name for name in files + texts if not Path(name).is_file()]
-    if missing:
-        parser.error(f"{missing[0]}: no such file")
-    pairs = zip(files, texts, strict=True)
-    speeches = [Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in pairs]
-    sets = [name for name in args.sets.split(",") if name] or ([] if args.files else ["heldout"])
-    if "corpus" in sets:
-        speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
-    if "heldout" in sets:
-        speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
-    speeches = behind_silence(speeches, args.phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
+    speeches = chosen_speeches(parser, args, default_set="heldout")
     setup_logging(Path(tempfile.mkdtemp()) / "window_bound.log")
     models = real_models(Path(tempfile.mkdtemp(prefix="echotui-models-")))
     for provider in args.providers.split(","):

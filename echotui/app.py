@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -19,12 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from echotui import SAMPLE_RATE, shutdown
+from echotui import shutdown
 from echotui.errors import EchoError
 from echotui.pipeline import events
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
-from echotui.selection.select import Recommendation
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
@@ -88,8 +86,6 @@ class EchoApp(App[int]):
         self._remove_signals = shutdown.install_stop_signals(
             asyncio.get_running_loop(), self._on_stop_signal, lambda: self._abandon(signalled=True)
         )
-        if self.session.refine is not None:
-            self.run_worker(self._refine, name="refine", thread=True, exit_on_error=False)
         self.call_after_refresh(self._first_frame)
 
     def _first_frame(self) -> None:
@@ -113,28 +109,6 @@ class EchoApp(App[int]):
             title = f"{event.worker.name} failed"
             self.notify(f"{type(error).__name__}: {error}", title=title, severity="error")
 
-    def _refine(self) -> None:
-        """Auto-selection measured on this machine (a thread: timing a model takes seconds)."""
-        from echotui.selection.decode import wait_for_speech
-
-        def speech() -> np.ndarray | None:  # once the user has said enough to time the engines on
-            pipeline, recent = self.session.pipeline, self.session.recent_audio
-            heard = lambda: pipeline.transcribed / SAMPLE_RATE  # noqa: E731
-            return wait_for_speech(heard, lambda: self.call_from_thread(recent))
-
-        try:
-            best = self.session.measure_best(speech)
-        except EchoError as error:
-            self.call_from_thread(self.notify, str(error), severity="warning")
-            return
-        if best is not None:
-            self.call_from_thread(self._adopt, best)
-
-    def _adopt(self, best: Recommendation) -> None:
-        message = self.session.adopt(best)
-        if message is not None:
-            self.query_one(CaptionView).show_notice(message)
-
     def refresh_health(self) -> None:
         snapshot = self.session.snapshot()
         session = self.session
@@ -157,6 +131,8 @@ class EchoApp(App[int]):
                 self.notify(text, title="swapped")
             elif isinstance(event, events.EngineNotice):
                 self.notify(event.message, title=event.provider, severity="warning")
+            elif isinstance(event, events.MachineMeasured) and event.failed:
+                self.notify(event.message, title="auto-selection", severity="warning")
 
     # ---- keys --------------------------------------------------------------------------------------
 

@@ -5,28 +5,34 @@ it, and the app asks it for devices, providers and models. Never imports Textual
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from echotui import SAMPLE_RATE
 from echotui.audio.devices import InputDevice
 from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import LoopingSource, SwitchableSource
 from echotui.config import Settings
+from echotui.errors import one_line
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
-from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
+from echotui.pipeline.events import FinalTranscribed, MachineMeasured, PipelineEvent, ProviderSwapped
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import create_provider, provider_class
+from echotui.refinement import Refinement
 from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
+
+log = logging.getLogger(__name__)
 
 
 def open_source(
@@ -79,6 +85,7 @@ class Session:
         self._requested: Settings | None = None
         self.refine: tuple[Settings, set[str]] | None = None
         """The user's own settings and explicit names, when "auto" was decided without measuring."""
+        self._refinement: Refinement | None = None
         self.pipeline = Pipeline(
             provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
@@ -97,10 +104,23 @@ class Session:
             listener(event)
 
     async def run(self) -> None:
-        """Transcribe until the source ends or `stop()`; always releases the engine."""
+        """Transcribe until the source ends or `stop()`; always releases the engine. A quick "auto" start
+        is checked meanwhile by measuring this machine in the background (`MachineMeasured` says what
+        came of it)."""
+        if self.refine is not None:
+            self._refinement = Refinement(
+                asyncio.get_running_loop(),
+                self.measure_best,
+                lambda: self.pipeline.transcribed / SAMPLE_RATE,
+                self.recent_audio,
+                self._refined,
+            )
+            self._refinement.start()
         try:
             await self.pipeline.run(self.source)
         finally:
+            if self._refinement is not None:
+                self._refinement.stop()
             if self.journal is not None:
                 self.journal.close(self.pipeline.ledger(), self.pipeline.failure)
             if self.recording is not None:
@@ -108,8 +128,16 @@ class Session:
             await self.pipeline.close()
 
     def stop(self) -> None:
-        """Stop taking audio; what was captured is still transcribed before `run()` returns."""
+        """Stop taking audio; what was captured is still transcribed before `run()` returns. A measurement
+        of the machine still running is abandoned."""
+        if self._refinement is not None:
+            self._refinement.stop()
         self.pipeline.stop()
+
+    @property
+    def measuring(self) -> bool:
+        """Whether a quick "auto" start is still being checked by measuring this machine."""
+        return self._refinement is not None and self._refinement.running
 
     @property
     def stopping(self) -> bool:
@@ -206,6 +234,15 @@ class Session:
         """The latest audio the pipeline took (up to its window reach), as a copy. Call on the event loop."""
         recent = self.pipeline.recent
         return recent.slice(recent.start, recent.end)
+
+    def _refined(self, result: Recommendation | Exception | None) -> None:
+        """The background measurement's outcome, on the event loop: adopted, and said as an event."""
+        if isinstance(result, Exception):
+            log.error("measuring this machine failed", exc_info=result)
+            reason = f"could not measure this machine: {one_line(result)}"
+            self._on_event(MachineMeasured(reason, failed=True))
+        elif result is not None and (message := self.adopt(result)) is not None:
+            self._on_event(MachineMeasured(message))
 
     def adopt(self, best: Recommendation) -> str | None:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done. None

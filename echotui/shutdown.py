@@ -11,12 +11,16 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_S = 10.0
 """How long a stop may take to transcribe what was captured before the rest is abandoned."""
+BUSY_WAIT_S = 1.0
+"""At exit, how long a thread still busy in an engine (a load, a measurement) is waited for."""
 EXIT_DEADLINE_S = 3.0
 """After a signal, how long restoring the terminal may take: a terminal that hung up (SSH dropped) makes
 the UI's writes fail and its writer wait forever, so the process then ends regardless."""
@@ -96,3 +100,23 @@ def detach_if_hung_up(fd: int = 1) -> bool:
         log.info("the terminal hung up: output goes to /dev/null from now on")
         return True
     return False
+
+
+def leave_busy_threads(code: int, wait_s: float = BUSY_WAIT_S) -> None:
+    """At the very end of a run, once everything worth keeping is written: a thread still inside a call
+    that cannot be interrupted (a model loading or downloading, the machine being measured) gets `wait_s`
+    to finish, and then the process ends with `code` instead of waiting for it."""
+    deadline = time.monotonic() + wait_s
+    me = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not me and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    busy = [t.name for t in threading.enumerate() if t is not me and not t.daemon and t.is_alive()]
+    if not busy:
+        return
+    log.info("exiting without waiting for %s", ", ".join(busy))
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)

@@ -15,6 +15,8 @@ from tests.support.corpus import Speech, build_corpus
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
+pytest_plugins = ["tests.support.terminal"]  # the `terminal` fixture: the app in tmux
+
 WORDS = (
     "the quick brown fox jumps over the lazy dog while seven bright stars rise above "
     "a quiet silver river and the old captain counts every coin"

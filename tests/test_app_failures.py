@@ -64,7 +64,7 @@ def test_a_model_that_cannot_load_says_so_instead_of_loading_forever(sentence_wa
     asyncio.run(story())
 
 
-def test_a_background_worker_that_raises_is_logged_and_shown(
+def test_a_measurement_of_the_machine_that_raises_is_logged_and_shown(
     sentence_wav: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     session = Session(SETTINGS, FileSource(sentence_wav, speed=1.0), provider=BrokenProvider())
@@ -78,11 +78,13 @@ def test_a_background_worker_that_raises_is_logged_and_shown(
 
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: any("refine failed" in str(n.title) for n in app._notifications))
+            await wait_for(pilot, lambda: any("auto-selection" in str(n.title) for n in app._notifications))
+            said = [n.message for n in app._notifications if n.title == "auto-selection"]
+            assert said == ["could not measure this machine: RuntimeError: the timing cache is corrupt"]
             await pilot.press("q")
 
     with caplog.at_level(logging.ERROR):
         asyncio.run(story())
-    logged = [r for r in caplog.records if "background worker 'refine' failed" in r.getMessage()]
+    logged = [r for r in caplog.records if "measuring this machine failed" in r.getMessage()]
     assert logged and logged[0].exc_info is not None
     assert "the timing cache is corrupt" in str(logged[0].exc_info[1])

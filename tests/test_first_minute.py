@@ -86,9 +86,7 @@ def test_offline_the_app_uses_the_local_model_it_lists_and_names_it(
             assert session.pipeline.load_error is None
             assert shown(app, "#health-model") == "faster-whisper · tiny.en", "its own name, not `model`"
             assert any(n.startswith("loaded faster-whisper tiny.en on cpu") for n in notices(app))
-            refine = [w for w in app.workers if w.name == "refine"]
-            for worker in refine:
-                await worker.wait()
+            await wait_for(lambda: not session.measuring)
             await pilot.pause(0.3)
             assert not [n for n in notices(app) if n.startswith("measured this machine")], (
                 "nothing could be timed here (no catalogue model on disk), so nothing is said or swapped"

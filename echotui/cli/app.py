@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from echotui import shutdown
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
@@ -43,4 +44,5 @@ def cmd_app(args: argparse.Namespace) -> int:
         say(f"echotui: stopped: {session.pipeline.failure}")
     if session.journal is not None:
         say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
+    shutdown.leave_busy_threads(code or 0)
     return code or 0

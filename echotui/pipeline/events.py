@@ -126,6 +126,15 @@ class DeviceRestored:
     gap_s: float
 
 
+@dataclass(frozen=True)
+class MachineMeasured:
+    """An "auto" choice made at start-up without measuring was checked by measuring this machine:
+    `message` says what was found and done (kept, switching), or why nothing could be measured (`failed`)."""
+
+    message: str
+    failed: bool = False
+
+
 PipelineEvent = (
     PartialTranscribed
     | FinalTranscribed
@@ -137,6 +146,7 @@ PipelineEvent = (
     | EngineFailed
     | DeviceLost
     | DeviceRestored
+    | MachineMeasured
 )
 
 
@@ -157,6 +167,8 @@ def notice(event: PipelineEvent) -> str | None:
         return f"— {event.description} back after {event.gap_s:.1f} s (counted as dropped) —"
     if isinstance(event, EngineFailed):
         return f"{event.provider} failed: {event.message} — {'stopping' if event.fatal else 'reloaded it'}"
+    if isinstance(event, MachineMeasured):
+        return event.message
     if isinstance(event, EngineNotice | SwapFailed):
         return f"{event.provider}: {event.message}"
     return None

@@ -137,13 +137,17 @@ class Pipeline:
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
-    async def load(self) -> None:
+    async def load(self) -> bool:
+        """Load the model; False if `stop()` came first (the load goes on on its thread, unwaited)."""
         try:
-            loaded = await self.worker.load()
+            loaded = await self.worker.load(until=self._stop)
         except Exception as error:  # shown as the state until the app ends; the caller reports it too
             self.load_error = one_line(error)
+            self.failure = f"failed to load: {describe(error)}"
             raise
-        self.on_event(events.ModelLoaded(loaded, self.worker.load_s or 0.0))
+        if loaded is not None:
+            self.on_event(events.ModelLoaded(loaded, self.worker.load_s or 0.0))
+        return loaded is not None
 
     @property
     def stopping(self) -> bool:
@@ -156,12 +160,8 @@ class Pipeline:
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
-        if self.worker.loaded is None:
-            try:
-                await self.load()
-            except Exception as error:
-                self.failure = f"failed to load: {describe(error)}"
-                raise
+        if self.worker.loaded is None and not await self.load():
+            return  # stopped while loading: nothing was captured yet
         consumer = asyncio.create_task(self._consume())
         consumer.add_done_callback(self._consumer_ended)
         try:

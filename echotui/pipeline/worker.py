@@ -48,14 +48,26 @@ class InferenceWorker:
         self.calls_since_restart: int | None = None
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
+        self._loading: asyncio.Future[tuple[LoadedModel, float]] | None = None
 
-    async def load(self) -> LoadedModel:
+    async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
+        """Load the model on the engine's thread. None if `until` is set first: the load is then left to
+        finish on its own (a download cannot be interrupted) and `close()` does not wait for it."""
+
         def work() -> tuple[LoadedModel, float]:
             began = time.perf_counter()
             loaded = self.provider.load()
             return loaded, time.perf_counter() - began
 
-        loaded, self.load_s = await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        self._loading = loading = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        if until is not None:
+            stopped = asyncio.ensure_future(until.wait())
+            await asyncio.wait((loading, stopped), return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not loading.done():
+                loading.add_done_callback(lambda future: future.cancelled() or future.exception())
+                return None
+        loaded, self.load_s = await loading
         self.loaded = loaded
         return loaded
 
@@ -90,6 +102,11 @@ class InferenceWorker:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def close(self) -> None:
+        """Release the engine on its thread. A load still running (a download, a slow disk) is not waited
+        for: the thread finishes it on its own and the process does not wait for it at exit."""
+        if self._loading is not None and not self._loading.done():
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            return
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self.provider.close)
         self._executor.shutdown(wait=True)

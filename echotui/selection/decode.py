@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +26,8 @@ from echotui.selection.select import Recommendation
 log = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 6.0
+SPEECH_WAIT_S = 120.0  # how long a quick start waits for that much speech before it stops looking
+SPEECH_POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,16 +67,19 @@ def measure_decode(settings: Settings, provider: str, model: str, speech: np.nda
 
 
 def wait_for_speech(
-    heard_s: Callable[[], float], recent: Callable[[], np.ndarray], timeout_s: float = 120.0
+    heard_s: Callable[[], float],
+    recent: Callable[[], np.ndarray],
+    stop: threading.Event,
+    timeout_s: float = SPEECH_WAIT_S,
 ) -> np.ndarray | None:
     """Once `heard_s()` (seconds of speech transcribed so far) reaches MIN_SPEECH_S: `recent()`, the latest
-    audio. None when that does not happen within `timeout_s` (call from a worker thread: it sleeps)."""
+    audio. None when that does not happen within `timeout_s`, or as soon as `stop` is set (call from a
+    worker thread: it waits)."""
     deadline = time.monotonic() + timeout_s
     while heard_s() < MIN_SPEECH_S:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or stop.wait(SPEECH_POLL_S):
             return None
-        time.sleep(0.5)
-    return recent()
+    return None if stop.is_set() else recent()
 
 
 def faster_on_speech(

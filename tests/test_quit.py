@@ -1,0 +1,85 @@
+"""Quitting never waits on the machine: `q` and SIGTERM end the app within a few seconds whatever it is
+doing, a quick "auto" start still measuring or waiting for speech, or a model that is still loading."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from echotui.selection.decode import wait_for_speech
+from tests.support.terminal import Terminal
+
+QUIT_WITHIN_S = 3.0
+
+
+@pytest.fixture
+def silence(tmp_path: Path) -> Path:
+    path = tmp_path / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(path), "trim", "0", "30"], check=True)
+    return path
+
+
+@pytest.fixture
+def stuck_hub() -> Iterator[str]:
+    """A model hub on a network that never answers: connections are taken (the kernel's backlog) and no
+    byte ever comes back. Yields its address, for HF_ENDPOINT."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def drawn(screen: str) -> bool:
+    return "RSS" in screen and "source" in screen
+
+
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_auto_start_waiting_for_speech_to_measure_on_quits_at_once(
+    terminal: Terminal, silence: Path, models_dir: Path, how: str
+) -> None:
+    """Provider auto and nothing but silence: the machine is measured and waits for the user's speech to
+    time the engines on; quitting does not wait for that speech."""
+    terminal.start("--file", silence, "--models-dir", models_dir, "--threads", "2", size=(120, 30))
+    terminal.wait_for_screen(lambda screen: drawn(screen) and "loaded" in screen)
+    if how == "q":
+        terminal.press("q")
+    else:
+        os.kill(terminal.pid(), signal.SIGTERM)
+    code, took = terminal.wait_for_exit(timeout=30)
+    assert code == 0, terminal.log.read_text()[-2000:]
+    assert took < QUIT_WITHIN_S, f"{how} took {took:.1f} s to end the app"
+
+
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_a_model_still_downloading_does_not_hold_the_quit(
+    terminal: Terminal, silence: Path, stuck_hub: str, tmp_path: Path, how: str
+) -> None:
+    hub = f"HF_ENDPOINT={stuck_hub} HF_HUB_CACHE={tmp_path / 'hub'} HF_HUB_DOWNLOAD_TIMEOUT=600"
+    terminal.start(
+        "--file", silence, "--provider", "faster-whisper", "--model", "tiny.en", size=(120, 30), env=hub
+    )
+    screen = terminal.wait_for_screen(drawn)
+    assert "loading" in screen
+    if how == "q":
+        terminal.press("q")
+    else:
+        os.kill(terminal.pid(), signal.SIGTERM)
+    code, took = terminal.wait_for_exit(timeout=30)
+    assert code == 0, terminal.log.read_text()[-2000:]
+    assert took < QUIT_WITHIN_S, f"{how} took {took:.1f} s to end the app"
+
+
+def test_waiting_for_speech_ends_as_soon_as_the_session_stops() -> None:
+    stop = threading.Event()
+    stopper = threading.Timer(0.2, stop.set)
+    stopper.start()
+    heard = wait_for_speech(lambda: 0.0, lambda: pytest.fail("no speech was heard"), stop, timeout_s=60)  # type: ignore[arg-type,return-value]
+    assert heard is None
+    assert not stopper.is_alive()

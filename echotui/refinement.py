@@ -1,9 +1,10 @@
 """Checking a quick "auto" start in the background: measure this machine (and, once the user has said
 enough, time the engines on their own speech), then hand the recommendation back to the event loop.
 
-It runs on its own daemon thread and can be stopped at any moment: waiting for speech ends at once, and a
-measurement still running when the session ends is simply not waited for (`shutdown.leave_busy_threads`),
-so quitting never waits on it.
+It runs on its own thread and can be stopped at any moment: waiting for speech ends at once, and a
+measurement still inside an engine when the app ends is not waited for (`shutdown.leave_busy_threads`
+ends the process instead: a thread left in native code while the interpreter finalizes can abort it), so
+quitting never waits on it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Refinement:
         self._recent = recent
         self._deliver = deliver
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="echotui-refine", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="echotui-refine")
 
     def start(self) -> None:
         self._thread.start()

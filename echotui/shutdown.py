@@ -19,7 +19,7 @@ from collections.abc import Callable
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_S = 10.0
 """How long a stop may take to transcribe what was captured before the rest is abandoned."""
-BUSY_WAIT_S = 1.0
+BUSY_WAIT_S = 0.5
 """At exit, how long a thread still busy in an engine (a load, a measurement) is waited for."""
 EXIT_DEADLINE_S = 3.0
 """After a signal, how long restoring the terminal may take: a terminal that hung up (SSH dropped) makes

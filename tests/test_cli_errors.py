@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,35 @@ def test_unwritable_output(tiny_model: Path, sentence_wav: Path, tmp_path: Path)
 def test_espeak_is_installed() -> None:
     """The suite's speech comes from espeak-ng: say so plainly if the machine lacks it."""
     assert shutil.which("espeak-ng"), "install espeak-ng (apt-get install espeak-ng)"
+
+
+@pytest.mark.parametrize("provider", ["auto", "whispercpp", "faster-whisper"])
+def test_a_wrong_model_name_is_caught_before_the_app_opens(
+    provider: str, sentence_wav: Path, offline_cache: dict[str, str]
+) -> None:
+    """`echotui --model nosuch` used to open the app and fail inside it; now it never draws a screen
+    (stdin is not a terminal here: had the app started, it would not end on its own)."""
+    began = time.monotonic()
+    run = echotui("--model", "nosuch", "--provider", provider, "--file", sentence_wav, env=offline_cache)
+    assert_one_line_error(run, "unknown", "model 'nosuch'", "echotui models")
+    assert time.monotonic() - began < 15, "caught before anything loads"
+
+
+def test_a_wrong_model_name_is_caught_before_transcribing(
+    sentence_wav: Path, offline_cache: dict[str, str]
+) -> None:
+    run = echotui("transcribe", sentence_wav, "--model", "nosuch", env=offline_cache)
+    assert_one_line_error(run, "unknown", "model 'nosuch'")
+    assert run.stdout == ""
+
+
+def test_a_model_name_found_in_the_models_dir_is_not_unknown(models_dir: Path, sentence_wav: Path) -> None:
+    """A file the catalogue does not know, but that lies in --models-dir, is the user's own model."""
+    own = models_dir.parent / "own-models"
+    own.mkdir(exist_ok=True)
+    shutil.copy(models_dir / "ggml-tiny.en.bin", own / "ggml-my-tuned.bin")
+    run = echotui(
+        "transcribe", sentence_wav, "--provider", "whispercpp", "--model", "my-tuned",
+        "--models-dir", own, "--speed", "0", "--threads", "2",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr

@@ -11,6 +11,7 @@ from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
 from echotui.logs import log_path, redirect_native_stderr, setup_logging
+from echotui.models.catalog import check_model_name
 from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session, open_source
 
@@ -24,6 +25,8 @@ def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
     export_token(settings)
     asked = settings
     settings, choice = auto_select(settings, explicit, measure=False)
+    if settings.model_path is None:  # a wrong name fails here, in one line, not inside the app
+        check_model_name(settings.provider, settings.model, settings.models_dir)
     source = open_source(args.file, args.device, settings.speed, args.loop)
     session = Session(settings, source, record=getattr(args, "record", False))
     session.refine = (asked, explicit) if needs_refining(asked) else None

@@ -15,6 +15,7 @@ from typing import TextIO
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
+from echotui.models.catalog import check_model_name
 from echotui.pipeline.events import (
     DeviceLost,
     DeviceRestored,
@@ -51,8 +52,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         raise EchoError(
             "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
         )
-    source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
+    if settings.model_path is None:  # a wrong name fails now, before the source is opened
+        check_model_name(settings.provider, settings.model, settings.models_dir)
+    source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
     session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from echotui.errors import EchoError
 from echotui.models import ct2_models, ggml_models
+from echotui.models.hub import unknown_model
 from echotui.providers.base import ModelChoice
 from echotui.providers.registry import capabilities, catalogue_providers, provider_class
 from echotui.providers.voxtral import VoxtralProvider
@@ -184,3 +185,19 @@ def is_local(name: str, provider: str, models_dir: Path | None) -> bool:
     if capabilities(catalogue_provider(provider)).model_format == "ggml":
         return ggml_models.local_model(name, models_dir) is not None
     return ct2_models.local_ct2_model(name, models_dir) is not None
+
+
+def check_model_name(provider: str, name: str, models_dir: Path | None) -> None:
+    """EchoError (the one line `--model` would get at load) unless `provider` can load a model called
+    `name`: a name its catalogue knows, or one on disk. Engines without a catalogue take any name."""
+    provider = provider_class(provider).name
+    if provider not in catalogue_providers():
+        return
+    if capabilities(provider).model_format == "ggml":
+        known = name in ggml_models.KNOWN_MODELS
+        what = "whisper.cpp"
+    else:
+        known = ct2_models.repo_for(name) is not None
+        what = "faster-whisper"
+    if not known and not is_local(name, provider, models_dir):
+        raise unknown_model(what, name)

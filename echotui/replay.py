@@ -18,6 +18,7 @@ from echotui import SAMPLE_RATE
 from echotui.audio.recording import recording_path
 from echotui.config import Settings, load_settings
 from echotui.errors import EchoError
+from echotui.models.catalog import provider_for_path
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent
 from echotui.pipeline.journal import SUFFIX, JournalContents, read_journal, sessions_dir
 from echotui.pipeline.vad import FRAME_SAMPLES
@@ -70,6 +71,8 @@ def replay_settings(journal: JournalContents, overrides: dict[str, Any]) -> Sett
     given = {k: v for k, v in overrides.items() if v is not None}
     if ("provider" in given or "model" in given) and "model_path" not in given:
         values["model_path"] = None  # another engine or model: not the recorded model file
+    if "model_path" in given and "provider" not in given:  # the engine that loads that file or folder
+        values["provider"] = provider_for_path(Path(given["model_path"]))
     values.update(given)
     values["speed"] = 0.0
     return load_settings(values)

@@ -49,10 +49,9 @@ def test_a_recorded_session_replays_word_for_word_and_against_another_model(
     assert same.stdout.strip() == " ".join(recorded)
     assert "identical (WER 0.0%)" in same.stderr_lines[-1]
 
-    out = tmp_path / "other.txt"
+    out = tmp_path / "other.txt"  # a ggml file: replay works the engine out from the path, as transcribe does
     other = echotui(
-        "replay", journal_path.stem, "--provider", "whispercpp", "--model-path", tiny_model, "-o", out,
-        "--threads", "2", env=state,
+        "replay", journal_path.stem, "--model-path", tiny_model, "-o", out, "--threads", "2", env=state,
     )  # fmt: skip
     assert other.code == 0, other.stderr
     assert "[-" in other.stdout and "word edits" in other.stderr_lines[-1]

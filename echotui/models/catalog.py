@@ -201,3 +201,9 @@ def check_model_name(provider: str, name: str, models_dir: Path | None) -> None:
         what = "faster-whisper"
     if not known and not is_local(name, provider, models_dir):
         raise unknown_model(what, name)
+
+
+def provider_for_path(path: Path) -> str:
+    """The engine that loads the model at `path`: a CTranslate2 folder is faster-whisper's, anything else
+    is taken for a whisper.cpp ggml file (which the engine checks when it loads)."""
+    return "faster-whisper" if ct2_models.is_ct2_model(path) else "whispercpp"

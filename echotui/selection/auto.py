@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from echotui.config import Settings
-from echotui.models.catalog import is_local, scan_models_dir
+from echotui.models.catalog import is_local, provider_for_path, scan_models_dir
 from echotui.providers.registry import AUTO, catalogue_providers
 from echotui.selection.hardware import Hardware, detect_hardware
 from echotui.selection.select import Recommendation, apply_recommendation, recommend
@@ -35,10 +35,7 @@ def auto_select(settings: Settings, explicit: set[str], measure: bool = True) ->
     if settings.provider != AUTO:
         return settings, None
     if settings.model_path is not None:
-        from echotui.models.ct2_models import is_ct2_model
-
-        provider = "faster-whisper" if is_ct2_model(settings.model_path) else "whispercpp"
-        return replace(settings, provider=provider), None
+        return replace(settings, provider=provider_for_path(settings.model_path)), None
     _, statuses, recommendation = recommend_here(settings, explicit, measure)
     chosen = apply_recommendation(settings, recommendation, explicit)
     available = [s.name for s in statuses if s.available and s.name in catalogue_providers()]

@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from echotui import shutdown
+from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.pipeline import events
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT
@@ -26,9 +27,10 @@ from echotui.pipeline.output import FORMATS
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
-from echotui.widgets.pickers import Choice, HelpScreen, PickerScreen
+from echotui.widgets.pickers import Choice, HelpScreen, ModelPick, ModelScreen, PickerScreen
 
 REFRESH_S = 0.2
+WAY_OUT = "press m to pick a model on this machine or open a model file or folder, p for another engine"
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +95,11 @@ class EchoApp(App[int]):
 
     async def _run_session(self) -> None:
         try:
-            await self.session.run()
+            await self.session.run(wait_for_model=True)
         except EchoError as error:  # the state line keeps the reason ("engine failed: …")
-            self.notify(str(error), title="stopped", severity="error", timeout=30)
-            self.query_one(CaptionView).show_notice(f"stopped: {error}")
+            if self.session.loaded is not None:  # a failed load was said when it happened
+                self.notify(str(error), title="stopped", severity="error", timeout=30)
+                self.query_one(CaptionView).show_notice(f"stopped: {error}")
         else:
             self.query_one(CaptionView).show_notice("— end of audio —")
         self.refresh_health()
@@ -124,6 +127,8 @@ class EchoApp(App[int]):
             captions.show_drop(event)
         elif isinstance(event, events.SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
+        elif isinstance(event, events.LoadFailed):  # said once, where the user reads, with the way out
+            captions.show_notice(f"{events.notice(event)} — {WAY_OUT}")
         elif (text := events.notice(event)) is not None:
             loaded = isinstance(event, events.ModelLoaded) and self.choice
             captions.show_notice(f"{text} — {self.choice}" if loaded else text)
@@ -201,15 +206,11 @@ class EchoApp(App[int]):
             Choice(f"{s.name:<15} {'/'.join(s.backends):<10} {s.reason}", s.name, s.available)
             for s in statuses
         ]
-        screen = PickerScreen("Speech engine (loads in the background)", choices, picker_id="providers")
-        self.push_screen(screen, self._use_provider)
+        self.push_screen(PickerScreen("Speech engine", choices, picker_id="providers"), self._use_provider)
 
-    def _use_provider(self, provider: str | None) -> None:
-        if provider is None:
-            return
-        model = self.session.settings.model if provider != "voxtral" else None
-        wanted = self.session.swap(provider=provider, model=model)
-        self.notify(f"loading {provider} {wanted.model}… the current engine keeps transcribing")
+    async def _use_provider(self, provider: str | None) -> None:
+        if provider is not None:  # the same size, found on disk when it is there
+            self._loading(await self.session.swap_engine(provider))
 
     async def action_pick_model(self) -> None:
         try:
@@ -217,23 +218,22 @@ class EchoApp(App[int]):
         except EchoError as error:  # Voxtral: one model folder, no catalogue
             self.notify(str(error), severity="warning")
             return
-        choices = [
-            Choice(
-                f"{'●' if e.present else '↓'} {e.name:<22} {e.size_mb or '?':>6} MB  {e.location or ''}",
-                e.name,
-            )
-            for e in sorted(entries, key=lambda e: (not e.present, e.name))
-        ]
-        note = "● on this machine   ↓ downloads from Hugging Face (progress in the log), then takes over"
-        self.push_screen(
-            PickerScreen(f"{provider} model", choices, note, picker_id="models"), self._use_model
-        )
+        self.push_screen(ModelScreen(provider, entries), self._use_model)
 
-    def _use_model(self, model: str | None) -> None:
-        if model is None:
+    def _use_model(self, pick: ModelPick | None) -> None:
+        if pick is None or pick.running:
             return
-        self.session.swap(model=model)
-        self.notify(f"loading {model}… the current model keeps transcribing")
+        try:  # a typed path: the engine is worked out from it
+            wanted = self.session.open_model(pick.path) if pick.path else self.session.swap(model=pick.name)
+        except EchoError as error:
+            self.notify(str(error), severity="error", timeout=15)
+            return
+        self._loading(wanted)
+
+    def _loading(self, wanted: Settings) -> None:  # what loads, and what happens meanwhile
+        path = f" ({wanted.model_path})" if wanted.model_path else ""
+        then = "the current model transcribes until" if self.session.loaded else "transcription starts when"
+        self.notify(f"loading {wanted.provider} {wanted.model}{path}…; {then} it is ready")
 
     def _on_stop_signal(self, name: str) -> None:
         self._signalled = True

@@ -21,13 +21,20 @@ from echotui.config import Settings
 from echotui.errors import one_line
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
-from echotui.pipeline.events import FinalTranscribed, MachineMeasured, PipelineEvent, ProviderSwapped
+from echotui.pipeline.events import (
+    FinalTranscribed,
+    LoadFailed,
+    MachineMeasured,
+    PipelineEvent,
+    ProviderSwapped,
+    SwapFailed,
+)
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel, Provider
-from echotui.providers.registry import create_provider, provider_class
+from echotui.providers.registry import catalogue_providers, create_provider, provider_class
 from echotui.refinement import Refinement
 from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
@@ -83,6 +90,7 @@ class Session:
         self.finals: list[FinalTranscribed] = []
         self.listeners: list[Callable[[PipelineEvent], None]] = []
         self._requested: Settings | None = None
+        self._woken = asyncio.Event()  # a model took over, or stop(): the wait after a failed load ends
         self.refine: tuple[Settings, set[str]] | None = None
         """The user's own settings and explicit names, when "auto" was decided without measuring."""
         self._refinement: Refinement | None = None
@@ -98,15 +106,23 @@ class Session:
             self.journal(event)
         if isinstance(event, FinalTranscribed):
             self.finals.append(event)
-        elif isinstance(event, ProviderSwapped) and self._requested is not None:
-            self.settings, self._requested = self._requested, None
+        elif isinstance(event, ProviderSwapped):
+            if self._requested is not None:
+                self.settings, self._requested = self._requested, None
+            self.pipeline.load_error = None  # a model runs: a failed load before it is over
+            self._woken.set()
+        elif isinstance(event, SwapFailed) and self.loaded is None and self.pipeline.load_error is not None:
+            self.pipeline.load_error = event.message  # nothing runs: the way out failed to load too
+            event = LoadFailed(event.provider, event.message)
         for listener in list(self.listeners):
             listener(event)
 
-    async def run(self) -> None:
-        """Transcribe until the source ends or `stop()`; always releases the engine. A quick "auto" start
-        is checked meanwhile by measuring this machine in the background (`MachineMeasured` says what
-        came of it)."""
+    async def run(self, wait_for_model: bool = False) -> None:
+        """Transcribe until the source ends or `stop()`; always releases the engine. With `wait_for_model`
+        (the app, where the user can pick another), a model that fails to load does not end the session:
+        `LoadFailed` says why, and a model the user picks (`swap`) takes over and starts transcribing. A
+        quick "auto" start is checked meanwhile by measuring this machine in the background
+        (`MachineMeasured` says what came of it)."""
         if self.refine is not None:
             self._refinement = Refinement(
                 asyncio.get_running_loop(),
@@ -117,7 +133,14 @@ class Session:
             )
             self._refinement.start()
         try:
-            await self.pipeline.run(self.source)
+            while True:
+                try:
+                    await self.pipeline.run(self.source)
+                    return
+                except Exception:
+                    failed_load = self.loaded is None and self.pipeline.load_error is not None
+                    if not (wait_for_model and failed_load and await self._wait_for_model()):
+                        raise
         finally:
             if self._refinement is not None:
                 self._refinement.stop()
@@ -127,12 +150,26 @@ class Session:
                 await asyncio.to_thread(self.recording.close)
             await self.pipeline.close()
 
+    async def _wait_for_model(self) -> bool:
+        """After a failed load: say so, then wait (capturing nothing) until a model the user picks takes
+        over (True), or until `stop()` (False: the failure stands)."""
+        pipeline = self.pipeline
+        pipeline.failure = None  # not the end while the user can pick another model
+        self._on_event(LoadFailed(pipeline.worker.provider.name, pipeline.load_error or "unknown error"))
+        if not self.stopping:
+            await self._woken.wait()
+        if self.loaded is None:
+            pipeline.failure = f"failed to load: {pipeline.load_error}"
+            return False
+        return True
+
     def stop(self) -> None:
         """Stop taking audio; what was captured is still transcribed before `run()` returns. A measurement
         of the machine still running is abandoned."""
         if self._refinement is not None:
             self._refinement.stop()
         self.pipeline.stop()
+        self._woken.set()
 
     @property
     def measuring(self) -> bool:
@@ -163,18 +200,43 @@ class Session:
         self.pipeline.pause()
         return True
 
-    def swap(self, provider: str | None = None, model: str | None = None) -> Settings:
-        """Start loading another provider and/or model; it takes over at an utterance boundary.
-        Returns the settings it will run with."""
+    def swap(
+        self, provider: str | None = None, model: str | None = None, model_path: Path | None = None
+    ) -> Settings:
+        """Start loading another provider and/or model (by name, or the file or folder `model_path`); it
+        takes over at an utterance boundary. Returns the settings it will run with."""
         wanted = replace(
             self.settings,
             provider=provider or self.settings.provider,
             model=model or self.settings.model,
-            model_path=None if (model or provider) else self.settings.model_path,
+            model_path=model_path or (None if (model or provider) else self.settings.model_path),
         )
         self._requested = wanted
         self.pipeline.swap(create_provider(wanted))
         return wanted
+
+    async def swap_engine(self, provider: str) -> Settings:
+        """Swap to another engine with the Whisper size running now (tiny.en stays tiny.en), loaded from
+        disk when it is there (`--models-dir`, the Hugging Face cache, beside the running model; the
+        folders are read off the event loop)."""
+        if provider not in catalogue_providers():  # Voxtral: its one model folder
+            return self.swap(provider=provider)
+        from echotui.models.local import same_size
+
+        running = self.loaded.path if self.loaded is not None else self.settings.model_path
+        now = self.settings
+        name, path = await asyncio.to_thread(same_size, provider, running, now.model, now.models_dir)
+        return self.swap(provider=provider, model=name, model_path=path)
+
+    def open_model(self, path: Path) -> Settings:
+        """Swap to the model file or folder at `path`, the engine worked out from it as `--model-path`
+        does (EchoError, with the fix, for anything else)."""
+        from echotui.models.local import provider_for_path
+        from echotui.models.naming import own_name
+
+        path = path.expanduser()
+        provider = provider_for_path(path)
+        return self.swap(provider=provider, model=own_name(path) or self.settings.model, model_path=path)
 
     # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
 
@@ -190,11 +252,13 @@ class Session:
         return provider_statuses(detect_hardware(), self.settings)
 
     def models(self) -> tuple[str, list[ModelEntry]]:
-        """The provider whose catalogue applies now, and its models (EchoError for one without)."""
-        from echotui.models.catalog import catalogue_provider, list_models
+        """The provider whose catalogue applies now, and its models, the running one first and marked
+        (EchoError for a provider without a catalogue)."""
+        from echotui.models.catalog import catalogue_provider
+        from echotui.models.local import models_with_running
 
         provider = catalogue_provider(provider_class(self.settings.provider).name)
-        return provider, list_models(self.settings.models_dir, (provider,))
+        return provider, models_with_running(provider, self.settings.models_dir, self.loaded)
 
     async def use_device(self, device: str | int) -> None:
         """Capture from another input device from now on (the timeline and the queue go on). PortAudio is

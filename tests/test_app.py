@@ -17,7 +17,7 @@ from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
-from echotui.widgets.pickers import HelpScreen, PickerScreen
+from echotui.widgets.pickers import HelpScreen, ModelScreen, PickerScreen
 from tests.doubles import WordOracleProvider
 from tests.support.speech import WordTiming
 
@@ -113,7 +113,7 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
             await wait_for(pilot, lambda: session.pipeline.worker.loaded is not None)
             await pilot.pause(1.0)  # mid-file
             await pilot.press(keys[0])
-            await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen | ModelScreen))
             for key in keys[1:]:
                 await pilot.press(key)
             await wait_for(pilot, lambda: done(session), timeout=60)

@@ -15,6 +15,7 @@ from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.session import Session
+from echotui.widgets.captions import CaptionView
 from tests.doubles import BrokenProvider, FailingOracle
 from tests.support.speech import WordTiming
 from tests.test_app import finals_on_screen, shown, wait_for
@@ -55,7 +56,8 @@ def test_a_model_that_cannot_load_says_so_instead_of_loading_forever(sentence_wa
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: "failed to load" in shown(app, "#health-state"), timeout=5)
-            assert "model file is corrupt" in shown(app, "#health-state")
+            notices = [e.text for e in app.query_one(CaptionView).entries if e.kind == "notice"]
+            assert any("model file is corrupt" in n for n in notices), "the reason, where the user reads"
             await pilot.pause(0.5)
             assert "failed to load" in shown(app, "#health-state"), "the state stays, not loading again"
             await pilot.press("q")

@@ -36,7 +36,9 @@ class ModelEntry:
             None when unknown.
         present: usable without the network.
         location: the file or folder, or "Hugging Face cache"; None when not present.
-        source: "catalogue" (a known name) or "models-dir" (found by scanning `--models-dir`).
+        source: "catalogue" (a known name) or "models-dir" (found by scanning `--models-dir`); in the
+            app also "running" (the running model, opened by its path).
+        running: the app runs this model now.
     """
 
     provider: str
@@ -45,6 +47,7 @@ class ModelEntry:
     present: bool
     location: str | None
     source: str
+    running: bool = False
 
 
 def catalogue_provider(provider: str) -> str:

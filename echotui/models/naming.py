@@ -53,9 +53,14 @@ def _ct2_name(folder: Path) -> str | None:
     return whisper_name(depth, vocab, None, size) if depth else None
 
 
+def own_name(path: Path) -> str | None:
+    """The Whisper size of the model at `path` ("tiny.en"), read from its header or config; None when
+    they fit no size or cannot be read."""
+    return _ct2_name(path) if path.is_dir() else _ggml_name(path)
+
+
 def model_label(path: Path) -> str:
     """What to call the model at `path` on screen."""
     if path.name.lower() not in GENERIC_NAMES:
         return path.name
-    own = _ct2_name(path) if path.is_dir() else _ggml_name(path)
-    return own or path.parent.name or path.name
+    return own_name(path) or path.parent.name or path.name

@@ -95,6 +95,11 @@ class SwapFailed(ProviderMessage):
     """A requested provider or model could not be loaded; the current one keeps running."""
 
 
+class LoadFailed(ProviderMessage):
+    """The model could not load and nothing transcribes; a model the user picks meanwhile (a swap) can
+    still take over and start the session."""
+
+
 class EngineNotice(ProviderMessage):
     """Something a provider reported that the user should see (e.g. its engine process restarted)."""
 
@@ -142,6 +147,7 @@ PipelineEvent = (
     | ModelLoaded
     | ProviderSwapped
     | SwapFailed
+    | LoadFailed
     | EngineNotice
     | EngineFailed
     | DeviceLost
@@ -155,6 +161,8 @@ def notice(event: PipelineEvent) -> str | None:
     if isinstance(event, ModelLoaded):
         model = event.model
         return f"loaded {model.provider} {model.model} on {model.backend} in {event.load_s:.1f} s"
+    if isinstance(event, ProviderSwapped) and event.previous is None:  # after a failed load: nothing ran
+        return notice(ModelLoaded(event.model, event.load_s))
     if isinstance(event, ProviderSwapped):
         model = event.model
         return (
@@ -169,6 +177,8 @@ def notice(event: PipelineEvent) -> str | None:
         return f"{event.provider} failed: {event.message} — {'stopping' if event.fatal else 'reloaded it'}"
     if isinstance(event, MachineMeasured):
         return event.message
+    if isinstance(event, LoadFailed):
+        return f"{event.provider} could not load its model: {event.message}"
     if isinstance(event, EngineNotice | SwapFailed):
         return f"{event.provider}: {event.message}"
     return None

@@ -102,7 +102,7 @@ class Pipeline:
         )
         if self.failure is not None:
             state = self.failure
-        elif self.load_error is not None:
+        elif self.load_error is not None and self._pending is None:  # pending: a model picked since
             state = f"failed to load: {self.load_error}"
         elif self.worker.loaded is None:
             state = "loading model"

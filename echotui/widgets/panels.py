@@ -89,7 +89,8 @@ class HealthPanel(Vertical):
 
     Attributes:
         state: the state line, "● listening" (classes `-listening`, `-overloaded`, ...).
-        backend: the backend badge, "GPU · CUDA" ("loading…" and class `-loading` while none is loaded).
+        backend: the backend badge, "GPU · CUDA" ("loading…" and class `-loading` while none is loaded,
+            "no model" after a failure).
         model: "provider · model".
         rtf, queue, dropped, latency, resources, level, source: each row's figures.
         queue_bar, level_bar: the queue fill and the input level (LEVEL_FLOOR_DB..0 dBFS) as `Meter`s.
@@ -196,7 +197,7 @@ class HealthPanel(Vertical):
 
     def _show(self, snapshot: MetricsSnapshot, model: LoadedModel | None, source: str) -> None:
         self._show_state(snapshot.state)
-        self._show_model(model)
+        self._show_model(model, snapshot.state.startswith(FAILED_STATES))
         self._show_rtf(snapshot)
         queue = f"{snapshot.queue_fill_s:.1f}/{capacity(snapshot.queue_capacity_s)} s"
         self._set(self.queue, f"{queue} {snapshot.queue_fill_pct:.0f}%")
@@ -238,16 +239,17 @@ class HealthPanel(Vertical):
             widget.update(content)
 
     def _show_state(self, state: str) -> None:
-        self._set(self.state, f"● {state}")
         kind = state.split(":")[0]  # "failed to load: why"
+        # a load failure's reason is said once, in the captions, with the way out (pick another model)
+        self._set(self.state, f"● {kind if kind == 'failed to load' else state}")
         for known in STATES:
             self.state.set_class(kind == known, f"-{known.replace(' ', '-')}")
         self.state.set_class(state.startswith(FAILED_STATES), "-failed")
 
-    def _show_model(self, model: LoadedModel | None) -> None:
+    def _show_model(self, model: LoadedModel | None, failed: bool) -> None:
         self.backend.set_class(model is None, "-loading")
         if model is None:
-            self._set(self.backend, "loading…")
+            self._set(self.backend, "no model" if failed else "loading…")
             self._set(self.model, "")
         else:
             self._set(self.backend, backend_badge(model.backend))

@@ -1,16 +1,20 @@
-"""Modal screens: a generic picker (device, provider, model, save format) and the help screen."""
+"""Modal screens: a generic picker (device, provider, save format), the model picker (which can open a
+model by its path) and the help screen."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from echotui.models.catalog import ModelEntry
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,65 @@ class PickerScreen(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+@dataclass(frozen=True)
+class ModelPick:
+    """What the model picker returns: a model `name` from the list, or the `path` the user typed."""
+
+    name: str | None = None
+    path: Path | None = None
+    running: bool = False
+
+
+OPEN = "<open a path>"
+MODEL_NOTE = "▶ running  ● on this machine  ↓ downloads from Hugging Face (progress in the log), then runs"
+PATH_HINT = "a whisper.cpp ggml-*.bin file or a CTranslate2 folder: the engine is worked out from it"
+
+
+def model_line(entry: ModelEntry) -> str:
+    mark = "▶" if entry.running else "●" if entry.present else "↓"
+    return f"{mark} {entry.name:<22} {entry.size_mb or '?':>6} MB  {entry.location or ''}"
+
+
+class ModelScreen(ModalScreen[ModelPick | None]):
+    """The `m` picker: the provider's models (the running one marked, those on this machine first) and
+    "open a local file or folder…", which asks for a path. Escape cancels (returns None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, provider: str, entries: list[ModelEntry]) -> None:
+        super().__init__(id="models")
+        self.provider = provider
+        self.entries = {
+            f"model-{i}": entry
+            for i, entry in enumerate(sorted(entries, key=lambda e: (not e.present, e.name)))
+        }
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker"):
+            yield Label(f"{self.provider} model", classes="picker-title")
+            options = [Option(model_line(entry), id=key) for key, entry in self.entries.items()]
+            yield OptionList(*options, Option("… open a local file or folder…", id=OPEN), id="picker-options")
+            path = Input(placeholder="path to a model file or folder", id="path-input")
+            path.display = False  # until "open a local file or folder…" is chosen
+            yield path
+            yield Static(MODEL_NOTE, classes="picker-note")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id != OPEN:
+            entry = self.entries[str(event.option.id)]
+            self.dismiss(ModelPick(entry.name, running=entry.running))
+            return
+        self.query_one(OptionList).display = False
+        path = self.query_one(Input)
+        path.display = True
+        path.focus()
+        self.query_one(".picker-note", Static).update(PATH_HINT)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        typed = event.value.strip()
+        self.dismiss(ModelPick(path=Path(typed)) if typed else None)
 
 
 HELP = """\

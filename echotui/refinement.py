@@ -18,12 +18,35 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from echotui.config import Settings
 from echotui.selection.decode import wait_for_speech
 from echotui.selection.select import Recommendation
 
 log = logging.getLogger(__name__)
 
 ON_LOOP_TIMEOUT_S = 5.0
+
+def best_for_machine(
+    asked: Settings, explicit: set[str], now: Settings, speech: Callable[[], np.ndarray | None] | None
+) -> Recommendation | None:
+    """The recommendation for the user's own settings (`asked`, with the names they gave in `explicit`)
+    measured on this machine; with `speech` (the user's speech, once heard), the engines that have the model
+    are also timed decoding it and the faster one is recommended. None when the session runs (`now`) a
+    model from `--models-dir` and the better fit is not on disk (no download unasked)."""
+    from echotui.providers.registry import catalogue_providers
+    from echotui.selection.auto import on_disk, recommend_here
+    from echotui.selection.decode import faster_on_speech
+
+    _, statuses, best = recommend_here(asked, explicit, measure=True)
+    heard = speech() if speech is not None and "provider" not in explicit else None
+    if heard is not None:  # the engines that have the model, timed on the user's own speech
+        ready = [s.name for s in statuses if s.available and s.name in catalogue_providers()]
+        others = [name for name in ready if on_disk(now, name, best.model)]
+        best = faster_on_speech(now, best, others, heard)
+    if now.models_dir is not None and on_disk(now, now.provider, now.model):
+        return best if on_disk(now, best.provider, best.model) else None
+    return best
+
 
 Measure = Callable[[Callable[[], np.ndarray | None]], Recommendation | None]
 """(speech: the user's speech once heard, or None) -> the recommendation, or None when nothing to refine."""

@@ -35,7 +35,7 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import catalogue_providers, create_provider, provider_class
-from echotui.refinement import Refinement
+from echotui.refinement import Refinement, best_for_machine
 from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
 
@@ -231,11 +231,11 @@ class Session:
     def open_model(self, path: Path) -> Settings:
         """Swap to the model file or folder at `path`, the engine worked out from it as `--model-path`
         does (EchoError, with the fix, for anything else)."""
-        from echotui.models.local import provider_for_path
+        from echotui.models.local import checked_provider_for_path
         from echotui.models.naming import own_name
 
         path = path.expanduser()
-        provider = provider_for_path(path)
+        provider = checked_provider_for_path(path)
         return self.swap(provider=provider, model=own_name(path) or self.settings.model, model_path=path)
 
     # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
@@ -269,30 +269,13 @@ class Session:
     # ---- measuring the machine after a quick start -------------------------------------------------------
 
     def measure_best(self, speech: Callable[[], np.ndarray | None] | None = None) -> Recommendation | None:
-        """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
-        the event loop) and return the recommendation; with `speech` (the user's speech, once heard), the
-        engines that have the model are also timed decoding it and the faster one is recommended. None
-        when there is nothing to refine, or when the session runs a model from `--models-dir` and the
-        better fit is not on disk (no download unasked)."""
+        """When "auto" was decided at start-up without measuring: the recommendation measured on this
+        machine now (slow: off the event loop), `refinement.best_for_machine`; None when nothing to refine."""
         if self.refine is None:
             return None
-        from echotui.selection.auto import on_disk, recommend_here
-
         asked, explicit = self.refine
         self.refine = None
-        _, statuses, best = recommend_here(asked, explicit, measure=True)
-        heard = speech() if speech is not None and "provider" not in explicit else None
-        if heard is not None:  # the engines that have the model, timed on the user's own speech
-            from echotui.providers.registry import catalogue_providers
-            from echotui.selection.decode import faster_on_speech
-
-            ready = [s.name for s in statuses if s.available and s.name in catalogue_providers()]
-            others = [name for name in ready if on_disk(self.settings, name, best.model)]
-            best = faster_on_speech(self.settings, best, others, heard)
-        now = self.settings
-        if now.models_dir is not None and on_disk(now, now.provider, now.model):
-            return best if on_disk(now, best.provider, best.model) else None
-        return best
+        return best_for_machine(asked, explicit, self.settings, speech)
 
     def recent_audio(self) -> np.ndarray:
         """The latest audio the pipeline took (up to its window reach), as a copy. Call on the event loop."""

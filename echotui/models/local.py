@@ -14,6 +14,7 @@ from echotui.models.catalog import (
     is_ggml_file,
     is_local,
     list_models,
+    provider_for_path,
     scan_models_dir,
 )
 from echotui.models.ct2_models import is_ct2_model
@@ -25,13 +26,11 @@ RUNNING = "running"
 MB = 1_000_000
 
 
-def provider_for_path(path: Path) -> str:
-    """The engine that loads the model at `path`, as `--model-path` works it out: a CTranslate2 folder is
-    faster-whisper's, a ggml file whisper.cpp's; anything else is refused with the fix."""
-    if is_ct2_model(path):
-        return "faster-whisper"
-    if is_ggml_file(path):
-        return "whispercpp"
+def checked_provider_for_path(path: Path) -> str:
+    """The engine that loads the model at `path` (`catalog.provider_for_path`), once it is seen to be a
+    ggml file or a CTranslate2 folder; anything else is refused with the fix."""
+    if is_ct2_model(path) or is_ggml_file(path):
+        return provider_for_path(path)
     what = "neither a whisper.cpp ggml file nor a model folder" if path.exists() else "no such file or folder"
     raise EchoError(
         f"{path}: {what}: give a ggml-*.bin file or a CTranslate2 folder (model.bin and config.json)"

@@ -13,6 +13,7 @@ from textual.widgets import OptionList
 
 from echotui.app import EchoApp
 from echotui.audio.file_source import FileSource
+from echotui.audio.switching import LoopingSource
 from echotui.config import Settings
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
@@ -112,7 +113,8 @@ def test_provider_key_finds_the_ggml_file_beside_a_folder_opened_by_its_path(
     shelf: Path, sentence_wav: Path
 ) -> None:
     settings = Settings(provider="faster-whisper", model_path=shelf / "ct2-real-tiny.en", threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    talk = LoopingSource(lambda: FileSource(sentence_wav, speed=1.0))  # still talking when the swap is ready
+    session = Session(settings, talk)
     app = EchoApp(session)
 
     async def story() -> None:

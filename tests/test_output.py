@@ -101,3 +101,28 @@ def test_jsonl_lines_carry_word_times_and_when_they_were_emitted() -> None:
     assert lines[0]["emitted"] == 2.0 and lines[1]["emitted"] == 2.9
     # anyone can compute the reader's wait for each word from the file alone
     assert [round(lines[0]["emitted"] - w[1], 2) for w in lines[0]["words"]] == [1.75, 1.45, 1.15]
+
+
+def test_subtitle_cues_never_overlap_when_a_sentence_end_runs_into_the_next_word() -> None:
+    """whisper.cpp times a sentence's last word into the pause and past the next word's start: the
+    player must still get one cue after the other (seen: a cue ending at 15.580, the next at 15.560)."""
+    stretched = FinalTranscribed(
+        1, 14.0, 16.5,
+        (Segment(14.0, 15.58, "at the sea."),), 0.0,
+        (Word(14.0, 14.3, "at"), Word(14.3, 14.6, "the"), Word(14.7, 15.58, "sea.")),
+    )  # fmt: skip
+    following = FinalTranscribed(
+        2,
+        15.56,
+        16.5,
+        (Segment(15.56, 16.5, "Next week"),),
+        0.0,
+        (Word(15.56, 15.57, "Next"), Word(15.9, 16.5, "week")),
+    )
+    for fmt in ("srt", "vtt"):
+        spans = [
+            line.split(" --> ") for line in write(fmt, [stretched, following]).splitlines() if " --> " in line
+        ]
+        assert len(spans) == 2, spans
+        (_, first_end), (second_start, second_end) = spans
+        assert first_end <= second_start < second_end, spans

@@ -21,6 +21,7 @@ CUE_CHARS = 84  # two subtitle lines of 42
 CUE_SECONDS = 6.0
 PAUSE_S = 0.8
 LINE_CHARS = 400
+MIN_CUE_S = 0.2  # a cue squeezed by the one before it still shows for this long
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -42,6 +43,7 @@ class TranscriptWriter:
         self.format = fmt
         self.count = 0
         self._words: list[Word] = []  # committed words not yet written
+        self._cue_end = 0.0  # where the last subtitle cue ended
         if fmt == "vtt":
             self.stream.write("WEBVTT\n\n")
 
@@ -97,6 +99,10 @@ class TranscriptWriter:
 
     def _write(self, caption: Segment) -> None:
         self.count += 1
+        if self.format in ("srt", "vtt"):  # cues never overlap: a word's end can run into the next word
+            start = max(caption.start_s, self._cue_end)
+            self._cue_end = max(caption.end_s, start + MIN_CUE_S)
+            caption = Segment(start, self._cue_end, caption.text)
         if self.format == "txt":
             self.stream.write(caption.text + "\n")
         elif self.format == "srt":

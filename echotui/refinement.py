@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ON_LOOP_TIMEOUT_S = 5.0
 
+
 def best_for_machine(
     asked: Settings, explicit: set[str], now: Settings, speech: Callable[[], np.ndarray | None] | None
 ) -> Recommendation | None:

@@ -145,7 +145,8 @@ class Session:
             if self._refinement is not None:
                 self._refinement.stop()
             if self.journal is not None:
-                self.journal.close(self.pipeline.ledger(), self.pipeline.failure)
+                kept_audio = self.recording is not None
+                self.journal.close(self.pipeline.ledger(), self.pipeline.failure, keep_empty=kept_audio)
             if self.recording is not None:
                 await asyncio.to_thread(self.recording.close)
             await self.pipeline.close()

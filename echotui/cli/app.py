@@ -45,7 +45,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     code = EchoApp(session, log_path=path, choice=choice).run()
     if session.pipeline.failure:
         say(f"echotui: stopped: {session.pipeline.failure}")
-    if session.journal is not None:
+    if session.journal is not None and session.journal.kept:
         say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
     shutdown.leave_busy_threads(code or 0)
     return code or 0

@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(transcribe)
 
     commands.add_parser("devices", help="list audio input devices")
+    sessions = commands.add_parser("sessions", help="list the transcripts kept on disk; --prune cleans up")
+    sessions.add_argument(
+        "--prune", action="store_true", help="delete sessions that hold no line (a crash before any text)"
+    )
+    sessions.add_argument(
+        "--older-than", type=float, metavar="DAYS", help="with --prune: also delete sessions older than DAYS"
+    )
     replay = commands.add_parser(
         "replay", help="run a recorded session (--record) through any engine and compare the words"
     )

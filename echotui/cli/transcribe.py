@@ -83,7 +83,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
     snapshot, loaded = session.snapshot(), session.loaded
     journal, kept = session.journal, ""
-    if journal is not None:
+    if journal is not None and journal.kept:
         kept = f"; journal {journal.path}"
         if error is not None and journal.finals:  # still one line: the reason, then where the text is
             error = EchoError(f"{error} (transcript so far: journal {journal.path})", error.exit_code)

@@ -71,7 +71,8 @@ class Journal:
 
     Attributes:
         path: the journal file.
-        finals: finals written so far.
+        finals: finals with text written so far (the lines of the transcript).
+        kept: False once `close()` deleted the journal (nothing was transcribed).
     """
 
     def __init__(self, meta: dict[str, Any], folder: Path | None = None) -> None:
@@ -80,6 +81,7 @@ class Journal:
         started = time.time()
         self.path = _new_path(folder, started)
         self.finals = 0
+        self.kept = True
         self._stream: TextIO | None = self.path.open("x", encoding="utf-8")
         self._write({"type": "session", "started": started, **meta})
 
@@ -96,7 +98,7 @@ class Journal:
 
     def __call__(self, event: PipelineEvent) -> None:
         if isinstance(event, FinalTranscribed):
-            self.finals += 1
+            self.finals += bool(event.text)
             self._write({"type": "final", **asdict(event), "text": event.text})
         elif isinstance(event, PartialTranscribed):
             self._write(
@@ -113,14 +115,20 @@ class Journal:
         elif isinstance(event, DeviceRestored):
             self._write({"type": "device_restored", **asdict(event)})
 
-    def close(self, ledger: Ledger | None = None, failure: str | None = None) -> None:
-        """Write the end record and close (idempotent)."""
+    def close(
+        self, ledger: Ledger | None = None, failure: str | None = None, keep_empty: bool = False
+    ) -> None:
+        """Write the end record and close (idempotent). A journal that holds no line is deleted instead,
+        unless `keep_empty` (a recording lies beside it): a session that transcribed nothing leaves none."""
         if self._stream is None:
             return
         self._write({"type": "end", "ended": time.time(), "ledger": asdict(ledger) if ledger else None,
                      "failure": failure})  # fmt: skip
         self._stream.close()
         self._stream = None
+        if self.finals == 0 and not keep_empty:
+            self.path.unlink(missing_ok=True)
+            self.kept = False
 
 
 @dataclass

@@ -180,11 +180,11 @@ class Session:
         """When "auto" was decided at start-up without measuring: measure this machine now (slow, so off
         the event loop) and return the recommendation; with `speech` (the user's speech, once heard), the
         engines that have the model are also timed decoding it and the faster one is recommended. None
-        when there is nothing to refine, or when the session runs a model from `--models-dir` and the
-        better fit is not on disk (no download unasked)."""
+        when there is nothing to refine, or when the session runs a model from `--models-dir` or the
+        `echotui[tiny]` extra and the better fit is not on disk (no download unasked)."""
         if self.refine is None:
             return None
-        from echotui.selection.auto import on_disk, recommend_here
+        from echotui.selection.auto import on_disk, recommend_here, runs_local_choice
 
         asked, explicit = self.refine
         self.refine = None
@@ -198,7 +198,7 @@ class Session:
             others = [name for name in ready if on_disk(self.settings, name, best.model)]
             best = faster_on_speech(self.settings, best, others, heard)
         now = self.settings
-        if now.models_dir is not None and on_disk(now, now.provider, now.model):
+        if runs_local_choice(now):
             return best if on_disk(now, best.provider, best.model) else None
         return best
 

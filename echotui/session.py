@@ -16,6 +16,7 @@ from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import LoopingSource, SwitchableSource
 from echotui.config import Settings
+from echotui.errors import EchoError
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, ProviderSwapped
@@ -151,9 +152,13 @@ class Session:
     # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
 
     def devices(self) -> list[InputDevice]:
-        from echotui.audio.devices import list_input_devices
+        """The input devices to choose from; EchoError with what to check when PortAudio lists none."""
+        from echotui.audio.devices import NO_DEVICE, list_input_devices
 
-        return list_input_devices()
+        devices = list_input_devices()
+        if not devices:
+            raise EchoError(NO_DEVICE)
+        return devices
 
     def providers(self) -> list[ProviderStatus]:
         from echotui.selection.hardware import detect_hardware

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from echotui.audio.demo import demo_file
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
@@ -47,11 +48,12 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 def cmd_transcribe(args: argparse.Namespace) -> int:
     settings, explicit = settings_from_args(args)
     export_token(settings)
-    if (args.path is None) == (args.device is None):
+    path = demo_file(args.demo, args.path, args.device)
+    if (path is None) == (args.device is None):
         raise EchoError(
             "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
         )
-    source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
+    source = open_source(path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
     session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:

@@ -16,8 +16,12 @@ from textual.widgets import Static
 from echotui.app import EchoApp
 from echotui.cli.app import session_from_args
 from echotui.cli.parser import build_parser
+from echotui.config import Settings
+from echotui.providers.base import LoadedModel
+from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from tests.cli import Run, echotui
+from tests.doubles import QuietSource, ReadyProvider
 
 
 @pytest.fixture
@@ -166,6 +170,28 @@ def test_a_model_that_cannot_be_downloaded_shows_the_ways_forward_in_the_app(
             ways = ("echotui models pull small.en", "--models-dir", "ECHOTUI_MODELS_DIR", "echotui[tiny]")
             for way in ways:
                 assert way in shown, shown
+            await pilot.press("q")
+
+    asyncio.run(story())
+
+
+def test_the_device_picker_with_no_device_says_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PortAudio lists nothing (a stand-in for the listing; the shared PulseAudio is left alone): `d`
+    answers with the sound server and permissions to check, not a bare "no input devices"."""
+    import echotui.audio.devices
+
+    monkeypatch.setattr(echotui.audio.devices, "list_input_devices", lambda: [])
+    loaded = LoadedModel("ready", "tiny.en", "cpu", "-")
+    session = Session(Settings(), QuietSource("file talk.wav"), provider=ReadyProvider(loaded), journal=False)
+    app = EchoApp(session)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("d")
+            await wait_for(lambda: bool(app._notifications))
+            message = str(list(app._notifications)[-1].message)
+            assert "PulseAudio or PipeWire" in message and "echotui --demo" in message, message
+            assert len(app.screen_stack) == 1, "no empty picker opened"
             await pilot.press("q")
 
     asyncio.run(story())

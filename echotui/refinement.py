@@ -33,9 +33,10 @@ def best_for_machine(
     """The recommendation for the user's own settings (`asked`, with the names they gave in `explicit`)
     measured on this machine; with `speech` (the user's speech, once heard), the engines that have the model
     are also timed decoding it and the faster one is recommended. None when the session runs (`now`) a
-    model from `--models-dir` and the better fit is not on disk (no download unasked)."""
+    model from `--models-dir` or the `echotui[tiny]` extra and the better fit is not on disk (no download
+    unasked)."""
     from echotui.providers.registry import catalogue_providers
-    from echotui.selection.auto import on_disk, recommend_here
+    from echotui.selection.auto import on_disk, recommend_here, runs_local_choice
     from echotui.selection.decode import faster_on_speech
 
     _, statuses, best = recommend_here(asked, explicit, measure=True)
@@ -44,7 +45,7 @@ def best_for_machine(
         ready = [s.name for s in statuses if s.available and s.name in catalogue_providers()]
         others = [name for name in ready if on_disk(now, name, best.model)]
         best = faster_on_speech(now, best, others, heard)
-    if now.models_dir is not None and on_disk(now, now.provider, now.model):
+    if runs_local_choice(now):
         return best if on_disk(now, best.provider, best.model) else None
     return best
 

@@ -14,11 +14,12 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.audio.devices import InputDevice
+from echotui.audio.opening import open_source
 from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
-from echotui.audio.switching import LoopingSource, SwitchableSource
+from echotui.audio.switching import SwitchableSource
 from echotui.config import Settings
-from echotui.errors import one_line
+from echotui.errors import EchoError, one_line
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import (
@@ -40,27 +41,6 @@ from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
 
 log = logging.getLogger(__name__)
-
-
-def open_source(
-    file: Path | None,
-    device: str | int | None,
-    speed: float,
-    loop: bool = False,
-    duration_s: float | None = None,
-) -> AudioSource:
-    """A file replayed as live (optionally looping), or a capture device (None = the default one),
-    optionally for `duration_s` seconds. Opening a device queries PortAudio: call it off the event loop."""
-    if file is not None:
-        from echotui.audio.file_source import FileSource
-
-        if loop:
-            return LoopingSource(lambda: FileSource(file, speed=speed))
-        return FileSource(file, speed=speed)
-    from echotui.audio.device_source import DeviceSource
-    from echotui.audio.devices import choose_device
-
-    return DeviceSource(choose_device(device), duration_s=duration_s)
 
 
 class Session:
@@ -242,9 +222,13 @@ class Session:
     # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
 
     def devices(self) -> list[InputDevice]:
-        from echotui.audio.devices import list_input_devices
+        """The input devices to choose from; EchoError with what to check when PortAudio lists none."""
+        from echotui.audio.devices import NO_DEVICE, list_input_devices
 
-        return list_input_devices()
+        devices = list_input_devices()
+        if not devices:
+            raise EchoError(NO_DEVICE)
+        return devices
 
     def providers(self) -> list[ProviderStatus]:
         from echotui.selection.hardware import detect_hardware

@@ -57,7 +57,10 @@ def list_input_devices() -> list[InputDevice]:
 
 
 NO_DEVICE = (
-    "no audio input device found: connect a microphone, or transcribe a file (echotui transcribe PATH)"
+    "no audio input device found: PortAudio lists none. On Linux, check that PulseAudio or PipeWire runs "
+    "(`pactl info`) and that you may use audio (the `audio` group; over SSH there is usually no sound "
+    "server); on macOS, allow the terminal under Privacy & Security > Microphone. Without a microphone: "
+    "`echotui --demo`, `echotui --file talk.wav` or `echotui transcribe talk.wav`"
 )
 
 

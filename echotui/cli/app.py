@@ -7,13 +7,15 @@ import os
 import sys
 
 from echotui import shutdown
+from echotui.audio.demo import demo_file
+from echotui.audio.opening import open_source
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
 from echotui.logs import log_path, redirect_native_stderr, setup_logging
 from echotui.models.catalog import check_model_name
 from echotui.selection.auto import auto_select, needs_refining
-from echotui.session import Session, open_source
+from echotui.session import Session
 
 
 def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
@@ -21,15 +23,17 @@ def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
     Starts at once on what is known (cached timings, estimates); the app measures and swaps if needed."""
     if args.file is not None and args.device is not None:
         raise EchoError("give --file or --device, not both")
+    file = demo_file(args.demo, args.file, args.device)
     settings, explicit = settings_from_args(args)
     export_token(settings)
     asked = settings
     settings, choice = auto_select(settings, explicit, measure=False)
     if settings.model_path is None:  # a wrong name fails here, in one line, not inside the app
         check_model_name(settings.provider, settings.model, settings.models_dir)
-    source = open_source(args.file, args.device, settings.speed, args.loop)
+    source = open_source(file, args.device, settings.speed, args.loop)
     session = Session(settings, source, record=getattr(args, "record", False))
-    session.refine = (asked, explicit) if needs_refining(asked) else None
+    # the demo shows captions at once: it does not spend the CPU measuring this machine meanwhile
+    session.refine = (asked, explicit) if needs_refining(asked) and not args.demo else None
     return session, choice
 
 

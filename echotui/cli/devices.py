@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from echotui.audio.devices import list_input_devices
+from echotui.audio.devices import NO_DEVICE, list_input_devices
 from echotui.cli.tables import format_table
+from echotui.errors import EchoError
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
     """Input devices: index, name, host API, channels, default rate."""
     devices = list_input_devices()
     if not devices:
-        print("no audio input devices found")
-        return 1
+        raise EchoError(NO_DEVICE)
     rows = [
         ("*" if d.is_default else " ", str(d.index), d.name, d.host_api, str(d.channels),
          f"{d.default_samplerate:.0f}")

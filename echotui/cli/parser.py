@@ -53,6 +53,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
 
 
 RECORD_HELP = "keep the captured audio beside the session journal, for 'echotui replay'"
+DEMO_HELP = "replay a short speech clip that ships with echotui as live input (no microphone needed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--loop", action="store_true", help="with --file: start again at the end")
     app.add_argument("--device", help="input device (index or name; 'echotui devices' lists them)")
     app.add_argument("--record", action="store_true", help=RECORD_HELP)
+    app.add_argument("--demo", action="store_true", help=DEMO_HELP)
     _add_engine_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     transcribe.add_argument("--stats-json", type=Path, help="write run statistics as JSON here")
     transcribe.add_argument("--record", action="store_true", help=RECORD_HELP)
+    transcribe.add_argument("--demo", action="store_true", help=DEMO_HELP)
     _add_engine_options(transcribe)
 
     commands.add_parser("devices", help="list audio input devices")

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from echotui.audio.demo import demo_file
+from echotui.audio.opening import open_source
 from echotui.cli.parser import settings_from_args
 from echotui.config import export_token
 from echotui.errors import EchoError, say
@@ -29,7 +31,7 @@ from echotui.pipeline.events import (
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.report import stats_dict
 from echotui.selection.auto import auto_select
-from echotui.session import Session, open_source
+from echotui.session import Session
 
 
 @contextlib.contextmanager
@@ -48,14 +50,15 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
 def cmd_transcribe(args: argparse.Namespace) -> int:
     settings, explicit = settings_from_args(args)
     export_token(settings)
-    if (args.path is None) == (args.device is None):
+    path = demo_file(args.demo, args.path, args.device)
+    if (path is None) == (args.device is None):
         raise EchoError(
             "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
         )
+    source = open_source(path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
-    if settings.model_path is None:  # a wrong name fails now, before the source is opened
+    if settings.model_path is None:  # a wrong name fails now, before anything loads
         check_model_name(settings.provider, settings.model, settings.models_dir)
-    source = open_source(args.path, args.device, settings.speed, duration_s=args.duration)
     session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)

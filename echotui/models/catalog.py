@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from echotui.errors import EchoError
-from echotui.models import ct2_models, ggml_models
+from echotui.models import bundled, ct2_models, ggml_models
 from echotui.models.hub import unknown_model
 from echotui.providers.base import ModelChoice
 from echotui.providers.registry import capabilities, catalogue_providers, provider_class
 from echotui.providers.voxtral import VoxtralProvider
 
 HF_CACHE = "Hugging Face cache"
+BUNDLED = bundled.EXTRA
 CATALOGUE = "catalogue"
 MODELS_DIR = "models-dir"
 MB = 1_000_000
@@ -35,7 +36,8 @@ class ModelEntry:
         size_mb: approximate download size for catalogue names, size on disk for models found in the folder;
             None when unknown.
         present: usable without the network.
-        location: the file or folder, or "Hugging Face cache"; None when not present.
+        location: the file or folder, "Hugging Face cache", or "echotui[tiny]" (the extra's tiny.en);
+            None when not present.
         source: "catalogue" (a known name) or "models-dir" (found by scanning `--models-dir`); in the
             app also "running" (the running model, opened by its path).
         running: the app runs this model now.
@@ -97,6 +99,9 @@ def _ct2_catalogue(provider: str, models_dir: Path | None) -> list[tuple[ModelEn
         if path is None:
             path = ct2_models.cached_ct2_model(name)
             where = HF_CACHE if path is not None else None
+        if path is None:
+            path = bundled.bundled_ct2_model(name)
+            where = BUNDLED if path is not None else None
         rows.append((ModelEntry(provider, name, size, path is not None, where, CATALOGUE), path))
     return rows
 

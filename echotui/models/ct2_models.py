@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from echotui.errors import EchoError
+from echotui.models.bundled import bundled_ct2_model
 from echotui.models.hub import (
     check_reachable,
     download_failed,
@@ -77,8 +78,9 @@ def cached_ct2_model(name: str) -> Path | None:
 
 
 def local_ct2_model(name: str, models_dir: Path | None) -> Path | None:
-    """A model of that name already on disk: in `models_dir`, or in the Hugging Face cache."""
-    return models_dir_ct2_model(name, models_dir) or cached_ct2_model(name)
+    """A model of that name already on disk: in `models_dir`, in the Hugging Face cache, or installed by
+    the `echotui[tiny]` extra."""
+    return models_dir_ct2_model(name, models_dir) or cached_ct2_model(name) or bundled_ct2_model(name)
 
 
 def download_ct2_model(name: str, token: str | None = None) -> Path:
@@ -90,17 +92,17 @@ def download_ct2_model(name: str, token: str | None = None) -> Path:
         raise unknown_model("faster-whisper", name)
     from huggingface_hub import snapshot_download
 
-    what = f"faster-whisper model {name!r}"
-    size = check_reachable(repo, "model.bin", what, token)
+    size = check_reachable(repo, "model.bin", "faster-whisper", name, token)
     log.info("downloading %s (model.bin %s bytes)", repo, size)
     try:
         return Path(snapshot_download(repo, token=token, tqdm_class=progress_bar(name)))
     except Exception as error:  # network, auth, disk: all end the same way for the user
-        raise download_failed(what, error) from None
+        raise download_failed("faster-whisper", name, error) from None
 
 
 def resolve_ct2_model(choice: ModelChoice) -> Path:
-    """The folder for a model choice: an explicit path (checked), else local if present, else downloaded.
+    """The folder for a model choice: an explicit path (checked), else local if present (`--models-dir`,
+    the Hugging Face cache, the `echotui[tiny]` extra), else downloaded.
 
     Unknown names fail fast, before any network access."""
     if choice.path is not None:
@@ -115,4 +117,5 @@ def resolve_ct2_model(choice: ModelChoice) -> Path:
         return found
     if repo_for(choice.name) is None:
         raise unknown_model("faster-whisper", choice.name)
-    return cached_ct2_model(choice.name) or download_ct2_model(choice.name, choice.token)
+    local = cached_ct2_model(choice.name) or bundled_ct2_model(choice.name)
+    return local or download_ct2_model(choice.name, choice.token)

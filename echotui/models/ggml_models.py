@@ -157,14 +157,13 @@ def download_model(name: str, token: str | None = None) -> Path:
     """Download a model into the Hugging Face cache, with huggingface_hub's progress bar on stderr."""
     from huggingface_hub import hf_hub_download
 
-    what = f"whisper.cpp model {name!r}"
-    size = check_reachable(HF_REPO, model_filename(name), what, token)
+    size = check_reachable(HF_REPO, model_filename(name), "whispercpp", name, token)
     log.info("downloading %s (%s bytes) from %s", model_filename(name), size, HF_REPO)
     try:
         bar = progress_bar(name)
         return Path(hf_hub_download(HF_REPO, model_filename(name), token=token, tqdm_class=bar))
     except Exception as error:  # network, auth, disk: all end the same way for the user
-        raise download_failed(what, error) from None
+        raise download_failed("whispercpp", name, error) from None
 
 
 def resolve_model(name: str, models_dir: Path | None = None, token: str | None = None) -> Path:

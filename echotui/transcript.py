@@ -23,6 +23,6 @@ def pieces(finals: Iterable[FinalTranscribed], fmt: str) -> int:
 
 
 def describe(finals: Iterable[FinalTranscribed], fmt: str) -> str:
-    """"9 cues", "1 line": what saving `finals` as `fmt` gives, in that format's words."""
+    """What saving `finals` as `fmt` gives, in that format's words: "9 cues", "1 line"."""
     count, unit = pieces(finals, fmt), UNITS[fmt]
     return f"{count} {unit.removesuffix('s') if count == 1 else unit}"

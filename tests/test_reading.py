@@ -64,6 +64,15 @@ def send(app: EchoApp, *events: PipelineEvent) -> None:
         app.session.pipeline.on_event(event)
 
 
+async def footer_row(pilot: Pilot[int]) -> str:
+    """The footer as shown, once it has drawn its keys."""
+    app = pilot.app
+    while not app.query("FooterKey"):
+        await pilot.pause(0.05)
+    await pilot.pause()
+    return screen_lines(app)[app.size.height - 1]
+
+
 def caption_lines(view: CaptionView) -> list[str]:
     """The transcript's lines as shown (notices and markers left out), unwrapped."""
     return [line for e in view.entries if e.kind == "final" for line in view.shown_text(e).splitlines()]
@@ -205,7 +214,7 @@ def test_a_narrow_terminal_keeps_whole_words_quit_and_help(size: tuple[int, int]
         await pilot.press("c")  # the "loaded …" notice out of the way
         send(app, final(1, LONG, 1.0))
         await pilot.pause(0.3)
-        footer = screen_lines(app)[size[1] - 1]
+        footer = await footer_row(pilot)
         assert "q Quit" in footer and "? Help" in footer, footer
         view, panel = app.query_one(CaptionView), app.query_one("#health")
         assert view.region.width == size[0], "the captions keep the whole width"
@@ -229,7 +238,7 @@ def test_a_wide_terminal_keeps_the_panel_beside_the_captions() -> None:
         await pilot.pause(0.3)
         view, panel = app.query_one(CaptionView), app.query_one("#health")
         assert panel.region.x >= view.region.right and view.region.width >= CAPTIONS_MIN_WIDTH
-        footer = screen_lines(app)[23]
+        footer = await footer_row(pilot)
         for key in ("q Quit", "? Help", "d Device", "p Provider", "m Model", "space Pause", "s Save"):
             assert key in footer, footer
         await pilot.press("h")

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from echotui.app import EchoApp
 from echotui.pipeline.events import AudioDropped
 from echotui.providers.base import LoadedModel
-from tests.support.screens import CUDA, app_with, final, partial, snapshot
+from tests.support.screens import CUDA, app_with, final, partial, snapshot, spoken
 
 Story = Callable[[Pilot[int]], Awaitable[None]]
 
@@ -27,7 +27,8 @@ def transcript(timestamps: bool) -> Story:
         send(final(1, "And so, my fellow Americans, ask not what your country can do for you.", 1.0))
         send(AudioDropped(start_s=6.0, seconds=1.25))
         send(final(2, "Ask what you can do for your country.", 83.4))
-        send(partial(3, "My fellow citizens of the", 88.0))
+        send(spoken(3, "My fellow citizens of the world, ask not what America will do for you.", 88.0, False))
+        send(partial(3, "But what together we", 88.0))
         await pilot.pause(0.5)
 
     return story
@@ -62,3 +63,14 @@ def test_snapshot_help_screen(snap_compare: Callable[..., bool]) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
+
+
+def test_snapshot_narrow_60x20_with_timestamps(snap_compare: Callable[..., bool]) -> None:
+    """Too narrow for the panel beside the captions: it folds below them; Quit and Help stay in the footer."""
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+    assert snap_compare(app, terminal_size=(60, 20), run_before=transcript(True))
+
+
+def test_snapshot_narrow_40x12(snap_compare: Callable[..., bool]) -> None:
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+    assert snap_compare(app, terminal_size=(40, 12), run_before=transcript(False))

@@ -30,6 +30,8 @@ from echotui.widgets.caption_entries import (
 )
 
 MAX_ENTRIES = 2000
+HANG_MIN_WIDTH = 24
+"""The fewest columns left for the text beside a stamp for its continuation lines to be indented under it."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
@@ -107,7 +109,7 @@ class CaptionView(ScrollView, can_focus=True):
     def shown_text(self, entry: CaptionEntry) -> str:
         """An entry's text as displayed (with timestamps when `timestamps` is on), a line per sentence,
         unwrapped."""
-        return "\n".join(text.plain for text in self._texts(entry))
+        return "\n".join(stamp + body.plain for stamp, body in self._texts(entry))
 
     def show_partial(self, event: PartialTranscribed) -> None:
         """Show (or replace in place) the open utterance's tentative words, dimmed after its committed
@@ -217,28 +219,37 @@ class CaptionView(ScrollView, can_focus=True):
             style = self._styles[kind] = self.get_component_rich_style(f"caption-view--{kind}")
         return style
 
-    def _texts(self, entry: CaptionEntry) -> list[Text]:
-        """The entry's lines before wrapping: a line per sentence (its start time first when `timestamps`
-        is on), the tentative words after the last one, or on a line of their own (aligned under the
-        sentences) when that one is complete."""
-        texts: list[Text] = []
+    def _texts(self, entry: CaptionEntry) -> list[tuple[str, Text]]:
+        """The entry's lines before wrapping, each with its stamp ("" for none): a line per sentence (its
+        start time when `timestamps` is on), the tentative words after the last one, or on a line of
+        their own (aligned under the sentences) when that one is complete."""
+        texts: list[tuple[str, Text]] = []
         for sentence in entry.lines:
-            text = Text(end="", overflow="fold")
-            if self.timestamps and sentence.start_s is not None:
-                text.append(f"{clock(sentence.start_s)} ", self._style("timestamp"))
-            text.append(_CONTROL.sub(" ", sentence.text), self._style(entry.kind))
-            texts.append(text)
+            stamped = self.timestamps and sentence.start_s is not None
+            stamp = f"{clock(sentence.start_s or 0.0)} " if stamped else ""
+            body = Text(_CONTROL.sub(" ", sentence.text), self._style(entry.kind), end="", overflow="fold")
+            texts.append((stamp, body))
         if entry.tentative:
             tentative, own_line = _CONTROL.sub(" ", entry.tentative), entry.lines[-1].complete
-            if own_line:  # aligned under the sentences' text when they are stamped
-                indent = " " * (CLOCK_WIDTH + 1) if self.timestamps else ""
-                texts.append(Text(indent, end="", overflow="fold"))
-            texts[-1].append(tentative if own_line else f" {tentative}", self._style("partial"))
+            if own_line:
+                texts.append(
+                    (" " * (CLOCK_WIDTH + 1) if self.timestamps else "", Text(end="", overflow="fold"))
+                )
+            texts[-1][1].append(tentative if own_line else f" {tentative}", self._style("partial"))
         return texts
 
     def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
-        console = self.app.console
-        lines = (line for text in self._texts(entry) for line in text.wrap(console, width))
+        """Wrapped to `width`; a stamped line's continuation is indented under its text, room allowing."""
+        console, stamp_style = self.app.console, self._style("timestamp")
+        lines: list[Text] = []
+        for stamp, body in self._texts(entry):
+            if width - len(stamp) < HANG_MIN_WIDTH:  # too narrow to hang: the stamp wraps with the text
+                lines.extend(Text.assemble((stamp, stamp_style), body, end="").wrap(console, width))
+                continue
+            for n, line in enumerate(body.wrap(console, width - len(stamp))):
+                lines.append(
+                    Text.assemble((stamp if n == 0 else " " * len(stamp), stamp_style), line, end="")
+                )
         return [Strip(line.render(console), line.cell_len) for line in lines]
 
     def render_line(self, y: int) -> Strip:

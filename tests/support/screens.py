@@ -17,7 +17,7 @@ from echotui.app import EchoApp
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.metrics import Ledger, MetricsSnapshot
-from echotui.providers.base import LoadedModel, Segment
+from echotui.providers.base import LoadedModel, Segment, Word
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from tests.doubles import QuietSource, ReadyProvider
@@ -66,6 +66,13 @@ def snapshot(**changes: Any) -> MetricsSnapshot:
 def final(utterance_id: int, text: str, start_s: float = 0.0) -> FinalTranscribed:
     captions = (Segment(start_s, start_s + 2.0, text),) if text else ()
     return FinalTranscribed(utterance_id, start_s, start_s + 2.0, captions, latency_s=0.8)
+
+
+def spoken(utterance_id: int, text: str, start_s: float, closes: bool = True) -> FinalTranscribed:
+    """Committed words with word times, as whisper.cpp and faster-whisper give them: a word every 0.4 s."""
+    words = tuple(Word(start_s + 0.4 * n, start_s + 0.4 * n + 0.3, w) for n, w in enumerate(text.split()))
+    said = (Segment(words[0].start_s, words[-1].end_s, text),)
+    return FinalTranscribed(utterance_id, words[0].start_s, words[-1].end_s, said, 0.0, words, closes=closes)
 
 
 def partial(utterance_id: int, text: str, start_s: float = 0.0) -> PartialTranscribed:

@@ -50,8 +50,7 @@ STAMP = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] ")
 def run_app(app: EchoApp, story: Story, size: tuple[int, int]) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
-            while app.session.loaded is None:
-                await pilot.pause(0.05)
+            await wait_for(pilot, lambda: app.session.loaded is not None)
             await story(pilot)
             await pilot.press("q")
 
@@ -64,11 +63,18 @@ def send(app: EchoApp, *events: PipelineEvent) -> None:
         app.session.pipeline.on_event(event)
 
 
+async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out waiting for the screen"
+        await pilot.pause(0.05)
+
+
 async def footer_row(pilot: Pilot[int]) -> str:
     """The footer as shown, once it has drawn its keys."""
     app = pilot.app
-    while not app.query("FooterKey"):
-        await pilot.pause(0.05)
+    await wait_for(pilot, lambda: bool(app.query("FooterKey")))
     await pilot.pause()
     return screen_lines(app)[app.size.height - 1]
 
@@ -107,8 +113,7 @@ def test_timestamps_give_each_sentence_of_a_talk_its_own_start_time(
     async def story(pilot: Pilot[int]) -> None:
         view = app.query_one(CaptionView)
         await pilot.press("t")
-        while session.snapshot().state != "finished":
-            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: session.snapshot().state == "finished")
         await pilot.pause(0.3)
         assert len({f.utterance_id for f in session.finals}) == 1, "no pause: the talk is one utterance"
         lines = caption_lines(view)
@@ -277,14 +282,12 @@ def test_the_save_menu_counts_what_the_file_will_hold(
     async def story(pilot: Pilot[int]) -> None:
         send(app, *committed_pieces())
         await pilot.press("s")
-        while not isinstance(app.screen, PickerScreen):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
         options = app.screen.query_one("#picker-options")
         labels = [str(options.get_option_at_index(i).prompt) for i in range(4)]  # type: ignore[attr-defined]
         assert labels == ["txt  (3 lines)", "srt  (3 cues)", "vtt  (3 cues)", "jsonl  (6 lines)"]
         await pilot.press("down", "enter")  # srt
-        while not any(tmp_path.glob("*.srt")):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: any(tmp_path.glob("*.srt")))
         cues = next(tmp_path.glob("*.srt")).read_text().strip().split("\n\n")
         assert [cue.splitlines()[-1] for cue in cues] == [
             "Good morning everyone.",
@@ -300,8 +303,7 @@ def test_help_and_palette_say_what_each_key_does_in_plain_words() -> None:
 
     async def story(pilot: Pilot[int]) -> None:
         await pilot.press("question_mark")
-        while not isinstance(app.screen, HelpScreen):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_text = text_of(app.screen.query_one("#help-text"))
         assert "final" not in help_text, "jargon"
         for said in ("sentence start times", "show / hide the health panel", "Transcript journal (each line"):

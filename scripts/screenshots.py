@@ -93,14 +93,14 @@ async def main() -> None:
 
     OUT.mkdir(exist_ok=True)
     await shoot(session(), "main", wait_s=14)
-    await shoot(session(), "narrow", ("t",), wait_s=14, size=NARROW)
+    await shoot(session(), "narrow", ("t",), wait_s=11, size=NARROW)
     await shoot(session(), "provider-picker", ("p",), wait_s=3)
     await shoot(session(), "model-picker", ("m",), wait_s=3)
     if capture_device_available():
         await shoot(session(), "device-picker", ("d",), wait_s=3)
     else:
         print("no capture device (start PulseAudio, see ../shared/ENGINES.md): device picker not shot")
-    await shoot(session(), "save-picker", ("s",), wait_s=3)
+    await shoot(session(), "save-picker", ("s",), wait_s=8)  # a few lines said: the counts show
     await shoot(session(), "help", ("question_mark",), wait_s=2)
     # Real tiny.en on live input arriving 25× faster than real time: more than this 2-core machine can do,
     # so the backlog grows and the oldest audio is dropped.

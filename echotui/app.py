@@ -25,7 +25,9 @@ from echotui.pipeline import events
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
 from echotui.session import Session
+from echotui.transcript import describe
 from echotui.widgets.captions import CaptionView
+from echotui.widgets.layout import BREAKPOINTS, KEYS
 from echotui.widgets.panels import HealthPanel
 from echotui.widgets.pickers import Choice, HelpScreen, ModelPick, ModelScreen, PickerScreen
 
@@ -48,17 +50,8 @@ class EchoApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "echotui"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "pick_device", "Device", tooltip="Choose the input device"),
-        Binding("p", "pick_provider", "Provider", tooltip="Swap the speech engine"),
-        Binding("m", "pick_model", "Model", tooltip="Swap or download a model"),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("s", "save", "Save"),
-        Binding("t", "toggle_timestamps", "Times"),
-        Binding("c", "clear", "Clear"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
 
     def __init__(self, session: Session, log_path: Path | None = None, choice: str | None = None) -> None:
         super().__init__()
@@ -150,6 +143,9 @@ class EchoApp(App[int]):
         captions = self.query_one(CaptionView)
         captions.timestamps = not captions.timestamps
 
+    def action_toggle_health(self) -> None:
+        self.query_one(HealthPanel).toggle_class("-hidden")
+
     def action_clear(self) -> None:
         self.query_one(CaptionView).clear()
         self.notify("screen cleared; the saved transcript still holds everything")
@@ -161,7 +157,7 @@ class EchoApp(App[int]):
         )
 
     def action_save(self) -> None:
-        choices = [Choice(f"{fmt}  ({len(self.session.finals)} finals)", fmt) for fmt in FORMATS]
+        choices = [Choice(f"{fmt}  ({describe(self.session.finals, fmt)})", fmt) for fmt in FORMATS]
         self.push_screen(PickerScreen("Save the transcript as", choices, picker_id="save"), self._save)
 
     def _save(self, fmt: str | None) -> None:

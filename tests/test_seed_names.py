@@ -60,3 +60,11 @@ def test_providers_names_the_seed_tier(models_dir: Path) -> None:
     assert report["seed_tier"] == tier.removeprefix("seed tier: ")
     if report["hardware"]["cuda_devices"] == 0 and not report["hardware"]["apple_silicon"]:
         assert tier.split()[2] in ("CPU", "low", "Intel")
+
+
+def test_help_calls_the_seed_spellings_echopanels_names() -> None:
+    run = echotui("--help")
+    assert run.code == 0, run.stderr
+    usage = " ".join(run.stdout.split())  # argparse wraps to the terminal's width
+    assert "or EchoPanel's names whisper_cpp, faster_whisper, voxtral_realtime" in usage
+    assert "seed" not in usage, "a newcomer does not know what 'the seed' is"

@@ -4,36 +4,15 @@ health panel drawn from the session's snapshot (hand-made figures, so the pictur
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from textual.pilot import Pilot
 
 from echotui.app import EchoApp
-from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped
-from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.providers.base import LoadedModel
-from echotui.session import Session
-from tests.doubles import QuietSource, ReadyProvider
-from tests.test_widgets import CUDA, final, partial, snapshot
+from tests.support.screens import CUDA, app_with, final, partial, snapshot, spoken
 
 Story = Callable[[Pilot[int]], Awaitable[None]]
-
-
-class FixedFiguresSession(Session):
-    """A real session whose metrics snapshot is set by the test (live figures would change every run)."""
-
-    figures: MetricsSnapshot
-
-    def snapshot(self) -> MetricsSnapshot:
-        return self.figures
-
-
-def app_with(figures: MetricsSnapshot, loaded: LoadedModel, source: str, duration_s: float | None) -> EchoApp:
-    quiet = QuietSource(source, duration_s)  # no journal: its path holds the time, and a snapshot must not
-    session = FixedFiguresSession(Settings(), quiet, provider=ReadyProvider(loaded), journal=False)
-    session.figures = figures
-    return EchoApp(session, log_path=Path("/home/user/.local/state/echotui/echotui.log"))
 
 
 def transcript(timestamps: bool) -> Story:
@@ -48,7 +27,8 @@ def transcript(timestamps: bool) -> Story:
         send(final(1, "And so, my fellow Americans, ask not what your country can do for you.", 1.0))
         send(AudioDropped(start_s=6.0, seconds=1.25))
         send(final(2, "Ask what you can do for your country.", 83.4))
-        send(partial(3, "My fellow citizens of the", 88.0))
+        send(spoken(3, "My fellow citizens of the world, ask not what America will do for you.", 88.0, False))
+        send(partial(3, "But what together we", 88.0))
         await pilot.pause(0.5)
 
     return story
@@ -83,3 +63,14 @@ def test_snapshot_help_screen(snap_compare: Callable[..., bool]) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_screen)
+
+
+def test_snapshot_narrow_60x20_with_timestamps(snap_compare: Callable[..., bool]) -> None:
+    """Too narrow for the panel beside the captions: it folds below them; Quit and Help stay in the footer."""
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+    assert snap_compare(app, terminal_size=(60, 20), run_before=transcript(True))
+
+
+def test_snapshot_narrow_40x12(snap_compare: Callable[..., bool]) -> None:
+    app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
+    assert snap_compare(app, terminal_size=(40, 12), run_before=transcript(False))

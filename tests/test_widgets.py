@@ -3,79 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.containers import Horizontal
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 import echotui
 from echotui import SAMPLE_RATE
-from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed
-from echotui.pipeline.metrics import Ledger, MetricsSnapshot
+from echotui.pipeline.events import AudioDropped, FinalTranscribed
+from echotui.pipeline.metrics import Ledger
 from echotui.providers.base import LoadedModel, Segment
 from echotui.widgets.captions import CaptionView
+from echotui.widgets.charts import Chart
 from echotui.widgets.panels import HealthPanel
+from tests.support.screens import CUDA, final, partial, screen_lines, snapshot, text_of, visible
 
 APP_CSS = Path(echotui.__file__).parent / "app.tcss"
-CUDA = LoadedModel(provider="faster-whisper", model="small.en", backend="cuda", path="/models/small.en")
-
-
-def snapshot(**changes: Any) -> MetricsSnapshot:
-    """A hand-made snapshot: 12.3 s of a 66.2 s file heard, the engine keeping up."""
-    figures: dict[str, Any] = {
-        "ledger": Ledger(
-            captured=int(12.3 * SAMPLE_RATE), transcribed=0, vad_skipped=0, dropped=0, pending=0
-        ),
-        "rtf_last": 0.23,
-        "rtf_mean": 0.21,
-        "rtf_p95": 0.41,
-        "rtf_recent_mean": 0.19,
-        "calls": 12,
-        "compute_s": 2.8,
-        "queue_fill_s": 3.2,
-        "queue_capacity_s": 30.0,
-        "queue_fill_pct": 3.2 / 30.0 * 100.0,
-        "queue_max_fill_s": 4.1,
-        "dropped_frames": 0,
-        "dropped_s": 0.0,
-        "latency_p50_s": 0.9,
-        "latency_p95_s": 2.5,
-        "word_latency_p50_s": 1.4,
-        "word_latency_p95_s": 2.9,
-        "pass_every_s": 1.1,
-        "window_s": 4.6,
-        "cpu_percent": 45.0,
-        "rss_mb": 312.4,
-        "peak_rss_mb": 330.0,
-        "segments": 4,
-        "rtf_history": (0.12, 0.2, 0.31, 0.25, 0.5, 0.22, 0.18, 0.23),
-        "fill_history": (0.4, 1.1, 2.0, 2.6, 3.2),
-        "level_db": -23.0,
-        "state": "listening",
-        "source_duration_s": 66.2,
-    }
-    figures.update(changes)
-    return MetricsSnapshot(**figures)
-
-
-def final(utterance_id: int, text: str, start_s: float = 0.0) -> FinalTranscribed:
-    captions = (Segment(start_s, start_s + 2.0, text),) if text else ()
-    return FinalTranscribed(utterance_id, start_s, start_s + 2.0, captions, latency_s=0.8)
-
-
-def partial(utterance_id: int, text: str, start_s: float = 0.0) -> PartialTranscribed:
-    return PartialTranscribed(utterance_id, start_s, start_s + 1.0, text)
 
 
 class WidgetsApp(App[None]):
@@ -119,30 +71,11 @@ def run(
     asyncio.run(main())
 
 
-def screen_lines(app: App[Any]) -> list[str]:
-    """The terminal as text, one string per row (as Textual's own screenshot export draws it)."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=[], simplify=True))
-    return console.export_text().splitlines()
-
-
 def panel_lines(app: WidgetsApp) -> list[str]:
     """The rows of the screen under the health panel."""
     region = app.health.region
     rows = screen_lines(app)[region.y : region.bottom]
     return [row[region.x : region.right].strip() for row in rows]
-
-
-def visible(view: CaptionView) -> list[str]:
-    """The caption view's rows as shown now (scroll position included), blank rows dropped."""
-    rows = (view.render_line(y).text.strip() for y in range(view.scrollable_content_region.height))
-    return [row for row in rows if row]
-
-
-def text_of(widget: Widget) -> str:
-    assert isinstance(widget, Static)
-    return str(widget.visual)
 
 
 def colour_of(widget: Widget, text: str) -> Color | None:
@@ -360,10 +293,18 @@ def test_the_health_panel_shows_exactly_the_snapshots_figures() -> None:
         assert app.query_one("#health-fill-history").data == figures.fill_history  # type: ignore[attr-defined]
         assert app.query_one("#health-dropped").has_class("-dropping")
 
-        # Every number on the screen under the panel is a snapshot field, as rounded for display.
+        # Every number on the screen under the panel is a snapshot field, as rounded for display; the
+        # charts' scale columns hold their fixed scales (test_reading.py), not figures.
         values = [getattr(figures, f.name) for f in fields(figures)] + [figures.audio_s]
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        found = [m.group() for line in panel_lines(app) for m in NUMBER.finditer(line)]
+        charts = [chart.region for chart in app.query(Chart)]
+        top = app.health.region.y
+        lines = [
+            line
+            for y, line in enumerate(panel_lines(app), top)
+            if not any(r.y <= y < r.bottom for r in charts)
+        ]
+        found = [m.group() for line in lines for m in NUMBER.finditer(line)]
         assert len(found) >= 14
         for text in found:
             decimals = len(text.partition(".")[2])

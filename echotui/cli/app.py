@@ -16,6 +16,7 @@ from echotui.logs import log_path, redirect_native_stderr, setup_logging
 from echotui.models.catalog import check_model_name
 from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session
+from echotui.transcript import describe
 
 
 def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
@@ -50,6 +51,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     if session.pipeline.failure:
         say(f"echotui: stopped: {session.pipeline.failure}")
     if session.journal is not None and session.journal.kept:
-        say(f"echotui: journal: {session.journal.path} ({session.journal.finals} finals)")
+        kept = describe(session.finals, "txt")  # as `s` → txt would save it
+        say(f"echotui: journal: {session.journal.path} ({kept} of transcript)")
     shutdown.leave_busy_threads(code or 0)
     return code or 0

@@ -25,7 +25,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("engine")
     group.add_argument(
         "--provider",
-        help=f"engine: {', '.join(provider_names(auto=True))}, or the seed's {', '.join(SEED_NAMES)} "
+        help=f"engine: {', '.join(provider_names(auto=True))}, or EchoPanel's names {', '.join(SEED_NAMES)} "
         "(env ECHOTUI_ASR_PROVIDER)",
     )
     group.add_argument("--model", help="model name, e.g. tiny.en, base.en (env ECHOTUI_WHISPER_MODEL)")

@@ -1,4 +1,5 @@
-"""The transcript as it grows: dimmed partials replaced in place, finals, drop markers and notices.
+"""The transcript as it grows: dimmed partials replaced in place, finals (a line per sentence), drop
+markers and notices.
 
 `CaptionView` is a line-API scroll view (like Textual's `Log`), not a container of one widget per line:
 a long session keeps thousands of lines, and a container re-lays-out every child on each change.
@@ -7,8 +8,8 @@ a long session keeps thousands of lines, and a container re-lays-out every child
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -19,42 +20,19 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed
-
-EntryKind = Literal["partial", "final", "drop", "notice"]
+from echotui.widgets.caption_entries import (
+    CLOCK_WIDTH,
+    CaptionEntry,
+    add_words,
+    clock,
+    committed_words,
+    drop_text,
+)
 
 MAX_ENTRIES = 2000
+HANG_MIN_WIDTH = 24
+"""The fewest columns left for the text beside a stamp for its continuation lines to be indented under it."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def clock(seconds: float) -> str:
-    """A stream time as "[hh:mm:ss]" (whole seconds, rounded down)."""
-    whole = max(0, int(seconds))
-    return f"[{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}]"
-
-
-def drop_text(event: AudioDropped) -> str:
-    """The marker shown for dropped audio, e.g. "⚠ 1.2 s dropped"."""
-    return f"⚠ {event.seconds:.1f} s dropped"
-
-
-@dataclass(frozen=True)
-class CaptionEntry:
-    """One paragraph of the flow.
-
-    Attributes:
-        kind: "partial" (an utterance with no committed word yet: all of it is a guess), "final" (its
-            committed words), "drop" (a marker) or "notice".
-        text: what is shown, without the timestamp: committed words for a final.
-        start_s: where it starts on the stream timeline; None for notices (they are never stamped).
-        utterance_id: the utterance of a partial or final, else None.
-        tentative: words after the committed ones that may still change, shown dimmed after them.
-    """
-
-    kind: EntryKind
-    text: str
-    start_s: float | None = None
-    utterance_id: int | None = None
-    tentative: str = ""
 
 
 @dataclass(eq=False)
@@ -66,14 +44,14 @@ class _Row:
 
 
 class CaptionView(ScrollView, can_focus=True):
-    """The live transcript, one paragraph per utterance, newest at the bottom.
+    """The live transcript, one paragraph per utterance and a line per sentence, newest at the bottom.
 
     It follows new text only while the reader is at the bottom: scrolled up to read, they stay put (also
     when old lines are dropped off the top). At most `max_entries` paragraphs are kept; the app keeps the
     full transcript.
 
     Attributes:
-        timestamps: prefix finals, partials and drop markers with their start time "[hh:mm:ss]".
+        timestamps: prefix each sentence, partial and drop marker with its start time "[hh:mm:ss]".
         max_entries: the most paragraphs kept; the oldest go first.
     """
 
@@ -129,11 +107,9 @@ class CaptionView(ScrollView, can_focus=True):
         return [row.entry for row in self._rows]
 
     def shown_text(self, entry: CaptionEntry) -> str:
-        """An entry's text as displayed (with its timestamp when `timestamps` is on), unwrapped."""
-        text = f"{entry.text} {entry.tentative}" if entry.tentative else entry.text
-        if self.timestamps and entry.start_s is not None:
-            return f"{clock(entry.start_s)} {text}"
-        return text
+        """An entry's text as displayed (with timestamps when `timestamps` is on), a line per sentence,
+        unwrapped."""
+        return "\n".join(stamp + body.plain for stamp, body in self._texts(entry))
 
     def show_partial(self, event: PartialTranscribed) -> None:
         """Show (or replace in place) the open utterance's tentative words, dimmed after its committed
@@ -148,7 +124,7 @@ class CaptionView(ScrollView, can_focus=True):
             return
         old = row.entry
         if old.kind == "final":
-            entry = CaptionEntry("final", old.text, old.start_s, old.utterance_id, text)
+            entry = replace(old, tentative=text)
         else:
             entry = CaptionEntry("partial", text or "…", old.start_s, old.utterance_id)
         row.entry, row.strips = entry, None
@@ -157,19 +133,17 @@ class CaptionView(ScrollView, can_focus=True):
     def show_final(self, event: FinalTranscribed) -> None:
         """Add committed words to the utterance's paragraph (they replace its tentative words and are
         never rewritten). When the event closes the utterance, an empty paragraph is removed."""
-        text = event.text.strip()
         row = self._open.get(event.utterance_id)
         if event.closes:
             self._open.pop(event.utterance_id, None)
-        committed = row.entry.text if row is not None and row.entry.kind == "final" else ""
-        text = f"{committed} {text}".strip()
-        if not text:
+        committed = row.entry.sentences if row is not None and row.entry.kind == "final" else ()
+        sentences = add_words(committed, committed_words(event))
+        if not sentences:
             if row is not None and event.closes:
                 self._rows.remove(row)
                 self._reflow()
             return
-        start = row.entry.start_s if row is not None else event.start_s
-        entry = CaptionEntry("final", text, start, event.utterance_id)
+        entry = CaptionEntry.final(sentences, event.utterance_id)
         if row is None:
             row = _Row(entry)
             if not event.closes:
@@ -245,15 +219,38 @@ class CaptionView(ScrollView, can_focus=True):
             style = self._styles[kind] = self.get_component_rich_style(f"caption-view--{kind}")
         return style
 
-    def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
-        text = Text(end="", overflow="fold")
-        if self.timestamps and entry.start_s is not None:
-            text.append(f"{clock(entry.start_s)} ", self._style("timestamp"))
-        text.append(_CONTROL.sub(" ", entry.text), self._style(entry.kind))
+    def _texts(self, entry: CaptionEntry) -> list[tuple[str, Text]]:
+        """The entry's lines before wrapping, each with its stamp ("" for none): a line per sentence (its
+        start time when `timestamps` is on), the tentative words after the last one, or on a line of
+        their own (aligned under the sentences) when that one is complete."""
+        texts: list[tuple[str, Text]] = []
+        for sentence in entry.lines:
+            stamped = self.timestamps and sentence.start_s is not None
+            stamp = f"{clock(sentence.start_s or 0.0)} " if stamped else ""
+            body = Text(_CONTROL.sub(" ", sentence.text), self._style(entry.kind), end="", overflow="fold")
+            texts.append((stamp, body))
         if entry.tentative:
-            text.append(" " + _CONTROL.sub(" ", entry.tentative), self._style("partial"))
-        console = self.app.console
-        return [Strip(line.render(console), line.cell_len) for line in text.wrap(console, width)]
+            tentative, own_line = _CONTROL.sub(" ", entry.tentative), entry.lines[-1].complete
+            if own_line:
+                texts.append(
+                    (" " * (CLOCK_WIDTH + 1) if self.timestamps else "", Text(end="", overflow="fold"))
+                )
+            texts[-1][1].append(tentative if own_line else f" {tentative}", self._style("partial"))
+        return texts
+
+    def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
+        """Wrapped to `width`; a stamped line's continuation is indented under its text, room allowing."""
+        console, stamp_style = self.app.console, self._style("timestamp")
+        lines: list[Text] = []
+        for stamp, body in self._texts(entry):
+            if width - len(stamp) < HANG_MIN_WIDTH:  # too narrow to hang: the stamp wraps with the text
+                lines.extend(Text.assemble((stamp, stamp_style), body, end="").wrap(console, width))
+                continue
+            for n, line in enumerate(body.wrap(console, width - len(stamp))):
+                lines.append(
+                    Text.assemble((stamp if n == 0 else " " * len(stamp), stamp_style), line, end="")
+                )
+        return [Strip(line.render(console), line.cell_len) for line in lines]
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -10,15 +10,17 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical
 from textual.content import Content
-from textual.reactive import reactive
-from textual.widget import Widget
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.providers.base import LoadedModel
+from echotui.widgets.charts import Chart, Meter
 
 LEVEL_FLOOR_DB = -60.0
 """The input meter spans LEVEL_FLOOR_DB..0 dBFS."""
+REAL_TIME = 1.0
+"""The RTF at which the engine only just keeps up: figures at or above it are alarms, and the RTF chart's
+bars reach full height there."""
 
 STATES = ("listening", "loading model", "paused", "overloaded", "finishing", "finished", "failed to load")
 FAILED_STATES = ("engine failed", "failed to load", "pipeline failed", "device lost")
@@ -52,30 +54,6 @@ def level_fraction(level_db: float) -> float:
     return (max(LEVEL_FLOOR_DB, min(0.0, level_db)) - LEVEL_FLOOR_DB) / -LEVEL_FLOOR_DB
 
 
-class Meter(Widget):
-    """A one-line bar over its whole width, `fraction` of it filled: "████░░░░".
-
-    Attributes:
-        fraction: how much is filled, 0..1 (clamped).
-    """
-
-    DEFAULT_CSS = """
-    Meter {
-        width: 1fr;
-        height: 1;
-        min-width: 4;
-        color: $primary;
-    }
-    """
-
-    fraction: reactive[float] = reactive(0.0)
-
-    def render(self) -> Content:
-        width = self.content_size.width
-        filled = round(min(1.0, max(0.0, self.fraction)) * width)
-        return Content("█" * filled + "░" * (width - filled))
-
-
 class HealthPanel(Vertical):
     """Is the pipeline keeping up? State, backend, RTF, queue, drops, latency, resources, level, source.
 
@@ -84,7 +62,7 @@ class HealthPanel(Vertical):
 
     Ids: `health-state`, `health-backend`, `health-model`; rows `health-rtf`, `health-queue`,
     `health-dropped`, `health-latency`, `health-resources`, `health-level`, `health-source`, each with its
-    text in `<row id>-value`; bars `health-queue-bar`, `health-level-bar`; sparklines `health-rtf-history`,
+    text in `<row id>-value`; bars `health-queue-bar`, `health-level-bar`; charts `health-rtf-history`,
     `health-fill-history`; a file's position `health-progress`.
 
     Attributes:
@@ -94,7 +72,8 @@ class HealthPanel(Vertical):
         model: "provider · model".
         rtf, queue, dropped, latency, resources, level, source: each row's figures.
         queue_bar, level_bar: the queue fill and the input level (LEVEL_FLOOR_DB..0 dBFS) as `Meter`s.
-        rtf_history, fill_history: sparklines of the snapshot's histories.
+        rtf_history, fill_history: `Chart`s of the snapshot's histories on fixed scales: RTF up to
+            REAL_TIME, the queue's fill up to its capacity.
         progress: a file's position "12.3 / 66.2 s" (hidden when the source has no known length).
         rows: the labelled rows by name ("rtf", "queue", "dropped", ...); classes `-overloaded` (queue)
             and `-dropping` (dropped) mark trouble.
@@ -128,7 +107,7 @@ class HealthPanel(Vertical):
         .value { width: 1fr; }
         .figure { width: auto; }
         Meter { margin-right: 1; }
-        Sparkline { margin-left: 8; height: 1fr; min-height: 1; max-height: 3; }
+        Chart { height: 1fr; min-height: 1; max-height: 3; }
         #health-queue.-overloaded Meter { color: $text-error; }
         #health-dropped.-dropping .value { color: $text-warning; text-style: bold; }
         #health-source { margin-top: 1; }
@@ -145,10 +124,10 @@ class HealthPanel(Vertical):
         self.backend = Static("loading…", id="health-backend", classes="-loading")
         self.model = Static("", id="health-model")
         self.rtf = Static(DASH, id="health-rtf-value", classes="value")
-        self.rtf_history = Sparkline((), id="health-rtf-history")
+        self.rtf_history = Chart("RTF", number(REAL_TIME, 1), id="health-rtf-history")
         self.queue_bar = Meter(id="health-queue-bar")
         self.queue = Static(DASH, id="health-queue-value", classes="figure")
-        self.fill_history = Sparkline((), id="health-fill-history")
+        self.fill_history = Chart("fill", "100%", id="health-fill-history")
         self.dropped = Static(DASH, id="health-dropped-value", classes="value")
         self.latency = Static(DASH, id="health-latency-value", classes="value")
         self.passes = Static(DASH, id="health-passes-value", classes="value")
@@ -203,7 +182,7 @@ class HealthPanel(Vertical):
         self._set(self.queue, f"{queue} {snapshot.queue_fill_pct:.0f}%")
         self.queue_bar.fraction = snapshot.queue_fill_pct / 100.0
         self.rows["queue"].set_class(snapshot.overloaded, "-overloaded")
-        self.fill_history.data = snapshot.fill_history
+        self.fill_history.show(snapshot.fill_history, snapshot.queue_capacity_s)
         self._set(self.dropped, f"{snapshot.dropped_frames} frames · {snapshot.dropped_s:.1f} s")
         self.rows["dropped"].set_class(snapshot.dropped_frames > 0, "-dropping")
         self._show_latency(snapshot)
@@ -257,10 +236,10 @@ class HealthPanel(Vertical):
 
     def _show_rtf(self, snapshot: MetricsSnapshot) -> None:
         def figure(value: float | None) -> tuple[str, str]:
-            return number(value, 2), ALARM if value is not None and value >= 1.0 else ""
+            return number(value, 2), ALARM if value is not None and value >= REAL_TIME else ""
 
         self._set(
             self.rtf,
             Content.assemble(figure(snapshot.rtf_last), " last · ", figure(snapshot.rtf_recent_mean), " avg"),
         )
-        self.rtf_history.data = snapshot.rtf_history
+        self.rtf_history.show(snapshot.rtf_history, REAL_TIME)

@@ -113,16 +113,17 @@ class ModelScreen(ModalScreen[ModelPick | None]):
 HELP = """\
 [b]echotui[/b] — live captions, and the truth about the pipeline
 
-  [b]d[/b]  input device        [b]space[/b]  pause / resume
-  [b]p[/b]  provider (engine)   [b]s[/b]      save transcript
-  [b]m[/b]  model               [b]t[/b]      timestamps
-  [b]c[/b]  clear the screen    [b]?[/b]      this help
-  [b]q[/b]  quit                [b]ctrl+p[/b] command palette
+  [b]q[/b]  quit                [b]space[/b]  pause / resume
+  [b]d[/b]  input device        [b]s[/b]      save transcript
+  [b]p[/b]  provider (engine)   [b]t[/b]      sentence start times
+  [b]m[/b]  model               [b]h[/b]      show / hide the health panel
+  [b]c[/b]  clear the screen    [b]?[/b]      this help     [b]ctrl+p[/b] palette
 
-RTF = engine seconds ÷ audio seconds (under 1 keeps up).
+RTF = engine seconds ÷ audio seconds (under 1 keeps up); its chart: recent calls, full at 1.0.
+The queue chart: its fill over time, full when the queue is.
 Overloaded = the backlog keeps growing: pick a smaller model.
 Engine logs: {log}
-Transcript journal (every final, as it comes): {journal}
+Transcript journal (each line as it is written, kept if echotui dies): {journal}
 """
 
 

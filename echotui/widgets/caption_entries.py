@@ -1,0 +1,98 @@
+"""What the caption view shows, as plain data: paragraphs (one per utterance) made of sentences, each with
+the time it began, so the timestamps key stamps every sentence of a long talk, not just its first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from echotui.pipeline.commit import ends_sentence
+from echotui.pipeline.events import AudioDropped, FinalTranscribed
+from echotui.providers.base import Word
+
+EntryKind = Literal["partial", "final", "drop", "notice"]
+
+
+def clock(seconds: float) -> str:
+    """A stream time as "[hh:mm:ss]" (whole seconds, rounded down)."""
+    whole = max(0, int(seconds))
+    return f"[{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}]"
+
+
+CLOCK_WIDTH = len(clock(0))
+
+
+def drop_text(event: AudioDropped) -> str:
+    """The marker shown for dropped audio, e.g. "⚠ 1.2 s dropped"."""
+    return f"⚠ {event.seconds:.1f} s dropped"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """Committed words up to a sentence end (or all there are yet), shown on a line of their own.
+
+    Attributes:
+        start_s: when its first word began on the stream timeline (None: a line never stamped, a notice).
+        text: its words.
+        complete: it ends with a sentence end; the next word starts a new sentence.
+    """
+
+    start_s: float | None
+    text: str
+    complete: bool = False
+
+
+@dataclass(frozen=True)
+class CaptionEntry:
+    """One paragraph of the flow.
+
+    Attributes:
+        kind: "partial" (an utterance with no committed word yet: all of it is a guess), "final" (its
+            committed words), "drop" (a marker) or "notice".
+        text: what is shown, without timestamps: all committed words for a final.
+        start_s: where it starts on the stream timeline; None for notices (they are never stamped).
+        utterance_id: the utterance of a partial or final, else None.
+        tentative: words after the committed ones that may still change, shown dimmed after them (on a
+            line of their own after a complete sentence).
+        sentences: a final's committed words by sentence, each starting a line with its own start time.
+    """
+
+    kind: EntryKind
+    text: str
+    start_s: float | None = None
+    utterance_id: int | None = None
+    tentative: str = ""
+    sentences: tuple[Sentence, ...] = ()
+
+    @classmethod
+    def final(cls, sentences: tuple[Sentence, ...], utterance_id: int, tentative: str = "") -> CaptionEntry:
+        text = " ".join(sentence.text for sentence in sentences)
+        return cls("final", text, sentences[0].start_s, utterance_id, tentative, sentences)
+
+    @property
+    def lines(self) -> tuple[Sentence, ...]:
+        """The pieces that each start a line: a final's sentences, else the whole entry."""
+        return self.sentences or (Sentence(self.start_s, self.text),)
+
+
+def committed_words(event: FinalTranscribed) -> tuple[Word, ...]:
+    """The event's committed words with their times; an engine without word times gives its captions."""
+    if event.words:
+        return event.words
+    return tuple(Word(c.start_s, c.end_s, c.text) for c in event.captions)
+
+
+def add_words(sentences: tuple[Sentence, ...], words: tuple[Word, ...]) -> tuple[Sentence, ...]:
+    """`sentences` with `words` added: to the last sentence until one ends a sentence, then a new one
+    beginning at its first word's time."""
+    grown = list(sentences)
+    for word in words:
+        text = word.text.strip()
+        if not text:
+            continue
+        if grown and not grown[-1].complete:
+            last = grown[-1]
+            grown[-1] = Sentence(last.start_s, f"{last.text} {text}", ends_sentence(word))
+        else:
+            grown.append(Sentence(word.start_s, text, ends_sentence(word)))
+    return tuple(grown)

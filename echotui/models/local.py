@@ -12,7 +12,6 @@ from echotui.models.catalog import (
     HF_CACHE,
     ModelEntry,
     is_ggml_file,
-    is_local,
     list_models,
     provider_for_path,
     scan_models_dir,
@@ -45,14 +44,12 @@ def same_size(
     provider: str, running: str | Path | None, name: str, models_dir: Path | None
 ) -> tuple[str, Path | None]:
     """What `provider` loads to carry on with the model running at `running` (known as `name`): the same
-    Whisper size, read from the running model's own header, else `name`. Returned as (name, None) when
-    the name loads without the network (`--models-dir`, the Hugging Face cache) or must be downloaded;
-    as (name, path) for a model of that size found by its header in `models_dir` or beside the running
-    model, whatever its file or folder is called."""
+    Whisper size, read from the running model's own header, else `name`. Returned as (name, path) for a
+    model of that size found by its header in `models_dir` or beside the running model, whatever its file
+    or folder is called (the user's own folders first); else as (name, None): the name then loads from the
+    Hugging Face cache or the `echotui[tiny]` extra, or is downloaded."""
     here = _existing(running)
     size = (own_name(here) if here is not None else None) or name
-    if is_local(size, provider, models_dir):
-        return size, None
     folders = [folder for folder in (models_dir, here.parent if here else None) if folder and folder.is_dir()]
     for folder in dict.fromkeys(folders):
         for entry in scan_models_dir(folder, (provider,)):

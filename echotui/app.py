@@ -237,15 +237,16 @@ class EchoApp(App[int]):
             shutdown.detach_if_hung_up()
         # bounded whatever happens: the grace to finish, then the time to restore the terminal
         shutdown.exit_within(
-            shutdown.GRACE_S + shutdown.EXIT_DEADLINE_S,
+            shutdown.APP_GRACE_S + shutdown.EXIT_DEADLINE_S,
             ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0,
         )
         self.call_next(self.action_quit)
 
     async def action_quit(self) -> None:
-        """Stop capturing, let the engine finish what was captured (at most `shutdown.GRACE_S`), then exit."""
+        """Stop capturing, let the engine finish what was captured (at most `shutdown.APP_GRACE_S`), then
+        exit, keeping the words on screen (`Session.abandon`)."""
         self.session.stop()
-        deadline = time.monotonic() + shutdown.GRACE_S
+        deadline = time.monotonic() + shutdown.APP_GRACE_S
         worker = self._pipeline_worker
         while worker is not None and not worker.is_finished and time.monotonic() < deadline:
             self.refresh_health()  # "finishing"

@@ -18,7 +18,11 @@ from collections.abc import Callable
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_S = 10.0
-"""How long a stop may take to transcribe what was captured before the rest is abandoned."""
+"""How long a stop of `echotui transcribe` may take to transcribe what was captured before the rest is
+abandoned."""
+APP_GRACE_S = 2.0
+"""In the app, how long a quit waits for the engine to finish the open utterance: then the words already
+on screen are kept as they are, the rest is counted as untranscribed, and the app ends (within 3 s)."""
 BUSY_WAIT_S = 0.5
 """At exit, how long a thread still busy in an engine (a load, a measurement) is waited for."""
 EXIT_DEADLINE_S = 3.0

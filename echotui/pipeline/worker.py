@@ -49,6 +49,7 @@ class InferenceWorker:
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
         self._loading: asyncio.Future[tuple[LoadedModel, float]] | None = None
+        self._calling: asyncio.Future[CallResult] | None = None
 
     async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
         """Load the model on the engine's thread. None if `until` is set first: the load is then left to
@@ -99,12 +100,14 @@ class InferenceWorker:
             elapsed = time.perf_counter() - began
             return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        self._calling = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        return await self._calling
 
     async def close(self) -> None:
-        """Release the engine on its thread. A load still running (a download, a slow disk) is not waited
-        for: the thread finishes it on its own and the process does not wait for it at exit."""
-        if self._loading is not None and not self._loading.done():
+        """Release the engine on its thread. A load or a call still running (a download, a slow disk, a
+        session abandoned mid-call) is not waited for: the thread finishes it on its own and the process
+        does not wait for it at exit."""
+        if any(job is not None and not job.done() for job in (self._loading, self._calling)):
             self._executor.shutdown(wait=False, cancel_futures=True)
             return
         loop = asyncio.get_running_loop()

@@ -101,3 +101,18 @@ def test_jsonl_lines_carry_word_times_and_when_they_were_emitted() -> None:
     assert lines[0]["emitted"] == 2.0 and lines[1]["emitted"] == 2.9
     # anyone can compute the reader's wait for each word from the file alone
     assert [round(lines[0]["emitted"] - w[1], 2) for w in lines[0]["words"]] == [1.75, 1.45, 1.15]
+
+
+def test_jsonl_has_no_empty_partials_and_the_writer_counts_what_it_wrote() -> None:
+    """A committing engine clears its tentative text with an empty partial when it commits: on screen that
+    empties a row; in a jsonl file it was a line saying nothing (`{"final": false, "text": ""}`)."""
+    for fmt, written in (("jsonl", 3), ("txt", 2), ("srt", 2)):
+        out = io.StringIO()
+        writer = TranscriptWriter(out, fmt)
+        for event in (PARTIAL, replace(PARTIAL, text=""), FINAL):
+            writer(event)
+        writer.close()
+        if fmt == "jsonl":
+            assert all(json.loads(line)["text"] for line in out.getvalue().splitlines())
+            assert len(out.getvalue().splitlines()) == written
+        assert writer.count == written, fmt

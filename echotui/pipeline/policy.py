@@ -46,6 +46,7 @@ CONTEXT_S = 6.0
 TAIL_S = 0.2  # of the pause that closed an utterance, what its final call hears
 CONTEXT_PAUSE_S = 2.0  # after a longer pause the window starts with the utterance: silence is no context
 MAX_WINDOW_S = 15.0
+RECENT_S = MAX_WINDOW_S + 1.0  # the ring of recent audio (`recent.py`) holds the longest window
 SENTENCE_TRIM_S = 8.0
 WORD_TRIM_S = 12.0
 FORCE_MARGIN_S = 2.0
@@ -285,8 +286,7 @@ class StreamingPolicy:
             captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
         else:
             captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
-        if closes:
-            self.pipeline.metrics.record_final(latency, len(captions))
+        self.pipeline.metrics.record_final(latency if closes else None, len(captions))
         if text:
             self._prompt = (self._prompt + " " + text)[-PROMPT_CHARS:].lstrip()
         start, end = utterance.start_s, utterance.end / SAMPLE_RATE

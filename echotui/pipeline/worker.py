@@ -89,6 +89,12 @@ class InferenceWorker:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
+    async def contains_speech(self, audio: np.ndarray) -> bool:
+        """The speech gate's verdict on `audio`, on this thread (where the gate runs for engine calls)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self.gate.contains_speech, audio
+        )
+
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self.provider.close)

@@ -103,11 +103,13 @@ class LongWindowDecoder:
         prompt = self.text[-self.tuning.prompt_chars :].lstrip()
         segments = await call(audio, window[0].start / SAMPLE_RATE, prompt)
         heard = [(w, last) for s in segments for w, last in _with_ends(s)]
-        offset = len(audio)
-        keep = _kept(heard, offset / SAMPLE_RATE - self.tuning.edge_s) if cut else 0
+        offset, end_s = len(audio), len(audio) / SAMPLE_RATE
+        keep = _kept(heard, end_s - self.tuning.edge_s) if cut else 0
         if keep:  # (a cut window with no word before its edge is taken whole: it always moves on)
             offset = _resume_at(heard, keep, len(audio))
             heard = heard[:keep]
+        elif not cut:  # it ends in the pause after the speech: a word said there is whisper's invention
+            heard = [(w, last) for w, last in heard if w.start_s < end_s - self.tuning.tail_s]
         words = [_on_timeline(w, window) for w, _ in heard]
         done_until = self._drop(offset)
         said = " ".join(w.text for w in words)
@@ -169,14 +171,13 @@ def _kept(heard: list[tuple[Word, bool]], before_s: float) -> int:
 
 def _resume_at(heard: list[tuple[Word, bool]], keep: int, length: int) -> int:
     """Where, in a cut window that keeps its first `keep` words, the next window starts (in samples from
-    its start): halfway into the gap after the last kept word, or where the next word starts when their
-    times overlap (a word's end stretched over the next one's onset)."""
+    its start): where the last kept word ends, or where the next word starts when their times overlap (a
+    word's end stretched over the next one's onset). Not further: the engine may have skipped words in
+    the gap ("box, the apple tree" for "box, buried under the apple tree"), and the next window hears them."""
     last = heard[keep - 1][0]
     at = last.end_s
-    if keep < len(heard):
-        following = heard[keep][0]
-        overlap = last.start_s < following.start_s < last.end_s
-        at = following.start_s if overlap else (at + max(at, following.start_s)) / 2
+    if keep < len(heard) and last.start_s < heard[keep][0].start_s < last.end_s:
+        at = heard[keep][0].start_s
     return min(length, max(1, round(at * SAMPLE_RATE)))
 
 

@@ -27,14 +27,14 @@ class LongformTuning:
     """Every number of long-window decoding.
 
     Attributes:
-        window_s: the longest window decoded at once (whisper's encoder hears 30 s).
+        window_s: the longest window decoded at once: the 30 s whisper's encoder hears.
         min_window_s: a window ends at the last pause after this much speech, if there is one.
         edge_s: in a window cut inside speech, words ending this close to the cut are decoded again.
         tail_s: of the pause that closed a stretch of speech, what is decoded with it.
         prompt_chars: how much of the text before a window is its prompt.
     """
 
-    window_s: float = 28.0
+    window_s: float = 30.0
     min_window_s: float = 12.0
     edge_s: float = 2.0
     tail_s: float = 0.3

@@ -2,7 +2,7 @@
 
 The user asks for the best transcript of a file as fast as the engine goes. Every utterance the VAD closes
 is checked for speech by the speech gate (silence and noise give no text) and handed to the long-window
-decoder (`longform.LongWindowDecoder`), which decodes the speech in windows of up to 28 s, each with the
+decoder (`longform.LongWindowDecoder`), which decodes the speech in windows of up to 30 s, each with the
 text before it as the prompt, as offline transcription does. Each window's words go out as one final,
 with their times. No partials: no text is tentative.
 

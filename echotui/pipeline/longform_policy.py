@@ -8,7 +8,8 @@ with their times. No partials: no text is tentative.
 
 An utterance stays in flight (pending in the ledger) until the window holding the end of its speech is
 decoded; then it counts as transcribed. The runner picks this policy once, when the source is a file at
-speed 0 (`choose_policy`); `echotui replay` keeps the streaming policy it reproduces.
+speed 0 and the engine gives word times (`choose_policy`); `echotui replay` keeps the streaming policy it
+reproduces.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ if TYPE_CHECKING:
 
 
 def choose_policy(pipeline: Pipeline, source: AudioSource) -> StreamingPolicy | LongformPolicy:
-    """The long-window policy for a file at speed 0, else the pipeline's streaming policy as it is (a
-    replay's pass schedule included)."""
+    """The long-window policy for a file at speed 0 on an engine that gives word times, else the
+    pipeline's streaming policy as it is (a replay's pass schedule included; Voxtral, a streaming model,
+    keeps its own streaming)."""
     policy = pipeline.policy
     replaying = isinstance(policy, StreamingPolicy) and policy.schedule is not None
-    if not replaying and not source.live and pipeline.config.speed == 0:
+    timed = pipeline.worker.provider.capabilities.word_timestamps
+    if timed and not replaying and not source.live and pipeline.config.speed == 0:
         return LongformPolicy(pipeline)
     return policy
 

@@ -57,6 +57,7 @@ class Row:
     rtf_mean: float
     cpu_per_audio_s: float
     words: int = 0
+    wall_s: float = 0.0
 
 
 def real_models(folder: Path) -> dict[str, Path]:
@@ -146,7 +147,7 @@ def measure(
                         heard.wer, word_errors(speech.text, offline).wer, defects,
                         live["latency_p50_s"], live["latency_p95_s"],
                         live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
-                        live["rtf_mean"], live["cpu_per_audio_s"], heard.reference_words,
+                        live["rtf_mean"], live["cpu_per_audio_s"], heard.reference_words, live["wall_s"],
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
@@ -161,9 +162,9 @@ def _fmt(value: float | None, spec: str) -> str:
 def table(rows: list[Row]) -> str:
     head = (
         "| provider | speech | live WER | offline WER | live ÷ offline | defective captions "
-        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | CPU-s per audio-s |"
+        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | CPU-s per audio-s | wall s |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         ratio = r.live_wer / r.offline_wer if r.offline_wer else float("inf") if r.live_wer else 1.0
         wer = f"{r.live_wer:.1%} | {r.offline_wer:.1%} | {ratio:.2f}"
@@ -171,7 +172,7 @@ def table(rows: list[Row]) -> str:
             f"| {r.provider} | {r.file} | {wer} | {r.defects} | "
             f"{r.latency_p50_s:.2f} / {r.latency_p95_s:.2f} | "
             f"{_fmt(r.word_latency_p50_s, '.2f')} / {_fmt(r.word_latency_p95_s, '.2f')} | "
-            f"{r.rtf_mean:.3f} | {r.cpu_per_audio_s:.2f} |"
+            f"{r.rtf_mean:.3f} | {r.cpu_per_audio_s:.2f} | {r.wall_s:.1f} |"
         )
     return "\n".join(lines)
 
@@ -206,7 +207,8 @@ def pooled(rows: list[Row]) -> str:
             f"{provider}: pooled over {len(mine)} rows, {words} words: "
             f"live {live:.1%}, offline {offline:.1%}, "
             f"live ÷ offline {ratio}; word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s; "
-            f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f}"
+            f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f}; "
+            f"wall {sum(r.wall_s for r in mine):.1f} s in all"
         )
     return "\n".join(lines)
 

@@ -96,6 +96,7 @@ def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:
 
 async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[FinalTranscribed]) -> Any:
     from echotui.audio.file_source import FileSource
+    from echotui.pipeline.policy import StreamingPolicy
     from echotui.pipeline.runner import Pipeline
     from echotui.providers.registry import create_provider
 
@@ -104,6 +105,7 @@ async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[
             finals.append(event)
 
     pipeline = Pipeline(create_provider(settings), settings, on_event)
+    assert isinstance(pipeline.policy, StreamingPolicy)  # given a schedule, the runner keeps it
     pipeline.policy.schedule = deque(passes)
     try:  # blocks of one VAD frame: every place a pass of the session ended is reached exactly
         await pipeline.run(FileSource(audio, speed=0, block_s=FRAME_SAMPLES / SAMPLE_RATE))

@@ -310,3 +310,35 @@ def test_a_cut_before_committed_words_the_window_still_holds_keeps_them_committe
     # heard again otherwise ("A lesser"): not taken for new words
     again = [w("A", 17.2, 17.4), w("lesser", 17.4, 17.7), w("described", 17.7, 18.2)]
     assert [x.text for x in agreement.finish(again)] == ["described"]
+
+
+class _EdgeGarbler(TimedWordOracle):
+    """Hears the words cut off at a partial window's end as one squeezed, wrong word ("the plain it slows
+    down, grows" heard as "the planet slow."), as tiny.en did on every window of continuous speech."""
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        found = super().transcribe(request)
+        end = len(request.audio) / SAMPLE_RATE
+        edge = [s for s in found if end - s.end_s < 0.8]
+        if request.final or not edge:
+            return found
+        squeezed = Word(edge[0].start_s, end, "planet.")
+        return [s for s in found if s not in edge] + [Segment(squeezed.start_s, end, "planet.", (squeezed,))]
+
+
+def test_an_engine_behind_the_audio_loses_no_word_at_the_window_limit(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """`transcribe FILE --speed 0` with the streaming policy (the live one when the engine is behind): the
+    queue is always full, so each pass is a window at its limit, passed and trimmed. The words at its cut
+    edge are a guess: they stay tentative for the next window, and are never committed by the pass agreeing
+    with itself; nothing is counted transcribed whose words did not come out."""
+    path, words = timed_words
+    audio = decode(path)
+    engine = _EdgeGarbler(words, audio)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=4.0, queue_seconds=5.0)
+    pipeline, recorder = run_pipeline(engine, config, FileSource(path, speed=0))
+    assert sum(not f.closes for f in recorder.of(FinalTranscribed)) >= 2, "windows at the limit committed"
+    assert recorder_words(recorder) == [t.word for t in words], "every word once, none garbled"
+    ledger = pipeline.ledger()
+    assert ledger.pending == 0 and ledger.transcribed + ledger.vad_skipped == len(audio)

@@ -126,3 +126,18 @@ def test_subtitle_cues_never_overlap_when_a_sentence_end_runs_into_the_next_word
         assert len(spans) == 2, spans
         (_, first_end), (second_start, second_end) = spans
         assert first_end <= second_start < second_end, spans
+
+
+def test_jsonl_has_no_empty_partials_and_the_writer_counts_what_it_wrote() -> None:
+    """A committing engine clears its tentative text with an empty partial when it commits: on screen that
+    empties a row; in a jsonl file it was a line saying nothing (`{"final": false, "text": ""}`)."""
+    for fmt, written in (("jsonl", 3), ("txt", 2), ("srt", 2)):
+        out = io.StringIO()
+        writer = TranscriptWriter(out, fmt)
+        for event in (PARTIAL, replace(PARTIAL, text=""), FINAL):
+            writer(event)
+        writer.close()
+        if fmt == "jsonl":
+            assert all(json.loads(line)["text"] for line in out.getvalue().splitlines())
+            assert len(out.getvalue().splitlines()) == written
+        assert writer.count == written, fmt

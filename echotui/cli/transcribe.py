@@ -93,7 +93,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if loaded is not None and error is None:
         say(
             f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
-            f"{loaded.backend}, {snapshot.segments} segments, RTF {snapshot.rtf_mean or 0:.2f}, "
+            f"{loaded.backend}, {writer.count} {_written(args.format)}, RTF {snapshot.rtf_mean or 0:.2f}, "
             f"dropped {snapshot.dropped_s:.1f} s{kept}"
         )
     if args.stats_json is not None:
@@ -106,11 +106,17 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             source=session.source.description,
             speed=settings.speed if args.path is not None else None,
             chunk_seconds=settings.chunk_seconds,
+            lines=writer.count,
         )
         args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     if error is not None:
         raise error
     return 0
+
+
+def _written(fmt: str) -> str:
+    """What the writer counts: subtitle cues, or lines (of text, or jsonl records)."""
+    return "cues" if fmt in ("srt", "vtt") else "lines"
 
 
 async def _run(session: Session) -> None:

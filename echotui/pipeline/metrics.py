@@ -207,8 +207,11 @@ class Metrics:
         """A pass over the open window, at `clock_s` on the stream's clock."""
         self.passes.append((clock_s, window_s))
 
-    def record_final(self, latency_s: float, segments: int) -> None:
-        self.latencies.add(latency_s)
+    def record_final(self, latency_s: float | None, segments: int) -> None:
+        """Final captions went out; `latency_s` when they close an utterance (commits mid-utterance have
+        a latency per word instead: `record_words`)."""
+        if latency_s is not None:
+            self.latencies.add(latency_s)
         self.segments += segments
 
     def snapshot(

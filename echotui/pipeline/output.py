@@ -42,6 +42,7 @@ class TranscriptWriter:
         self.stream = stream
         self.format = fmt
         self.count = 0
+        """What was written: txt or jsonl lines (partials too), srt or vtt cues."""
         self._words: list[Word] = []  # committed words not yet written
         self._cue_end = 0.0  # where the last subtitle cue ended
         if fmt == "vtt":
@@ -59,7 +60,8 @@ class TranscriptWriter:
                 for caption in event.captions:
                     self._write(caption)
             self.stream.flush()
-        elif isinstance(event, PartialTranscribed) and self.format == "jsonl":
+        elif isinstance(event, PartialTranscribed) and self.format == "jsonl" and event.text:
+            # (an empty partial only clears the tentative text on screen: the final that follows says it)
             record = {"start": round(event.start_s, 3), "end": round(event.end_s, 3), "text": event.text}
             self._json({**record, "final": False, **_emitted(event.emitted_s)})
             self.stream.flush()
@@ -117,11 +119,11 @@ class TranscriptWriter:
         if event.words:
             extra["words"] = [[round(w.start_s, 3), round(w.end_s, 3), w.text] for w in event.words]
         for caption in event.captions:
-            self.count += 1
             span = {"start": round(caption.start_s, 3), "end": round(caption.end_s, 3)}
             self._json({**span, "text": caption.text, "final": True, **extra})
 
     def _json(self, record: dict[str, object]) -> None:
+        self.count += 1
         self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

@@ -40,12 +40,13 @@ MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agr
 # hears each sentence with the one before it, as it would offline) and is at most MAX_WINDOW_S long. It is
 # trimmed after a committed sentence end once longer than SENTENCE_TRIM_S, after any committed word once
 # longer than WORD_TRIM_S. FORCE_MARGIN_S below the utterance limit the window is trimmed after whatever is
-# committed, and only if nothing in it is, its words but the last FORCE_KEEP_S are committed unagreed, so
-# the segmenter never has to cut blindly.
+# committed, and its words but the last FORCE_KEEP_S are committed unagreed, so the segmenter never has to
+# cut blindly.
 CONTEXT_S = 6.0
 TAIL_S = 0.2  # of the pause that closed an utterance, what its final call hears
 CONTEXT_PAUSE_S = 2.0  # after a longer pause the window starts with the utterance: silence is no context
 MAX_WINDOW_S = 15.0
+RECENT_S = MAX_WINDOW_S + 1.0  # the ring of recent audio (`recent.py`) holds the longest window
 SENTENCE_TRIM_S = 8.0
 WORD_TRIM_S = 12.0
 FORCE_MARGIN_S = 2.0
@@ -179,11 +180,11 @@ class StreamingPolicy:
         if not self.committing:
             self._emit_partial(utterance, words)
             return
-        committed = self.agreement.update(words)
+        # a full window is trimmed now: what it heard before its last FORCE_KEEP_S is committed, agreed or
+        # not; the words at its cut edge stay a guess (a pass must never be compared with itself)
+        before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S if force else None
+        committed = self.agreement.update(words, commit_before_s=before)
         self._committed = [w for w in self._committed if w.end_s > start / SAMPLE_RATE]
-        if force and not self._committed + committed:  # nothing agreed in a full window: commit its front
-            before = utterance.end / SAMPLE_RATE - FORCE_KEEP_S
-            committed = self.agreement.update(words, commit_before_s=before)
         self._trace("pass (window full)" if force else "pass", utterance, words, committed)
         if committed:
             self._committed.extend(committed)
@@ -285,8 +286,7 @@ class StreamingPolicy:
             captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
         else:
             captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
-        if closes:
-            self.pipeline.metrics.record_final(latency, len(captions))
+        self.pipeline.metrics.record_final(latency if closes else None, len(captions))
         if text:
             self._prompt = (self._prompt + " " + text)[-PROMPT_CHARS:].lstrip()
         start, end = utterance.start_s, utterance.end / SAMPLE_RATE

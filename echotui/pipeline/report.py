@@ -23,7 +23,9 @@ def stats_dict(
     source: str,
     speed: float | None,
     chunk_seconds: float,
+    lines: int | None = None,
 ) -> dict[str, Any]:
+    """`lines`: what the transcript writer wrote (txt or jsonl lines, srt or vtt cues)."""
     ledger = snapshot.ledger
     return {
         "provider": loaded.provider if loaded else None,
@@ -64,4 +66,5 @@ def stats_dict(
         "cpu_per_audio_s": _round(cpu_s / snapshot.audio_s if cpu_s and snapshot.audio_s else None),
         "peak_rss_mb": _round(snapshot.peak_rss_mb, 1),
         "segments": snapshot.segments,
+        "lines": lines,
     }

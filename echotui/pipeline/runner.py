@@ -25,9 +25,10 @@ from echotui.errors import one_line
 from echotui.pipeline import events
 from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
+from echotui.pipeline.longform_policy import LongformPolicy, choose_policy
 from echotui.pipeline.memory import HeapTrimmer
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
-from echotui.pipeline.policy import MAX_WINDOW_S, StreamingPolicy
+from echotui.pipeline.policy import RECENT_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.segmenter import Utterance
@@ -36,8 +37,6 @@ from echotui.pipeline.worker import InferenceWorker, PendingSwap
 from echotui.providers.base import Provider
 
 log = logging.getLogger(__name__)
-
-RECENT_SECONDS = MAX_WINDOW_S + 1.0
 
 
 class Pipeline:
@@ -69,8 +68,8 @@ class Pipeline:
         self.gate_skipped = 0
         self._inflight = 0
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
-        self.recent = RecentAudio(round(RECENT_SECONDS * SAMPLE_RATE))
-        self.policy = StreamingPolicy(self)
+        self.recent = RecentAudio(round(RECENT_S * SAMPLE_RATE))
+        self.policy: StreamingPolicy | LongformPolicy = StreamingPolicy(self)
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
@@ -160,6 +159,7 @@ class Pipeline:
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
+        self.policy = choose_policy(self, source)  # once: a file at speed 0 is decoded in long windows
         if self.worker.loaded is None and not await self.load():
             return  # stopped while loading: nothing was captured yet
         consumer = asyncio.create_task(self._consume())
@@ -267,17 +267,18 @@ class Pipeline:
                 gap, self._next_sample = block.start - self._next_sample, block.end
                 self.recent.append(block.start, block.samples)
                 closed = await self.framing.push(block)  # in flight there, then pending here
-                self._inflight = sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
+                self._inflight += sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened
                     start = (block.start - gap) / SAMPLE_RATE
                     self.on_event(events.AudioDropped(start, gap / SAMPLE_RATE))
                     if (device := self.queue.device_gaps.pop(block.start - gap, None)) is not None:
                         self.on_event(events.DeviceRestored(device, gap / SAMPLE_RATE))
-                await self._finalize_all(closed)
+                await self._finalize_all(closed, counted=True)
                 await self.policy.after_block()
             await self.policy.when_idle()
             self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system
         await self._finalize_all(self.framing.flush())
+        await self.policy.when_idle()  # the end: what a policy still holds is transcribed
 
     async def _handle_losses(self, upto: int | None = None) -> None:
         """Device losses up to timeline index `upto` (default: all once the queue is empty): end the
@@ -291,9 +292,9 @@ class Pipeline:
             if reason is not None:  # None: the user switched devices
                 self.on_event(events.DeviceLost(reason, at / SAMPLE_RATE))
 
-    async def _finalize_all(self, closed: list[Utterance]) -> None:
-        # Closed utterances count as pending ("in flight") until their final text is out.
-        self._inflight = sum(len(u.audio) for u in closed)
+    async def _finalize_all(self, closed: list[Utterance], counted: bool = False) -> None:
+        # Closed utterances count as pending ("in flight") until their text is out (a policy may hold some)
+        self._inflight += 0 if counted else sum(len(u.audio) for u in closed)
         for utterance in closed:
             await self.policy.finalize(utterance)
             self._switch()  # an utterance boundary

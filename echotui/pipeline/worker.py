@@ -103,6 +103,12 @@ class InferenceWorker:
         self._calling = asyncio.get_running_loop().run_in_executor(self._executor, work)
         return await self._calling
 
+    async def contains_speech(self, audio: np.ndarray) -> bool:
+        """The speech gate's verdict on `audio`, on this thread (where the gate runs for engine calls)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self.gate.contains_speech, audio
+        )
+
     async def close(self) -> None:
         """Release the engine on its thread. A load or a call still running (a download, a slow disk, a
         session abandoned mid-call) is not waited for: the thread finishes it on its own and the process

@@ -2,7 +2,8 @@
 
 - continuous: one paragraph with no pause long enough to end an utterance, longer than the utterance limit;
 - pauses: sentences with a second of silence between them;
-- after_noise: silence, then hiss, then speech, then hiss again.
+- after_noise: silence, then hiss, then speech, then hiss again;
+- runs_on (not in `build_corpus`): about 36 s with no pause, longer than the 30 s whisper hears at once.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def after_noise(folder: Path) -> Speech:
     speech = _espeak(AFTER_NOISE, "en-us", 160)
     audio = np.concatenate((silence(3.0), hiss(2.0), speech + hiss(len(speech) / SAMPLE_RATE), hiss(2.0)))
     return save_speech(folder / "after_noise.wav", audio, "after_noise", AFTER_NOISE)
+
+
+def runs_on(folder: Path) -> Speech:
+    text = " ".join((CONTINUOUS, *PAUSED))
+    audio = np.concatenate((silence(0.5), _espeak(text, "en-us", 160), silence(0.5)))
+    return save_speech(folder / "runs_on.wav", audio, "runs_on", text)
 
 
 def build_corpus(folder: Path) -> list[Speech]:

@@ -251,6 +251,8 @@ class EchoApp(App[int]):
         while worker is not None and not worker.is_finished and time.monotonic() < deadline:
             self.refresh_health()  # "finishing"
             await asyncio.sleep(0.05)
+        if worker is not None and not worker.is_finished:
+            self.session.abandon()  # past the grace: keep what is on screen, leave the rest
         self._abandon(self._signalled)
 
     def _abandon(self, signalled: bool = False) -> None:

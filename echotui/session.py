@@ -152,6 +152,10 @@ class Session:
         self.pipeline.stop()
         self._woken.set()
 
+    def abandon(self) -> None:
+        """End now, before what was captured is finished (`Pipeline.abandon`: the words on screen stay)."""
+        self.pipeline.abandon()
+
     @property
     def measuring(self) -> bool:
         """Whether a quick "auto" start is still being checked by measuring this machine."""

@@ -3,20 +3,33 @@ doing, a quick "auto" start still measuring or waiting for speech, or a model th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from textual.pilot import Pilot
 
+from echotui.app import EchoApp
+from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.config import Settings
+from echotui.pipeline.journal import read_journal
 from echotui.selection.decode import wait_for_speech
+from echotui.session import Session
+from echotui.widgets.captions import CaptionView
+from tests.doubles import TimedWordOracle
+from tests.support.speech import WordTiming
 from tests.support.terminal import Terminal
 
 QUIT_WITHIN_S = 3.0
+SETTINGS = Settings(provider="whispercpp", chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=10)
 
 
 @pytest.fixture
@@ -83,3 +96,49 @@ def test_waiting_for_speech_ends_as_soon_as_the_session_stops() -> None:
     heard = wait_for_speech(lambda: 0.0, lambda: pytest.fail("no speech was heard"), stop, timeout_s=60)  # type: ignore[arg-type,return-value]
     assert heard is None
     assert not stopper.is_alive()
+
+
+def test_a_quit_while_the_engine_is_mid_call_keeps_the_words_on_screen(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """The engine takes far longer than the quit may wait: the app ends within the bound all the same, the
+    tentative words the user was reading become final text (screen and journal), and the audio the engine
+    never got to counts as untranscribed, not as lost."""
+    path, words = timed_words
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    engine = TimedWordOracle(words, audio)
+    session = Session(SETTINGS, FileSource(path, speed=1.0), provider=engine)
+    app = EchoApp(session)
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: tentative_on_screen(app) != "")
+            shown = tentative_on_screen(app)
+            engine.delay_s = 30.0  # every call from now on: far past the quit's grace
+            began = time.monotonic()
+            await pilot.press("q")
+            await wait_for(pilot, lambda: app.return_code is not None, timeout=10)
+            assert time.monotonic() - began < QUIT_WITHIN_S
+            assert session.finals and shown in session.finals[-1].text, (shown, session.finals[-1])
+
+    asyncio.run(story())
+    assert session.journal is not None
+    journaled = read_journal(session.journal.path)
+    assert journaled.finals == session.finals, "the kept words are in the journal too"
+    ledger = journaled.end["ledger"] if journaled.end else {}
+    assert ledger["untranscribed"] > 0 and ledger["pending"] == 0
+    assert ledger["captured"] == sum(
+        ledger[k] for k in ("transcribed", "vad_skipped", "dropped", "untranscribed")
+    )
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the screen"
+        await pilot.pause(0.05)
+
+
+def tentative_on_screen(app: EchoApp) -> str:
+    view = app.query_one(CaptionView)
+    return " ".join(view.shown_text(e) for e in view.entries if e.kind == "partial").strip()

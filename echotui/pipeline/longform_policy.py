@@ -55,6 +55,9 @@ class LongformPolicy:
         self._held: deque[tuple[int, Utterance]] = deque()
         """Utterances whose speech is gathered and not yet decoded, with where their speech ends."""
 
+    def keep_shown(self) -> None:
+        """Nothing tentative is ever shown: nothing to keep when the session is abandoned."""
+
     async def after_block(self) -> None:
         """Nothing is shown while speech goes on."""
 

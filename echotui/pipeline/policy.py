@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.pipeline.captioning import PROMPT_CHARS, CaptionOutput, text_of
 from echotui.pipeline.commit import LocalAgreement, trim_point
-from echotui.pipeline.events import EngineNotice, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import EngineNotice
 from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.vad import FRAME_SAMPLES
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROMPT_CHARS = 200
 MIN_PASS_S = 2.0  # whisper guesses wildly on less, and two wild guesses can agree
 # A window reaches back up to CONTEXT_S before the open utterance (what was said before a pause: the engine
 # hears each sentence with the one before it, as it would offline) and is at most MAX_WINDOW_S long. It is
@@ -62,17 +62,13 @@ def _words(segments: list[Segment], offset_s: float) -> list[Word]:
     return out
 
 
-def _text(words: list[Word]) -> str:
-    return " ".join(w.text for w in words)
-
-
 class StreamingPolicy:
     """Passes, commits and finals for one pipeline."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.agreement = LocalAgreement()
-        self._prompt = ""
+        self.out = CaptionOutput(pipeline, lambda: self.committing)
         self._committed: list[Word] = []  # committed words the window still holds
         self._partial_id = 0
         self._partial_len = 0  # open samples at the last pass
@@ -125,6 +121,10 @@ class StreamingPolicy:
         step /= 2 if self.committing and waiting and self._clock_s - waiting[0].end_s > STUCK_S else 1
         return segmenter.open_samples - self._partial_len >= step * SAMPLE_RATE
 
+    def keep_shown(self) -> None:
+        """Abandoned before the open utterance was finished: its tentative words on screen become final."""
+        self.out.keep_shown()
+
     async def when_idle(self) -> None:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
         length = self.pipeline.segmenter.open_samples
@@ -160,7 +160,7 @@ class StreamingPolicy:
         if not words and not result.speech:
             return
         latency = time.monotonic() - utterance.last_arrival
-        self._emit_final(utterance, words, latency=latency, closes=True)
+        self.out.final(utterance, words, latency=latency, closes=True)
 
     # ---- passes -----------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class StreamingPolicy:
         pipeline.metrics.record_pass(self._clock_s, len(audio) / SAMPLE_RATE)
         words = _words(result.segments, start / SAMPLE_RATE)
         if not self.committing:
-            self._emit_partial(utterance, words)
+            self.out.partial(utterance, words)
             return
         # a full window is trimmed now: what it heard before its last FORCE_KEEP_S is committed, agreed or
         # not; the words at its cut edge stay a guess (a pass must never be compared with itself)
@@ -188,8 +188,8 @@ class StreamingPolicy:
         self._trace("pass (window full)" if force else "pass", utterance, words, committed)
         if committed:
             self._committed.extend(committed)
-            self._emit_final(utterance, committed, latency=0.0, closes=False)
-        self._emit_partial(utterance, self.agreement.tentative)
+            self.out.final(utterance, committed, latency=0.0, closes=False)
+        self.out.partial(utterance, self.agreement.tentative)
         self._trim(utterance, start, force)
 
     def _window(self, utterance: Utterance) -> tuple[int, np.ndarray]:
@@ -245,7 +245,7 @@ class StreamingPolicy:
         if log.isEnabledFor(logging.DEBUG):
             timed = " ".join(f"{w.text}@{w.start_s:.2f}-{w.end_s:.2f}" for w in heard)
             span = f"{utterance.start_s:.2f}-{utterance.end / SAMPLE_RATE:.2f}"
-            log.debug("%s %s heard %r committed %r", what, span, timed, _text(committed))
+            log.debug("%s %s heard %r committed %r", what, span, timed, text_of(committed))
 
     # ---- engine calls and events ------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class StreamingPolicy:
         the utterance alone (the window's earlier speech says nothing about it)."""
         pipeline = self.pipeline
         start_s = start / SAMPLE_RATE
-        prompt = self.agreement.prompt(start_s, PROMPT_CHARS) if self.committing else self._prompt
+        prompt = self.agreement.prompt(start_s, PROMPT_CHARS) if self.committing else self.out.prompt
         request = TranscribeRequest(audio, start_s, final, prompt, self.committing)
         check = recheck or utterance.id != self._confirmed_id
         result = await call_with_restart(
@@ -267,32 +267,3 @@ class StreamingPolicy:
         for notice in result.notices:
             pipeline.on_event(EngineNotice(pipeline.worker.provider.name, notice))
         return result
-
-    def _emit_partial(self, utterance: Utterance, words: list[Word]) -> None:
-        text = _text(words)
-        if text or self.committing:  # a committing engine clears its tentative text with an empty one
-            self.pipeline.on_event(
-                PartialTranscribed(
-                    utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, text, self._clock_s
-                )
-            )
-
-    def _emit_final(self, utterance: Utterance, words: list[Word], *, latency: float, closes: bool) -> None:
-        clock = self._clock_s
-        if words:
-            self.pipeline.metrics.record_words([clock - w.end_s for w in words])
-        text = _text(words)
-        if not self.committing:  # each of the engine's segments is a caption, as it said them
-            captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
-        else:
-            captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
-        self.pipeline.metrics.record_final(latency if closes else None, len(captions))
-        if text:
-            self._prompt = (self._prompt + " " + text)[-PROMPT_CHARS:].lstrip()
-        start, end = utterance.start_s, utterance.end / SAMPLE_RATE
-        if self.committing and words:
-            start, end = words[0].start_s, words[-1].end_s
-        timed = tuple(words) if self.committing else ()
-        self.pipeline.on_event(
-            FinalTranscribed(utterance.id, start, end, captions, latency, timed, clock, closes)
-        )

@@ -32,11 +32,14 @@ from echotui.pipeline.policy import RECENT_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.segmenter import Utterance
+from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
-from echotui.pipeline.worker import InferenceWorker, PendingSwap
+from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider
 
 log = logging.getLogger(__name__)
+
+TEXT_EVENTS = (events.PartialTranscribed, events.FinalTranscribed)
 
 
 class Pipeline:
@@ -73,9 +76,9 @@ class Pipeline:
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
-        self._pending: PendingSwap | None = None
-        self._retiring: set[asyncio.Task[None]] = set()
+        self.swapper = HotSwap(self)
         self.trimmer = HeapTrimmer()
+        self.abandoned = False
         self.failure: str | None = None
         """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
@@ -83,7 +86,7 @@ class Pipeline:
 
     def ledger(self) -> Ledger:
         waiting = self.queue.fill + self.framing.in_flight + self.framing.pending + self._inflight
-        stopped = self.failure is not None  # nothing waiting will be transcribed any more
+        stopped = self.failure is not None or self.abandoned  # nothing waiting will be transcribed now
         return Ledger(
             captured=self.queue.captured,
             transcribed=self.transcribed,
@@ -101,7 +104,7 @@ class Pipeline:
         )
         if self.failure is not None:
             state = self.failure
-        elif self.load_error is not None and self._pending is None:  # pending: a model picked since
+        elif self.load_error is not None and not self.swapping:  # swapping: a model picked since
             state = f"failed to load: {self.load_error}"
         elif self.worker.loaded is None:
             state = "loading model"
@@ -156,6 +159,15 @@ class Pipeline:
         """Stop taking audio; what was captured is still transcribed before `run()` returns."""
         self._stop.set()
 
+    def abandon(self) -> None:
+        """End now, before what was captured is finished (a quit past its grace): the words on screen are
+        kept as final text, nothing more goes out, and what was waiting counts as untranscribed."""
+        self.abandoned = True
+        self._stop.set()
+        self.policy.keep_shown()
+        emit = self.on_event
+        self.on_event = lambda event: None if isinstance(event, TEXT_EVENTS) else emit(event)
+
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
@@ -193,68 +205,33 @@ class Pipeline:
         self.queue.close()
 
     async def close(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            await asyncio.gather(pending.task, return_exceptions=True)
-            await pending.worker.close()
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await self.swapper.close()
         await self.worker.close()
         self.framing.close()
 
-    # ---- hot swap ---------------------------------------------------------------------------------
+    # ---- hot swap (`swapping.HotSwap`) -----------------------------------------------------------
 
     def swap(self, provider: Provider) -> None:
         """Load `provider` in the background while the current one keeps transcribing; it takes over at
-        the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not. Call on
-        the event loop. A newer request replaces one still loading."""
-        pending = PendingSwap(InferenceWorker(provider, self.worker.gate), time.monotonic())
-        self._pending = pending
-        pending.task = asyncio.create_task(self._load_pending(pending))
+        the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not."""
+        self.swapper.request(provider)
 
     @property
     def swapping(self) -> bool:
-        return self._pending is not None
-
-    async def _load_pending(self, pending: PendingSwap) -> None:
-        try:
-            await pending.worker.load()
-        except Exception as error:  # EchoError carries a one-line fix; anything else is named
-            log.warning("loading %s failed", pending.worker.provider.name, exc_info=True)
-            message = one_line(error)
-            if self._pending is pending:
-                self._pending = None
-                self.on_event(events.SwapFailed(pending.worker.provider.name, message))
-            await pending.worker.close()
-            return
-        if self._pending is not pending:  # superseded by a newer request while loading
-            await pending.worker.close()
-        elif not self.framing.is_open and self.framing.in_flight == 0 and self._inflight == 0:
-            self._switch()  # idle (silence): take over now
+        return self.swapper.pending is not None
 
     def switch_provider(self) -> None:
         """At an utterance boundary: a loaded pending provider takes over (else nothing happens)."""
-        self._switch()
+        self.swapper.switch()
+
+    @property
+    def idle(self) -> bool:
+        """No utterance open, and none being transcribed: a swap may take over now."""
+        return not self.framing.is_open and self.framing.in_flight == 0 and self._inflight == 0
 
     def release_inflight(self, samples: int) -> None:
         """A closed utterance's samples leave "in flight" (the policy counts them where they went)."""
         self._inflight -= samples
-
-    def _switch(self) -> None:
-        """Hand over to the loaded pending worker. Only called between engine calls, at a boundary."""
-        pending = self._pending
-        if pending is None or pending.worker.loaded is None:
-            return
-        self._pending = None
-        previous, self.worker = self.worker, pending.worker
-        task = asyncio.create_task(previous.close())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
-        loaded = pending.worker.loaded
-        self.on_event(
-            events.ProviderSwapped(
-                previous.loaded, loaded, pending.worker.load_s or 0.0, time.monotonic() - pending.requested
-            )
-        )
 
     # ---- consumer ---------------------------------------------------------------------------------
 
@@ -297,4 +274,4 @@ class Pipeline:
         self._inflight += 0 if counted else sum(len(u.audio) for u in closed)
         for utterance in closed:
             await self.policy.finalize(utterance)
-            self._switch()  # an utterance boundary
+            self.swapper.switch()  # an utterance boundary

@@ -37,6 +37,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--whisper-compute", help="faster-whisper compute type, e.g. int8, float16")
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
+    group.add_argument(
+        "--server", help="with --provider remote: the transcription server's URL (env ECHOTUI_SERVER)"
+    )
+    group.add_argument(
+        "--api-key", help="the server's API key (env ECHOTUI_API_KEY or OPENAI_API_KEY; never shown)"
+    )
     policy = parser.add_argument_group("streaming")
     policy.add_argument(
         "--chunk-seconds",
@@ -149,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed",
+    "speed", "server", "api_key",
 )  # fmt: skip
 
 

@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", type=Path, help="write the table as Markdown here")
     bench.add_argument("--log-file", type=Path, help="where engine logs go")
 
+    serve = commands.add_parser(
+        "serve", help="serve the OpenAI transcription API from this machine's engine (needs echotui[serve])"
+    )
+    serve.add_argument("--replicas", type=int, default=1, help="engine replicas, each loading the model once")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _add_engine_options(serve)
+
     providers = commands.add_parser("providers", help="which engines run here, and the one recommended")
     providers.add_argument("--json", action="store_true", help="machine-readable output")
     _add_engine_options(providers)

@@ -52,8 +52,9 @@ def host_of(url: str) -> str:
 
 
 def wav_bytes(audio: np.ndarray) -> bytes:
-    """16 kHz mono 16-bit PCM WAV: every server decodes it."""
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    """16 kHz mono 16-bit PCM WAV: every server decodes it, at half float32's bytes. Scaled by 32768 as
+    decoders scale back, so audio that came from 16-bit (files, most microphones) arrives bit-exact."""
+    pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype("<i2")
     out = io.BytesIO()
     with wave.open(out, "wb") as wav:
         wav.setnchannels(1)

@@ -91,12 +91,12 @@ def serve_until_stopped(
     from echotui.serve.api import key_digest
     from echotui.serve.app import Transcriber
 
-    ray.init(
-        num_cpus=max(os.cpu_count() or 1, options.replicas), include_dashboard=False, log_to_driver=False
-    )
+    cpus = max(os.cpu_count() or 1, options.replicas * settings.threads)
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
     try:
         serve.start(http_options={"host": options.host, "port": options.port})
-        replicas = {"num_replicas": options.replicas, "ray_actor_options": {"num_cpus": 1}}
+        # A replica holds its engine's --threads CPUs; Ray then sets its OMP_NUM_THREADS to match.
+        replicas = {"num_replicas": options.replicas, "ray_actor_options": {"num_cpus": settings.threads}}
         deployment = Transcriber.options(**replicas)  # type: ignore[attr-defined]
         serve.run(deployment.bind(settings, key_digest(api_key)), name=APP_NAME, route_prefix="/")
         stop = threading.Event()

@@ -5,6 +5,7 @@ never appears in anything either side prints or logs."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import wave
@@ -14,8 +15,13 @@ import httpx
 import numpy as np
 import openai
 import pytest
+from textual.widgets import Static
 
+from echotui.app import EchoApp
+from echotui.audio.file_source import FileSource
+from echotui.config import Settings
 from echotui.quality import word_errors, words
+from echotui.session import Session
 from tests.cli import echotui
 from tests.support.serve import Served
 from tests.support.speech import synthesize_text
@@ -169,3 +175,25 @@ def test_serve_refuses_other_machines_without_a_key_and_a_port_in_use(echo_serve
     assert taken.code == 1 and len(taken.stderr_lines) == 1
     assert f"cannot listen on 127.0.0.1:{echo_server.port}" in taken.stderr_lines[0]
     assert json.loads(httpx.get(f"{echo_server.url}/health", timeout=30).text)["status"] == "ok"
+
+
+def test_the_app_captions_through_the_server_and_shows_where_it_runs(
+    echo_server: Served, sentence_wav: Path, tmp_path: Path
+) -> None:
+    settings = Settings(provider="remote", server=echo_server.url, api_key=echo_server.key)
+    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    app = EchoApp(session, log_path=tmp_path / "echotui.log")
+
+    async def story() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(600):  # bounded: 60 s
+                if sum("country" in f.text for f in session.finals) >= 2:
+                    break
+                await pilot.pause(0.1)
+            badge = str(app.query_one("#health-backend", Static).render())
+            assert f"127.0.0.1:{echo_server.port}" in badge
+            assert "tiny.en" in str(app.query_one("#health-model", Static).render())
+
+    asyncio.run(story())
+    said = " ".join(f.text for f in session.finals)
+    assert word_errors(SAID, said).wer <= 0.1, said

@@ -82,7 +82,7 @@ class RemoteProvider(Provider):
         if listed and self.asked_model not in listed:
             self.model = listed[0]
             if self.asked_model:
-                self._notices.append(f"the server has no {self.asked_model}; asking for {self.model}")
+                self._notices.append(f"the server serves {self.model}, not {self.asked_model}")
         log.info("remote server %s: models %s, asking for %s", self._client.host, listed, self.model)
         return LoadedModel(self.name, self.model, f"remote · {self._client.host}", self.url)
 

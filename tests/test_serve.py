@@ -164,9 +164,8 @@ def test_health_needs_no_key_and_says_what_runs(echo_server: Served) -> None:
 
 
 def test_serve_refuses_other_machines_without_a_key_and_a_port_in_use(echo_server: Served) -> None:
-    exposed = echotui(
-        "serve", "--host", "0.0.0.0", "--model-path", echo_server.model, env={"ECHOTUI_API_KEY": ""}
-    )
+    no_key = {"ECHOTUI_API_KEY": "", "OPENAI_API_KEY": "sk-meant-for-openai"}  # not the server's key
+    exposed = echotui("serve", "--host", "0.0.0.0", "--model-path", echo_server.model, env=no_key)
     assert exposed.code == 1 and exposed.stderr_lines == [
         "echotui: error: --host 0.0.0.0 is reachable from other machines: "
         "add --api-key KEY (or ECHOTUI_API_KEY), or serve on 127.0.0.1"

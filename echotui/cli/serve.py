@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 
 from echotui.cli.parser import settings_from_args
+from echotui.config import from_env
 from echotui.errors import EchoError, say
 from echotui.selection.auto import auto_select
 
@@ -17,6 +19,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings, explicit = settings_from_args(args)
     settings, _ = auto_select(settings, explicit, measure=False)
+    # The server's own key: --api-key or ECHOTUI_API_KEY, never an OPENAI_API_KEY meant for OpenAI.
+    key = args.api_key or from_env(os.environ).get("api_key")
     options = ServeOptions(args.replicas, args.host, args.port)
 
     def ready(seconds: float) -> None:
@@ -25,6 +29,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"{settings.provider}, {options.replicas} replica(s); Ctrl-C stops"
         )
 
-    serve_until_stopped(settings, options, settings.api_key, ready)
+    serve_until_stopped(settings, options, key, ready)
     say("echotui serve: stopped")
     return 0

@@ -1,7 +1,7 @@
 """Settings: CLI flags > ECHOTUI_* environment > ECHOPANEL_* environment (the user's older setup) > defaults.
 
 The Hugging Face token is exported for huggingface_hub as HF_TOKEN and HUGGINGFACE_HUB_TOKEN and is never
-printed or logged (it is excluded from the dataclass repr).
+printed or logged (it is excluded from the dataclass repr); so is a server's API key.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ ENV_NAMES: dict[str, str] = {
     "voxtral_bin": "VOXTRAL_BIN",
     "voxtral_model": "VOXTRAL_MODEL",
     "auto_select_voxtral": "AUTO_SELECT_VOXTRAL",
+    "server": "SERVER",
+    "api_key": "API_KEY",
 }
 
 
@@ -61,6 +63,8 @@ class Settings:
         voxtral_model: the Voxtral Realtime model folder.
         auto_select_voxtral: let auto-selection pick Voxtral on machines that can run it.
         voxtral_interval: seconds of new audio per Voxtral encoder run (its -I option).
+        server: the transcription server's URL for `--provider remote` (and `echotui serve`'s own key).
+        api_key: the server's API key (never shown; OPENAI_API_KEY is read too).
     """
 
     provider: str = "auto"
@@ -83,6 +87,8 @@ class Settings:
     voxtral_model: Path | None = None
     auto_select_voxtral: bool = False
     voxtral_interval: float = 0.5
+    server: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
     def validate(self) -> Settings:
         """Check ranges and spell the provider as the registry does (the seed's names are accepted);
@@ -166,6 +172,8 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         token = env.get("HF_TOKEN") or env.get("HUGGINGFACE_HUB_TOKEN")
         if token:
             merged["hf_token"] = token
+    if "api_key" not in merged and env.get("OPENAI_API_KEY"):
+        merged["api_key"] = env["OPENAI_API_KEY"]
     return replace(Settings(), **merged).validate()
 
 

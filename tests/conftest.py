@@ -15,7 +15,8 @@ from tests.support.corpus import Speech, build_corpus
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
-pytest_plugins = ["tests.support.terminal"]  # the `terminal` fixture: the app in tmux
+# `terminal`: the app in tmux; `echo_server`: `echotui serve` on Ray, once per run
+pytest_plugins = ["tests.support.terminal", "tests.support.serve"]
 
 WORDS = (
     "the quick brown fox jumps over the lazy dog while seven bright stars rise above "

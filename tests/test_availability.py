@@ -45,11 +45,12 @@ def voxtral(tmp_path: Path) -> Settings:
 
 def test_installed_engines_are_available_here() -> None:
     found = by_name(LINUX_CPU, Settings(voxtral_bin="/nonexistent/voxtral"))
-    assert [s for s in found] == ["whispercpp", "faster-whisper", "voxtral"]
+    assert [s for s in found] == ["whispercpp", "faster-whisper", "voxtral", "remote"]
     assert found["whispercpp"].available and found["whispercpp"].backends == ("cpu",)
     assert "no GPU backend" in found["whispercpp"].reason
     assert found["faster-whisper"].available and found["faster-whisper"].backends == ("cpu",)
     assert not found["voxtral"].available and "not an executable voxtral binary" in found["voxtral"].reason
+    assert not found["remote"].available and "--server URL" in found["remote"].reason
     for status in found.values():  # one short sentence each
         assert status.reason.endswith(".") and "\n" not in status.reason and len(status.reason) < 110
         assert status.default_model
@@ -126,6 +127,11 @@ def test_voxtral_binary_on_path(voxtral: Settings, monkeypatch: pytest.MonkeyPat
     assert by_name(APPLE, on_path)["voxtral"].available
 
 
+def test_remote_is_available_once_a_server_is_given() -> None:
+    status = by_name(LINUX_CPU, Settings(server="http://gpu-box:8000"))["remote"]
+    assert status.available and status.reason == "Runs on the server at http://gpu-box:8000."
+
+
 def test_format_and_json() -> None:
     statuses = provider_statuses(LINUX_CPU, Settings(voxtral_bin="/nonexistent/voxtral"))
     rec = Recommendation(
@@ -133,14 +139,14 @@ def test_format_and_json() -> None:
     )
     text = format_providers(statuses, rec, LINUX_CPU)
     lines = text.splitlines()
-    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 6
+    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 7
     assert lines[-2] == "seed tier: CPU (2 cores, 24 GB, no GPU): whisper.cpp on the CPU first"
     assert lines[-1].startswith("recommended: whispercpp tiny.en on cpu") and "because no GPU" in lines[-1]
     assert "recommended: nothing" in format_providers(statuses, None, LINUX_CPU)
     data = providers_json(statuses, rec, LINUX_CPU)
     assert json.loads(json.dumps(data)) == data
     assert data["recommended"]["reason"] == rec.reason and data["hardware"]["cores"] == 2
-    assert [p["name"] for p in data["providers"]] == ["whispercpp", "faster-whisper", "voxtral"]
+    assert [p["name"] for p in data["providers"]] == ["whispercpp", "faster-whisper", "voxtral", "remote"]
     assert data["seed_tier"].startswith("CPU (2 cores")
 
 

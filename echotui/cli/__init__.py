@@ -1,5 +1,5 @@
 """The `echotui` command line: the app by default, and one module per subcommand (`transcribe`,
-`devices`, `models`, `providers`, `bench`, `replay`, `sessions`), each imported only when it runs."""
+`devices`, `models`, `providers`, `bench`, `replay`, `sessions`, `serve`), each imported only when it runs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from echotui.logs import log_path, setup_logging
 
 log = logging.getLogger("echotui.cli")
 
-SUBCOMMANDS = ("transcribe", "devices", "models", "providers", "bench", "replay", "sessions")
+SUBCOMMANDS = ("transcribe", "devices", "models", "providers", "bench", "replay", "sessions", "serve")
 ABANDONED_EXIT = 130
 
 

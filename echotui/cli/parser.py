@@ -37,6 +37,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--whisper-compute", help="faster-whisper compute type, e.g. int8, float16")
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
+    group.add_argument(
+        "--server", help="with --provider remote: the transcription server's URL (env ECHOTUI_SERVER)"
+    )
+    group.add_argument(
+        "--api-key", help="the server's API key (env ECHOTUI_API_KEY or OPENAI_API_KEY; never shown)"
+    )
     policy = parser.add_argument_group("streaming")
     policy.add_argument(
         "--chunk-seconds",
@@ -127,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", type=Path, help="write the table as Markdown here")
     bench.add_argument("--log-file", type=Path, help="where engine logs go")
 
+    serve = commands.add_parser(
+        "serve", help="serve the OpenAI transcription API from this machine's engine (needs echotui[serve])"
+    )
+    serve.add_argument("--replicas", type=int, default=1, help="engine replicas, each loading the model once")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    _add_engine_options(serve)
+
     providers = commands.add_parser("providers", help="which engines run here, and the one recommended")
     providers.add_argument("--json", action="store_true", help="machine-readable output")
     _add_engine_options(providers)
@@ -149,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed",
+    "speed", "server", "api_key",
 )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from echotui.errors import EchoError
 from echotui.providers.base import Capabilities, Provider
 from echotui.providers.fasterwhisper import FasterWhisperProvider
+from echotui.providers.remote import RemoteProvider
 from echotui.providers.voxtral import VoxtralProvider
 from echotui.providers.whispercpp import WhisperCppProvider
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from echotui.config import Settings
 
 PROVIDERS: dict[str, type[Provider]] = {
-    cls.name: cls for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider)
+    cls.name: cls for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider, RemoteProvider)
 }
 AUTO = "auto"
 AUTO_MEANS = WhisperCppProvider.name

@@ -114,6 +114,22 @@ def voxtral_status(hw: Hardware, settings: Settings) -> ProviderStatus:
     )
 
 
+def remote_status(settings: Settings) -> ProviderStatus:
+    """A transcription server over HTTP: available once a URL is given (it is reached when it loads); never
+    chosen by auto-selection, only by --provider remote."""
+    model = settings.model
+    if not settings.server:
+        return ProviderStatus("remote", False, "No server: add --server URL (or ECHOTUI_SERVER).", (), model)
+    if _missing("httpx"):
+        return ProviderStatus("remote", False, "Package missing: pip install httpx.", (), model)
+    return ProviderStatus("remote", True, f"Runs on the server at {settings.server}.", ("remote",), model)
+
+
 def provider_statuses(hw: Hardware, settings: Settings) -> list[ProviderStatus]:
     """Every provider's status on `hw` with `settings`, in the registry's order."""
-    return [whispercpp_status(hw, settings), fasterwhisper_status(hw, settings), voxtral_status(hw, settings)]
+    return [
+        whispercpp_status(hw, settings),
+        fasterwhisper_status(hw, settings),
+        voxtral_status(hw, settings),
+        remote_status(settings),
+    ]

@@ -1,0 +1,91 @@
+"""The Ray Serve deployment: a FastAPI ingress whose every replica loads its engine once (through
+`providers.registry.create_provider`, as the app does) and runs it on one thread of its own, so a native
+context is never used from two threads. A request that fails is answered and the replica lives on."""
+
+# No `from __future__ import annotations`: FastAPI reads these handlers' annotations at run time.
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from ray import serve
+from starlette.datastructures import UploadFile
+
+from echotui import SAMPLE_RATE
+from echotui.config import Settings
+from echotui.providers.base import TranscribeRequest
+from echotui.providers.registry import create_provider
+from echotui.serve.api import MAX_BODY_BYTES, BadRequest, check_format, check_key, decode_audio, reply
+
+log = logging.getLogger(__name__)
+
+api = FastAPI(title="echotui serve", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def _refuse(error: BadRequest) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+@serve.deployment
+@serve.ingress(api)
+class Transcriber:
+    """One replica: the engine loaded once, and the three routes."""
+
+    def __init__(self, settings: Settings, key_digest: bytes | None) -> None:
+        self._engine = ThreadPoolExecutor(1, thread_name_prefix="echotui-engine")
+        self._provider = create_provider(settings)
+        self._loaded = self._engine.submit(self._provider.load).result()
+        self._digest, self._language = key_digest, settings.language
+        log.info("replica ready: %s", self._loaded)
+
+    @api.get("/health")
+    def health(self) -> dict[str, Any]:
+        loaded = self._loaded
+        return {"status": "ok", "provider": loaded.provider, "model": loaded.model, "device": loaded.backend}
+
+    @api.get("/v1/models")
+    def models(self, request: Request) -> Response:
+        try:
+            check_key(request.headers.get("authorization"), self._digest)
+        except BadRequest as error:
+            return _refuse(error)
+        model = {"id": self._loaded.model, "object": "model", "created": 0, "owned_by": "echotui"}
+        return JSONResponse({"object": "list", "data": [model]})
+
+    @api.post("/v1/audio/transcriptions")
+    async def transcriptions(self, request: Request) -> Response:
+        try:
+            check_key(request.headers.get("authorization"), self._digest)
+            return await self._transcribe(request)
+        except BadRequest as error:
+            log.info("refused a request: %d %s", error.status, error.message)
+            return _refuse(error)
+
+    async def _transcribe(self, request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"the body is over {MAX_BODY_BYTES >> 20} MB: send at most 30 s of audio")
+        try:
+            form = await request.form()
+        except Exception:  # starlette raises several kinds for a body that is not a form
+            raise BadRequest(
+                400, "the body is not multipart/form-data: send the audio as the 'file' field"
+            ) from None
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise BadRequest(400, "no 'file' field: send the audio as the multipart field 'file'")
+        response_format = check_format(str(form.get("response_format") or "json"))
+        words = response_format == "verbose_json" and "word" in form.getlist("timestamp_granularities[]")
+        audio = decode_audio(await upload.read())
+        engine_request = TranscribeRequest(
+            audio, 0.0, True, prompt=str(form.get("prompt") or ""), word_timestamps=words
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            segments = await loop.run_in_executor(self._engine, self._provider.transcribe, engine_request)
+        except Exception as error:
+            log.exception("the engine failed on a request")
+            raise BadRequest(500, f"the engine failed: {type(error).__name__}", "server_error") from None
+        body = reply(response_format, segments, len(audio) / SAMPLE_RATE, self._language, words)
+        return PlainTextResponse(body) if isinstance(body, str) else JSONResponse(body)

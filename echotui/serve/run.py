@@ -1,0 +1,110 @@
+"""Starting and stopping `echotui serve`: the model found once on this machine, Ray started locally, the
+deployment run with N replicas behind Ray Serve's HTTP proxy, and everything stopped on Ctrl-C or SIGTERM
+(`serve.shutdown()` then `ray.shutdown()`, which ends the raylet and GCS processes Ray started)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from echotui.config import Settings
+from echotui.errors import EchoError
+
+SERVED_PROVIDERS = ("faster-whisper", "whispercpp")
+APP_NAME = "echotui"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    replicas: int = 1
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_options(options: ServeOptions, api_key: str | None) -> None:
+    """Loopback unless told; anything else needs a key. The port must be free."""
+    if options.replicas < 1:
+        raise EchoError("--replicas must be at least 1")
+    if not is_loopback(options.host) and not api_key:
+        raise EchoError(
+            f"--host {options.host} is reachable from other machines: "
+            "add --api-key KEY (or ECHOTUI_API_KEY), or serve on 127.0.0.1"
+        )
+    with socket.socket(socket.AF_INET6 if ":" in options.host else socket.AF_INET) as probe:
+        try:
+            probe.bind((options.host, options.port))
+        except OSError as error:
+            raise EchoError(
+                f"cannot listen on {options.host}:{options.port} ({error.strerror}): choose another --port"
+            ) from None
+
+
+def replica_settings(settings: Settings) -> Settings:
+    """What each replica gets: a local model path, and no secrets (the key travels as a digest)."""
+    if settings.provider not in SERVED_PROVIDERS:
+        raise EchoError(f"echotui serve runs {' or '.join(SERVED_PROVIDERS)}: choose one with --provider")
+    if settings.model_path is None:
+        from echotui.models.catalog import pull_model
+
+        path = pull_model(settings.model, settings.provider, settings.hf_token, settings.models_dir)
+        settings = replace(settings, model_path=path)
+    return replace(settings, api_key=None, hf_token=None, server=None)
+
+
+def _environment() -> None:
+    """Before Ray starts (its processes inherit this): no usage stats, no hub lookups in the replicas, and
+    this echotui importable by them."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([root, *(p for p in paths if p != root)])
+
+
+def serve_until_stopped(
+    settings: Settings, options: ServeOptions, api_key: str | None, on_ready: Callable[[float], None]
+) -> None:
+    """Run the server until SIGINT or SIGTERM; `on_ready(seconds)` once every replica answers."""
+    check_options(options, api_key)
+    began = time.monotonic()
+    settings = replica_settings(settings)
+    _environment()
+    import ray
+    from ray import serve
+
+    from echotui.serve.api import key_digest
+    from echotui.serve.app import Transcriber
+
+    cpus = max(os.cpu_count() or 1, options.replicas * settings.threads)
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        serve.start(http_options={"host": options.host, "port": options.port})
+        # A replica holds its engine's --threads CPUs; Ray then sets its OMP_NUM_THREADS to match.
+        replicas = {"num_replicas": options.replicas, "ray_actor_options": {"num_cpus": settings.threads}}
+        deployment = Transcriber.options(**replicas)  # type: ignore[attr-defined]
+        serve.run(deployment.bind(settings, key_digest(api_key)), name=APP_NAME, route_prefix="/")
+        stop = threading.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+        on_ready(time.monotonic() - began)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        serve.shutdown()
+        ray.shutdown()

@@ -181,9 +181,6 @@ class EchoApp(App[int]):
             Choice(f"{'*' if d.is_default else ' '} {d.index:>3}  {d.name}  ({d.host_api})", str(d.index))
             for d in devices
         ]
-        if not choices:
-            self.notify("no input devices found", severity="error")
-            return
         self.push_screen(PickerScreen("Input device", choices, picker_id="devices"), self._use_device)
 
     async def _use_device(self, index: str | None) -> None:

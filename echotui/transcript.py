@@ -24,5 +24,10 @@ def pieces(finals: Iterable[FinalTranscribed], fmt: str) -> int:
 
 def describe(finals: Iterable[FinalTranscribed], fmt: str) -> str:
     """What saving `finals` as `fmt` gives, in that format's words: "9 cues", "1 line"."""
-    count, unit = pieces(finals, fmt), UNITS[fmt]
+    return counted(pieces(finals, fmt), fmt)
+
+
+def counted(count: int, fmt: str) -> str:
+    """`count` pieces of `fmt` in its own words: "9 cues", "1 line"."""
+    unit = UNITS[fmt]
     return f"{count} {unit.removesuffix('s') if count == 1 else unit}"

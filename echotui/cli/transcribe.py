@@ -32,6 +32,7 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.report import stats_dict
 from echotui.selection.auto import auto_select
 from echotui.session import Session
+from echotui.transcript import counted
 
 
 @contextlib.contextmanager
@@ -93,7 +94,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if loaded is not None and error is None:
         say(
             f"echotui: {snapshot.audio_s:.1f} s of audio in {wall:.1f} s with {loaded.model} on "
-            f"{loaded.backend}, {writer.count} {_written(args.format)}, RTF {snapshot.rtf_mean or 0:.2f}, "
+            f"{loaded.backend}, {counted(writer.count, args.format)}, RTF {snapshot.rtf_mean or 0:.2f}, "
             f"dropped {snapshot.dropped_s:.1f} s{kept}"
         )
     if args.stats_json is not None:
@@ -104,7 +105,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             load_s=session.load_s,
             cpu_s=cpu,
             source=session.source.description,
-            speed=settings.speed if args.path is not None else None,
+            speed=settings.speed if path is not None else None,
             chunk_seconds=settings.chunk_seconds,
             lines=writer.count,
         )
@@ -112,11 +113,6 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if error is not None:
         raise error
     return 0
-
-
-def _written(fmt: str) -> str:
-    """What the writer counts: subtitle cues, or lines (of text, or jsonl records)."""
-    return "cues" if fmt in ("srt", "vtt") else "lines"
 
 
 async def _run(session: Session) -> None:

@@ -40,6 +40,8 @@ class CaptionOutput:
         return self.pipeline.queue.captured / SAMPLE_RATE
 
     def partial(self, utterance: Utterance, words: list[Word]) -> None:
+        if self.pipeline.abandoned:  # the session ended: what was on screen is final already
+            return
         text = text_of(words)
         committing = self.committing()
         if text or committing:  # a committing engine clears its tentative text with an empty one
@@ -50,18 +52,24 @@ class CaptionOutput:
                 )
             )
 
-    def final(self, utterance: Utterance, words: list[Word], *, latency: float, closes: bool) -> None:
+    def final(
+        self, utterance: Utterance, words: list[Word], *, latency: float, closes: bool, measured: bool = True
+    ) -> None:
+        """Final text; `measured` False for words that were never agreed or finished (kept at an abandon):
+        they feed no latency figure."""
+        if self.pipeline.abandoned:
+            return
         clock, committing = self._clock_s, self.committing()
         if closes:
             self.shown = None
-        if words:
+        if words and measured:
             self.pipeline.metrics.record_words([clock - w.end_s for w in words])
         text = text_of(words)
         if not committing:  # each of the engine's segments is a caption, as it said them
             captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
         else:
             captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
-        self.pipeline.metrics.record_final(latency if closes else None, len(captions))
+        self.pipeline.metrics.record_final(latency if closes and measured else None, len(captions))
         if text:
             self.prompt = (self.prompt + " " + text)[-PROMPT_CHARS:].lstrip()
         start, end = utterance.start_s, utterance.end / SAMPLE_RATE
@@ -77,4 +85,4 @@ class CaptionOutput:
         become its final text as they are (what the user saw is never lost)."""
         if self.shown is not None:
             utterance, words = self.shown
-            self.final(utterance, words, latency=0.0, closes=True)
+            self.final(utterance, words, latency=0.0, closes=True, measured=False)

@@ -7,8 +7,9 @@ A window ends in a pause when one lies late enough in it; in speech that runs on
 words that end well before the cut are kept: the rest is decoded again at the start of the next window,
 as whisper's own seek does for a segment its window cut off.
 
-`echotui transcribe FILE --speed 0` runs on this alone (`fileform.LongformPolicy`); a revision layer can
-feed it finished speech behind the live words. Pure logic but for the engine call, which is given.
+`echotui transcribe FILE --speed 0` runs on this alone (`longform_policy.LongformPolicy`); a revision
+layer can feed it finished speech behind the live words. Pure logic but for the engine call, which is
+given.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.pipeline.captioning import PROMPT_CHARS, text_of
 from echotui.providers.base import Segment, Word
 
 
@@ -38,7 +40,7 @@ class LongformTuning:
     min_window_s: float = 12.0
     edge_s: float = 2.0
     tail_s: float = 0.3
-    prompt_chars: int = 200
+    prompt_chars: int = PROMPT_CHARS
 
 
 LONGFORM = LongformTuning()
@@ -112,7 +114,7 @@ class LongWindowDecoder:
             heard = [(w, last) for w, last in heard if w.start_s < end_s - self.tuning.tail_s]
         words = [_on_timeline(w, window) for w, _ in heard]
         done_until = self._drop(offset)
-        said = " ".join(w.text for w in words)
+        said = text_of(words)
         self.text = f"{self.text} {said}".strip()[-self.tuning.prompt_chars :]
         return Decoded(words, done_until)
 

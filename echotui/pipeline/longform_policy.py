@@ -22,7 +22,8 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
-from echotui.pipeline.events import EngineNotice, FinalTranscribed
+from echotui.pipeline.captioning import CaptionOutput
+from echotui.pipeline.events import EngineNotice
 from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.longform import LongWindowDecoder
 from echotui.pipeline.policy import StreamingPolicy
@@ -52,6 +53,7 @@ class LongformPolicy:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.decoder = LongWindowDecoder()
+        self.out = CaptionOutput(pipeline, lambda: True)
         self._held: deque[tuple[int, Utterance]] = deque()
         """Utterances whose speech is gathered and not yet decoded, with where their speech ends."""
 
@@ -107,15 +109,6 @@ class LongformPolicy:
         return result.segments
 
     def _emit(self, words: list[Word], utterance: Utterance) -> None:
-        metrics, clock = self.pipeline.metrics, self.pipeline.queue.captured / SAMPLE_RATE
-        latency = time.monotonic() - utterance.last_arrival
-        if not words:
-            return
-        metrics.record_words([clock - w.end_s for w in words])
-        text = " ".join(w.text for w in words)
-        captions = (Segment(words[0].start_s, words[-1].end_s, text),)
-        metrics.record_final(latency, len(captions))
-        final = FinalTranscribed(
-            utterance.id, words[0].start_s, words[-1].end_s, captions, latency, tuple(words), clock
-        )
-        self.pipeline.on_event(final)
+        if words:  # a window's words, as one final with their times
+            latency = time.monotonic() - utterance.last_arrival
+            self.out.final(utterance, words, latency=latency, closes=True)

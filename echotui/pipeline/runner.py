@@ -39,8 +39,6 @@ from echotui.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
-TEXT_EVENTS = (events.PartialTranscribed, events.FinalTranscribed)
-
 
 class Pipeline:
     """Runs one source through one provider, emitting events and keeping metrics."""
@@ -162,11 +160,9 @@ class Pipeline:
     def abandon(self) -> None:
         """End now, before what was captured is finished (a quit past its grace): the words on screen are
         kept as final text, nothing more goes out, and what was waiting counts as untranscribed."""
-        self.abandoned = True
-        self._stop.set()
         self.policy.keep_shown()
-        emit = self.on_event
-        self.on_event = lambda event: None if isinstance(event, TEXT_EVENTS) else emit(event)
+        self.abandoned = True  # the policy sends no more text
+        self._stop.set()
 
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""

@@ -120,8 +120,6 @@ def remote_status(settings: Settings) -> ProviderStatus:
     model = settings.model
     if not settings.server:
         return ProviderStatus("remote", False, "No server: add --server URL (or ECHOTUI_SERVER).", (), model)
-    if _missing("httpx"):
-        return ProviderStatus("remote", False, "Package missing: pip install httpx.", (), model)
     return ProviderStatus("remote", True, f"Runs on the server at {settings.server}.", ("remote",), model)
 
 

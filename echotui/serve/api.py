@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import itertools
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ def decode_audio(data: bytes, max_s: float = MAX_AUDIO_S) -> np.ndarray:
         if not container.streams.audio:
             raise BadRequest(400, "the file has no audio stream: send a recording with sound in it")
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        for frame in container.decode(audio=0):
+        for frame in itertools.chain(container.decode(audio=0), [None]):  # None: the resampler's tail
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray().reshape(-1))
                 held += out.samples

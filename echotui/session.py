@@ -12,20 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from echotui import SAMPLE_RATE
 from echotui.audio.devices import InputDevice
 from echotui.audio.opening import open_source
 from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import SwitchableSource
 from echotui.config import Settings
-from echotui.errors import EchoError, one_line
+from echotui.errors import EchoError
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import (
     FinalTranscribed,
     LoadFailed,
-    MachineMeasured,
     PipelineEvent,
     ProviderSwapped,
     SwapFailed,
@@ -36,7 +34,7 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import catalogue_providers, create_provider, provider_class
-from echotui.refinement import Refinement, best_for_machine
+from echotui.refinement import Refinement, adopt, best_for_machine, start_refining
 from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
 
@@ -104,14 +102,7 @@ class Session:
         quick "auto" start is checked meanwhile by measuring this machine in the background
         (`MachineMeasured` says what came of it)."""
         if self.refine is not None:
-            self._refinement = Refinement(
-                asyncio.get_running_loop(),
-                self.measure_best,
-                lambda: self.pipeline.transcribed / SAMPLE_RATE,
-                self.recent_audio,
-                self._refined,
-            )
-            self._refinement.start()
+            self._refinement = start_refining(self)
         try:
             while True:
                 try:
@@ -124,9 +115,7 @@ class Session:
         finally:
             if self._refinement is not None:
                 self._refinement.stop()
-            if self.journal is not None:
-                kept_audio = self.recording is not None
-                self.journal.close(self.pipeline.ledger(), self.pipeline.failure, keep_empty=kept_audio)
+            self._close_journal()
             if self.recording is not None:
                 await asyncio.to_thread(self.recording.close)
             await self.pipeline.close()
@@ -153,8 +142,17 @@ class Session:
         self._woken.set()
 
     def abandon(self) -> None:
-        """End now, before what was captured is finished (`Pipeline.abandon`: the words on screen stay)."""
+        """End now, before what was captured is finished (`Pipeline.abandon`: the words on screen stay),
+        and write the journal's end at once: a dead terminal may keep the app from ever getting further."""
         self.pipeline.abandon()
+        self._close_journal()
+
+    def _close_journal(self) -> None:
+        """The journal's end: the ledger, and why it stopped (idempotent). Kept without words if a
+        recording lies beside it."""
+        if self.journal is not None:
+            kept_audio = self.recording is not None
+            self.journal.close(self.pipeline.ledger(), self.pipeline.failure, keep_empty=kept_audio)
 
     @property
     def measuring(self) -> bool:
@@ -271,24 +269,10 @@ class Session:
         recent = self.pipeline.recent
         return recent.slice(recent.start, recent.end)
 
-    def _refined(self, result: Recommendation | Exception | None) -> None:
-        """The background measurement's outcome, on the event loop: adopted, and said as an event."""
-        if isinstance(result, Exception):
-            log.error("measuring this machine failed", exc_info=result)
-            reason = f"could not measure this machine: {one_line(result)}"
-            self._on_event(MachineMeasured(reason, failed=True))
-        elif result is not None and (message := self.adopt(result)) is not None:
-            self._on_event(MachineMeasured(message))
-
     def adopt(self, best: Recommendation) -> str | None:
-        """Swap to `best` if it differs from what runs (call on the event loop); says what was done. None
-        when nothing could be measured (no local model to time): the start-up choice stands, unsaid."""
-        if not best.measured:
-            return None
-        if (best.provider, best.model) == (self.settings.provider, self.settings.model):
-            return f"measured this machine: keeping {best.provider} {best.model}"
-        self.swap(provider=best.provider, model=best.model)
-        return f"measured this machine, switching: {best.describe()}"
+        """Swap to `best` if it differs from what runs (call on the event loop); says what was done
+        (`refinement.adopt`)."""
+        return adopt(self, best)
 
     def save(self, path: Path, fmt: str) -> Path:
         """Write the whole transcript so far (not just what is on screen)."""

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FULL_WINDOW_FIELD = "echotui_full_window"
+"""A form field only `echotui serve` reads: decode the whole 30 s window (a long window at --speed 0)."""
+
 TRANSCRIPTIONS = "/v1/audio/transcriptions"
 MODELS = "/v1/models"
 DEFAULT_MODEL = "whisper-1"
@@ -99,6 +102,8 @@ class RemoteProvider(Provider):
             data["prompt"] = request.prompt
         if request.word_timestamps:
             data["timestamp_granularities[]"] = ["word", "segment"]
+        if request.full_window:  # echotui serve then decodes as offline does; other servers ignore it
+            data[FULL_WINDOW_FIELD] = "true"
         files = {"file": ("window.wav", wav_bytes(request.audio), "audio/wav")}
         reply = self._client.post(TRANSCRIPTIONS, data, files)
         duration = len(request.audio) / SAMPLE_RATE

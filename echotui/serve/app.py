@@ -17,6 +17,7 @@ from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.registry import create_provider
+from echotui.providers.remote import FULL_WINDOW_FIELD
 from echotui.serve.api import MAX_BODY_BYTES, BadRequest, check_format, check_key, decode_audio, reply
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,9 @@ class Transcriber:
         response_format = check_format(str(form.get("response_format") or "json"))
         words = response_format == "verbose_json" and "word" in form.getlist("timestamp_granularities[]")
         audio = decode_audio(await upload.read())
+        full = form.get(FULL_WINDOW_FIELD) == "true"  # echotui's remote provider decoding a long window
         engine_request = TranscribeRequest(
-            audio, 0.0, True, prompt=str(form.get("prompt") or ""), word_timestamps=words
+            audio, 0.0, True, prompt=str(form.get("prompt") or ""), word_timestamps=words, full_window=full
         )
         loop = asyncio.get_running_loop()
         try:

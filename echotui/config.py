@@ -54,6 +54,8 @@ class Settings:
         vad: skip silence with webrtcvad (frames) and Silero (utterances).
         vad_aggressiveness: webrtcvad aggressiveness, 0 (lenient) to 3 (strict).
         speed: file replay speed (1 = real time, 0 = as fast as possible).
+        revise: decode finished speech again with long context behind the live words
+            (`pipeline.revision`); what the user keeps is the revised text.
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
@@ -76,6 +78,7 @@ class Settings:
     vad: bool = True
     vad_aggressiveness: int = 2
     speed: float = 1.0
+    revise: bool = True
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)

@@ -145,6 +145,8 @@ class Reviser:
             self._speech(block.start, block.end)
         for utterance in closed:
             self._speech(utterance.start, utterance.end)
+        while self.spans and self.spans[0][1] <= self.ring.start:  # its audio is gone
+            self.spans.pop(0)
 
     def _speech(self, start: int, end: int) -> None:
         pad = round(self.tuning.pad_s * SAMPLE_RATE)

@@ -6,6 +6,7 @@ committed word, and after `kill -9` the journal holds the latest text."""
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import os
@@ -21,6 +22,7 @@ from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptRevised
 from echotui.pipeline.journal import read_journal
+from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.revision import finished
 from echotui.providers.base import Word
@@ -77,6 +79,15 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     assert saved.splitlines()[0] == SENTENCES[0], "a line per sentence, as the live text would be"
     srt = session.save(tmp_path / "kept.srt", "srt").read_text()
     assert "fox" in srt and "socks" not in srt
+
+    stream = io.StringIO()  # the jsonl stream: live lines as they went out, then the revision's own line
+    writer = TranscriptWriter(stream, "jsonl")
+    for event in events:
+        writer(event)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    fixes = [line for line in lines if line.get("revision")]
+    assert any("socks" in f["replaces"] and "fox" in f["text"].split() for f in fixes), fixes
+    assert all(f["replaces"] == " ".join(w[2] for w in f["replaced_words"]) for f in fixes)
 
 
 def test_a_revision_never_loses_or_doubles_a_committed_word(

@@ -140,19 +140,25 @@ class Journal:
 @dataclass
 class JournalContents:
     """A journal read back: the session's settings, its models, finals (with the revisions applied: the
-    text the user keeps), the number of revisions and the end record (if any)."""
+    text the user keeps), the finals as they went out live, the number of revisions and the end record."""
 
     path: Path
     meta: dict[str, Any]
     finals: list[FinalTranscribed] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     passes: list[int] = field(default_factory=list)
+    live: list[FinalTranscribed] = field(default_factory=list)
     revisions: int = 0
     end: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
         return " ".join(f.text for f in self.finals if f.text)
+
+    @property
+    def live_text(self) -> str:
+        """The text as the live layer sent it, before any revision (what `echotui replay` reproduces)."""
+        return " ".join(f.text for f in self.live if f.text)
 
 
 def _segment(record: dict[str, Any]) -> Segment:
@@ -176,6 +182,7 @@ def read_journal(path: Path) -> JournalContents:
             captions = tuple(_segment(c) for c in record.pop("captions"))
             words = tuple(Word(**w) for w in record.pop("words", ()))
             contents.finals.append(FinalTranscribed(captions=captions, words=words, **record))
+            contents.live.append(contents.finals[-1])
         elif kind == "revision":
             record.pop("text", None)
             replaced = tuple(Word(**w) for w in record.pop("replaced"))

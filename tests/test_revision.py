@@ -88,6 +88,7 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     fixes = [line for line in lines if line.get("revision")]
     assert any("socks" in f["replaces"] and "fox" in f["text"].split() for f in fixes), fixes
     assert all(f["replaces"] == " ".join(w[2] for w in f["replaced_words"]) for f in fixes)
+    assert not any(f["final"] for f in fixes), "a reader of the final lines keeps the live text"
 
 
 def test_a_revision_never_loses_or_doubles_a_committed_word(

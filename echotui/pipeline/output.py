@@ -5,8 +5,9 @@ times: a txt line per sentence (or per utterance), a subtitle cue of at most `CU
 `CUE_SECONDS` seconds, cut after a sentence end or a pause. jsonl writes every event as it comes, partials
 (tentative text) too, each with the word times and when it was emitted on the stream's clock, so anyone
 can check the latency figures. A revision of finished speech (`TranscriptRevised`) is a jsonl line of its
-own that names the words it replaces; the text formats stream the live words and leave revisions to the
-kept transcript (`Session.save`, `transcribe --save`).
+own that names the words it replaces (`"revision": true`, and `"final": false`: a reader that keeps the
+final lines keeps the live text as before); the text formats stream the live words and leave revisions to
+the kept transcript (`Session.save`, `transcribe --save`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class TranscriptWriter:
         elif isinstance(event, TranscriptRevised) and self.format == "jsonl":
             span = {"start": round(event.start_s, 3), "end": round(event.end_s, 3), "text": event.text}
             replaces = {"replaces": event.replaced_text, "replaced_words": _timed(event.replaced)}
-            self._json({**span, "revision": True, "words": _timed(event.words), **replaces,
+            self._json({**span, "final": False, "revision": True, "words": _timed(event.words), **replaces,
                         **_emitted(event.emitted_s)})  # fmt: skip
             self.stream.flush()
 

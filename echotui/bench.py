@@ -176,7 +176,7 @@ def _run_case(
     from echotui.providers.registry import create_provider
 
     settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
-    settings = settings.validate()
+    settings = replace(settings, revise=False).validate()  # the live layer (revision: benchmarks.accuracy)
     recorder = CallRecorder(create_provider(settings))
     finals: list[str] = []
     committed: list[tuple[Word, float]] = []

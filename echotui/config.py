@@ -56,6 +56,9 @@ class Settings:
         vad: skip silence with webrtcvad (frames) and Silero (utterances).
         vad_aggressiveness: webrtcvad aggressiveness, 0 (lenient) to 3 (strict).
         speed: file replay speed (1 = real time, 0 = as fast as possible).
+        revise: decode finished speech again with long context behind the live words
+            (`pipeline.revision`); what the user keeps is then the revised text. Off by default
+            (`--revise` turns it on) until its cost to the live layer is measured on a quiet machine.
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
@@ -80,6 +83,7 @@ class Settings:
     vad: bool = True
     vad_aggressiveness: int = 2
     speed: float = 1.0
+    revise: bool = False
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)

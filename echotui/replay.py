@@ -123,5 +123,5 @@ def replay(journal_path: Path, overrides: dict[str, Any]) -> tuple[list[FinalTra
     settings = replay_settings(journal, overrides)
     finals: list[FinalTranscribed] = []
     pipeline = asyncio.run(_run(settings, audio, journal.passes, finals))
-    diff = word_diff(journal.text.split(), " ".join(f.text for f in finals if f.text).split())
+    diff = word_diff(journal.live_text.split(), " ".join(f.text for f in finals if f.text).split())
     return finals, diff, pipeline

@@ -27,16 +27,18 @@ from echotui.pipeline.events import (
     PipelineEvent,
     ProviderSwapped,
     SwapFailed,
+    TranscriptRevised,
 )
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
-from echotui.pipeline.output import TranscriptWriter
+from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import catalogue_providers, create_provider, provider_class
 from echotui.refinement import Refinement, adopt, best_for_machine, start_refining
 from echotui.selection.select import Recommendation
 from echotui.selection.status import ProviderStatus
+from echotui.transcript import write_transcript
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class Session:
         settings: what runs now (updated when a swap takes over).
         source: the audio source, switchable while capturing.
         pipeline: the streaming pipeline.
-        finals: every final text of the session, kept whole even when the screen is cleared.
+        finals: every final text of the session, revised, kept whole even when the screen is cleared.
         listeners: called with every pipeline event, on the event loop.
         journal: the session's journal on disk (every final, flushed as it arrives), None if the state
             folder could not be written or `journal=False`.
@@ -84,6 +86,8 @@ class Session:
             self.journal(event)
         if isinstance(event, FinalTranscribed):
             self.finals.append(event)
+        elif isinstance(event, TranscriptRevised):
+            self.finals = apply_revision(self.finals, event)
         elif isinstance(event, ProviderSwapped):
             if self._requested is not None:
                 self.settings, self._requested = self._requested, None
@@ -275,10 +279,5 @@ class Session:
         return adopt(self, best)
 
     def save(self, path: Path, fmt: str) -> Path:
-        """Write the whole transcript so far (not just what is on screen)."""
-        with path.open("w", encoding="utf-8") as stream:
-            writer = TranscriptWriter(stream, fmt)
-            for final in self.finals:
-                writer(final)
-            writer.close()
-        return path
+        """Write the whole transcript so far, revised (not just what is on screen)."""
+        return write_transcript(path, self.finals, fmt)

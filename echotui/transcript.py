@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from pathlib import Path
 
 from echotui.pipeline.events import FinalTranscribed
 from echotui.pipeline.output import TranscriptWriter
@@ -31,3 +32,13 @@ def counted(count: int, fmt: str) -> str:
     """`count` pieces of `fmt` in its own words: "9 cues", "1 line"."""
     unit = UNITS[fmt]
     return f"{count} {unit.removesuffix('s') if count == 1 else unit}"
+
+
+def write_transcript(path: Path, finals: Iterable[FinalTranscribed], fmt: str) -> Path:
+    """Write `finals` to `path` as `fmt` (OSError if it cannot be written)."""
+    with path.open("w", encoding="utf-8") as stream:
+        writer = TranscriptWriter(stream, fmt)
+        for final in finals:
+            writer(final)
+        writer.close()
+    return path

@@ -304,3 +304,27 @@ class ScriptedDevice:
 
         source.open_stream = open_stream  # type: ignore[attr-defined]
         source.reopen_device = lambda: None  # type: ignore[attr-defined]
+
+
+class MisheardOracle(TimedWordOracle):
+    """An oracle with word times that mishears some words in the live layer's short windows and hears
+    them right when the speech is decoded as offline transcription decodes it (`full_window`), as tiny.en
+    does: `misheard` maps each such word to what the short windows make of it."""
+
+    name: ClassVar[str] = "misheard-oracle"
+
+    def __init__(self, words: Sequence[WordTiming], source: np.ndarray, misheard: dict[str, str]) -> None:
+        super().__init__(words, source)
+        self.misheard = misheard
+        self.long_windows = 0
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        heard = super().transcribe(request)
+        if request.full_window:
+            self.long_windows += 1
+            return heard
+        out = []
+        for segment in heard:
+            word = Word(segment.start_s, segment.end_s, self.misheard.get(segment.text, segment.text))
+            out.append(Segment(word.start_s, word.end_s, word.text, (word,)))
+        return out

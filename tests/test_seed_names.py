@@ -47,7 +47,8 @@ def test_an_unknown_name_lists_the_choices() -> None:
     run = echotui("providers", "--provider", "whisper")
     assert run.code == 1
     assert run.stderr_lines == [
-        "echotui: error: unknown provider 'whisper': choose one of auto, whispercpp, faster-whisper, voxtral, remote"
+        "echotui: error: unknown provider 'whisper': "
+        "choose one of auto, whispercpp, faster-whisper, voxtral, remote"
     ]
 
 

@@ -19,9 +19,9 @@ from textual.widgets import Footer
 
 import echotui
 from echotui import SAMPLE_RATE
-from echotui.pipeline.events import AudioDropped, FinalTranscribed
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised
 from echotui.pipeline.metrics import Ledger
-from echotui.providers.base import LoadedModel, Segment
+from echotui.providers.base import LoadedModel, Segment, Word
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.charts import Chart
 from echotui.widgets.panels import HealthPanel
@@ -139,6 +139,29 @@ def test_committed_words_stay_plain_while_the_words_after_them_are_dimmed_and_ch
         await pilot.pause()
         assert visible(view) == ["And so my fellow Americans, ask not."]
         assert [e.kind for e in view.entries] == ["final"] and view.entries[0].tentative == ""
+
+    run(story)
+
+
+def test_revised_words_replace_the_misheard_ones_in_place_and_paragraphs_stay() -> None:
+    def said(utterance: int, *words: Word) -> FinalTranscribed:
+        text = " ".join(w.text for w in words)
+        captions = (Segment(words[0].start_s, words[-1].end_s, text),)
+        return FinalTranscribed(utterance, words[0].start_s, words[-1].end_s, captions, 0.0, words)
+
+    ask, knot, what = Word(0.0, 0.3, "Ask"), Word(0.3, 0.6, "knot"), Word(0.6, 0.9, "what.")
+    and_, sew = Word(2.0, 2.3, "And"), Word(2.3, 2.6, "sew.")
+
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(said(1, ask, knot, what))
+        view.show_final(said(2, and_, sew))
+        await pilot.pause()
+        assert visible(view) == ["Ask knot what.", "And sew."]
+        fixed = (Word(0.3, 0.6, "not"), Word(0.6, 0.9, "what."), Word(2.0, 2.3, "And"), Word(2.3, 2.6, "so."))
+        view.show_revision(TranscriptRevised(0.3, 2.6, (knot, what, and_, sew), fixed))
+        await pilot.pause()
+        assert visible(view) == ["Ask not what.", "And so."]
 
     run(story)
 

@@ -54,6 +54,13 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
     policy.add_argument("--queue-seconds", type=_positive_float, help="audio queue capacity (default 30)")
     policy.add_argument("--no-vad", dest="vad", action="store_false", default=None, help="send silence too")
+    policy.add_argument(
+        "--revise",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode finished speech again with long context behind the live words, and keep that text "
+        "(off by default until its cost to the live words is measured on a quiet machine)",
+    )
     policy.add_argument("--vad-aggressiveness", type=int, choices=range(4), help="webrtcvad 0-3 (default 2)")
     parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
 
@@ -91,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--output", "-o", type=Path, help="write the transcript here (default stdout)")
     transcribe.add_argument(
         "--speed", type=_positive_float, help="file replay speed; 0 = as fast as possible"
+    )
+    transcribe.add_argument(
+        "--save",
+        type=Path,
+        metavar="PATH",
+        help="at exit, write the kept (revised) transcript here; .txt .srt .vtt or .jsonl",
     )
     transcribe.add_argument("--stats-json", type=Path, help="write run statistics as JSON here")
     transcribe.add_argument("--record", action="store_true", help=RECORD_HELP)
@@ -163,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed", "server", "api_key",
+    "speed", "server", "api_key", "revise",
 )  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from echotui.pipeline.events import (
     SwapFailed,
     notice,
 )
-from echotui.pipeline.output import TranscriptWriter
+from echotui.pipeline.output import FORMATS, TranscriptWriter
 from echotui.pipeline.report import stats_dict
 from echotui.selection.auto import auto_select
 from echotui.session import Session
@@ -56,6 +56,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         raise EchoError(
             "give either an audio file PATH or --device NAME (not both): see echotui transcribe -h"
         )
+    save_format = _save_format(args.save)
     source = open_source(path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
     if settings.model_path is None:  # a wrong name fails now, before anything loads
@@ -85,6 +86,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         finally:
             writer.close()
         wall, cpu = time.monotonic() - began, time.process_time() - began_cpu
+    if args.save is not None and save_format is not None:
+        _save(session, args.save, save_format)
     snapshot, loaded = session.snapshot(), session.loaded
     journal, kept = session.journal, ""
     if journal is not None and journal.kept:
@@ -109,10 +112,31 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             chunk_seconds=settings.chunk_seconds,
             lines=writer.count,
         )
+        stats.update(session.pipeline.reviser.stats())
         args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     if error is not None:
         raise error
     return 0
+
+
+def _save_format(path: Path | None) -> str | None:
+    """The format `--save PATH` names by its extension (checked before anything runs)."""
+    if path is None:
+        return None
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        names = " ".join(f".{f}" for f in FORMATS)
+        raise EchoError(f"--save {path}: name the format by the file's extension ({names})")
+    return fmt
+
+
+def _save(session: Session, path: Path, fmt: str) -> None:
+    """Write the kept (revised) transcript; a path that cannot be written is said, the journal keeps it."""
+    try:
+        session.save(path, fmt)
+    except OSError as error:
+        where = f" (the journal {session.journal.path} holds it)" if session.journal else ""
+        say(f"echotui: cannot write --save {path}: {error.strerror}{where}")
 
 
 async def _run(session: Session) -> None:

@@ -51,6 +51,32 @@ class FinalTranscribed:
 
 
 @dataclass(frozen=True)
+class TranscriptRevised:
+    """Finished speech decoded again with long context (`revision.Reviser`): the committed words in
+    `replaced`, exactly as earlier finals sent them, give way to `words`. What the user keeps (the journal,
+    a saved transcript) is the text with revisions applied (`revised.apply_revision`).
+
+    Attributes:
+        start_s, end_s: the span of the stream timeline the revision covers.
+        emitted_s: the stream's clock (seconds of audio captured) when it went out.
+    """
+
+    start_s: float
+    end_s: float
+    replaced: tuple[Word, ...]
+    words: tuple[Word, ...]
+    emitted_s: float | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def replaced_text(self) -> str:
+        return " ".join(w.text for w in self.replaced)
+
+
+@dataclass(frozen=True)
 class AudioDropped:
     """Live audio the queue threw away because the engine fell behind."""
 
@@ -143,6 +169,7 @@ class MachineMeasured:
 PipelineEvent = (
     PartialTranscribed
     | FinalTranscribed
+    | TranscriptRevised
     | AudioDropped
     | ModelLoaded
     | ProviderSwapped

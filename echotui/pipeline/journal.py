@@ -8,6 +8,8 @@ JSON object a line, each with a `type`:
 - `session`: the start: time, source, and the settings that decide the transcript (for `echotui replay`);
 - `model`: a model began transcribing (provider, model, backend);
 - `final`: an utterance's final text and captions, on the stream timeline;
+- `revision`: finished speech decoded again (`TranscriptRevised`): the committed words it replaces and the
+  new ones; reading the journal applies it, so the text read back is the latest (after `kill -9` too);
 - `pass`: where a pass over the open utterance ended (a timeline index), so a replay passes there too;
 - `dropped`, `engine_failed`, `device_lost`, `device_restored`: what happened to the audio;
 - `end`: the ledger, and why the session stopped if it failed.
@@ -35,8 +37,10 @@ from echotui.pipeline.events import (
     PartialTranscribed,
     PipelineEvent,
     ProviderSwapped,
+    TranscriptRevised,
 )
 from echotui.pipeline.metrics import Ledger
+from echotui.pipeline.revised import apply_revision
 from echotui.providers.base import Segment, Word
 
 SUFFIX = ".jsonl"
@@ -100,6 +104,8 @@ class Journal:
         if isinstance(event, FinalTranscribed):
             self.finals += bool(event.text)
             self._write({"type": "final", **asdict(event), "text": event.text})
+        elif isinstance(event, TranscriptRevised):
+            self._write({"type": "revision", **asdict(event), "text": event.text})
         elif isinstance(event, PartialTranscribed):
             self._write(
                 {"type": "pass", "utterance_id": event.utterance_id, "end": round(event.end_s * SAMPLE_RATE)}
@@ -133,18 +139,26 @@ class Journal:
 
 @dataclass
 class JournalContents:
-    """A journal read back: the session's settings, its models, finals and the end record (if any)."""
+    """A journal read back: the session's settings, its models, finals (with the revisions applied: the
+    text the user keeps), the finals as they went out live, the number of revisions and the end record."""
 
     path: Path
     meta: dict[str, Any]
     finals: list[FinalTranscribed] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     passes: list[int] = field(default_factory=list)
+    live: list[FinalTranscribed] = field(default_factory=list)
+    revisions: int = 0
     end: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
         return " ".join(f.text for f in self.finals if f.text)
+
+    @property
+    def live_text(self) -> str:
+        """The text as the live layer sent it, before any revision (what `echotui replay` reproduces)."""
+        return " ".join(f.text for f in self.live if f.text)
 
 
 def _segment(record: dict[str, Any]) -> Segment:
@@ -168,6 +182,14 @@ def read_journal(path: Path) -> JournalContents:
             captions = tuple(_segment(c) for c in record.pop("captions"))
             words = tuple(Word(**w) for w in record.pop("words", ()))
             contents.finals.append(FinalTranscribed(captions=captions, words=words, **record))
+            contents.live.append(contents.finals[-1])
+        elif kind == "revision":
+            record.pop("text", None)
+            replaced = tuple(Word(**w) for w in record.pop("replaced"))
+            words = tuple(Word(**w) for w in record.pop("words"))
+            revision = TranscriptRevised(replaced=replaced, words=words, **record)
+            contents.finals = apply_revision(contents.finals, revision)
+            contents.revisions += 1
         elif kind == "pass":
             contents.passes.append(int(record["end"]))
         elif kind == "model":

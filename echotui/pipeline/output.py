@@ -4,7 +4,10 @@ Committed words arrive a few at a time; the text formats gather them into readab
 times: a txt line per sentence (or per utterance), a subtitle cue of at most `CUE_CHARS` characters and
 `CUE_SECONDS` seconds, cut after a sentence end or a pause. jsonl writes every event as it comes, partials
 (tentative text) too, each with the word times and when it was emitted on the stream's clock, so anyone
-can check the latency figures.
+can check the latency figures. A revision of finished speech (`TranscriptRevised`) is a jsonl line of its
+own that names the words it replaces (`"revision": true`, and `"final": false`: a reader that keeps the
+final lines keeps the live text as before); the text formats stream the live words and leave revisions to
+the kept transcript (`Session.save`, `transcribe --save`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 from typing import TextIO
 
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent, TranscriptRevised
 from echotui.providers.base import Segment, Word
 
 FORMATS = ("txt", "srt", "vtt", "jsonl")
@@ -64,6 +67,12 @@ class TranscriptWriter:
             # (an empty partial only clears the tentative text on screen: the final that follows says it)
             record = {"start": round(event.start_s, 3), "end": round(event.end_s, 3), "text": event.text}
             self._json({**record, "final": False, **_emitted(event.emitted_s)})
+            self.stream.flush()
+        elif isinstance(event, TranscriptRevised) and self.format == "jsonl":
+            span = {"start": round(event.start_s, 3), "end": round(event.end_s, 3), "text": event.text}
+            replaces = {"replaces": event.replaced_text, "replaced_words": _timed(event.replaced)}
+            self._json({**span, "final": False, "revision": True, "words": _timed(event.words), **replaces,
+                        **_emitted(event.emitted_s)})  # fmt: skip
             self.stream.flush()
 
     def close(self) -> None:
@@ -117,7 +126,7 @@ class TranscriptWriter:
     def _json_final(self, event: FinalTranscribed) -> None:
         extra = _emitted(event.emitted_s)
         if event.words:
-            extra["words"] = [[round(w.start_s, 3), round(w.end_s, 3), w.text] for w in event.words]
+            extra["words"] = _timed(event.words)
         for caption in event.captions:
             span = {"start": round(caption.start_s, 3), "end": round(caption.end_s, 3)}
             self._json({**span, "text": caption.text, "final": True, **extra})
@@ -129,3 +138,7 @@ class TranscriptWriter:
 
 def _emitted(emitted_s: float | None) -> dict[str, object]:
     return {} if emitted_s is None else {"emitted": round(emitted_s, 3)}
+
+
+def _timed(words: tuple[Word, ...]) -> list[list[object]]:
+    return [[round(w.start_s, 3), round(w.end_s, 3), w.text] for w in words]

@@ -31,6 +31,7 @@ from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.policy import RECENT_S, StreamingPolicy
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
+from echotui.pipeline.revision import Reviser
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
@@ -71,6 +72,7 @@ class Pipeline:
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
         self.recent = RecentAudio(round(RECENT_S * SAMPLE_RATE))
         self.policy: StreamingPolicy | LongformPolicy = StreamingPolicy(self)
+        self.reviser = Reviser(self)  # behind the live words: watches the finals (`on_event`)
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
@@ -246,12 +248,15 @@ class Pipeline:
                     self.on_event(events.AudioDropped(start, gap / SAMPLE_RATE))
                     if (device := self.queue.device_gaps.pop(block.start - gap, None)) is not None:
                         self.on_event(events.DeviceRestored(device, gap / SAMPLE_RATE))
+                self.reviser.heard(block, closed)
                 await self._finalize_all(closed, counted=True)
                 await self.policy.after_block()
             await self.policy.when_idle()
+            await self.reviser.when_idle()  # only now, and only while no audio waits
             self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system
         await self._finalize_all(self.framing.flush())
         await self.policy.when_idle()  # the end: what a policy still holds is transcribed
+        await self.reviser.when_idle(ended=True)
 
     async def _handle_losses(self, upto: int | None = None) -> None:
         """Device losses up to timeline index `upto` (default: all once the queue is empty): end the

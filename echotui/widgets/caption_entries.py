@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import AudioDropped, FinalTranscribed
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised
 from echotui.providers.base import Word
 
 EntryKind = Literal["partial", "final", "drop", "notice"]
@@ -96,3 +96,18 @@ def add_words(sentences: tuple[Sentence, ...], words: tuple[Word, ...]) -> tuple
         else:
             grown.append(Sentence(word.start_s, text, ends_sentence(word)))
     return tuple(grown)
+
+
+def revise_words(rows: list[tuple[Word, ...]], revision: TranscriptRevised) -> list[tuple[Word, ...]]:
+    """The committed words of paragraphs that hold words `revision` replaces, with it applied: the
+    replaced words go, and each revised word goes where the replaced words of its time were (a paragraph
+    stays a paragraph)."""
+    gone = set(revision.replaced)
+    firsts = [next((i for i, w in enumerate(words) if w in gone), len(words)) for words in rows]
+    bounds = [w[i].start_s if i < len(w) else float("inf") for w, i in zip(rows, firsts, strict=True)]
+    out = []
+    for n, (words, first) in enumerate(zip(rows, firsts, strict=True)):
+        upto = min(bounds[n + 1 :], default=float("inf"))
+        new = tuple(w for w in revision.words if (n == 0 or w.start_s >= bounds[n]) and w.start_s < upto)
+        out.append(words[:first] + new + tuple(w for w in words[first:] if w not in gone))
+    return out

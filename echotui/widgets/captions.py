@@ -19,7 +19,8 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, TranscriptRevised
+from echotui.providers.base import Word
 from echotui.widgets.caption_entries import (
     CLOCK_WIDTH,
     CaptionEntry,
@@ -27,6 +28,7 @@ from echotui.widgets.caption_entries import (
     clock,
     committed_words,
     drop_text,
+    revise_words,
 )
 
 MAX_ENTRIES = 2000
@@ -41,6 +43,7 @@ class _Row:
 
     entry: CaptionEntry
     strips: list[Strip] | None = None
+    words: tuple[Word, ...] = ()  # a final's committed words, for a revision to replace
 
 
 class CaptionView(ScrollView, can_focus=True):
@@ -144,14 +147,27 @@ class CaptionView(ScrollView, can_focus=True):
                 self._reflow()
             return
         entry = CaptionEntry.final(sentences, event.utterance_id)
+        words = (row.words if row is not None else ()) + committed_words(event)
         if row is None:
-            row = _Row(entry)
+            row = _Row(entry, words=words)
             if not event.closes:
                 self._open[event.utterance_id] = row
             self._append(row)
         else:
-            row.entry, row.strips = entry, None
+            row.entry, row.strips, row.words = entry, None, words
             self._reflow()
+
+    def show_revision(self, event: TranscriptRevised) -> None:
+        """Revised words replace, in place, the committed words they name (in the paragraphs still kept)."""
+        rows = [row for row in self._rows if set(row.words) & set(event.replaced)]
+        for row, words in zip(rows, revise_words([row.words for row in rows], event), strict=True):
+            old, row.words, row.strips = row.entry, words, None
+            if words:
+                row.entry = CaptionEntry.final(add_words((), words), old.utterance_id or 0, old.tentative)
+            else:  # its words went to the paragraph before
+                self._rows.remove(row)
+                self._open = {k: v for k, v in self._open.items() if v is not row}
+        self._reflow()
 
     def show_drop(self, event: AudioDropped) -> None:
         """A marker line, e.g. "⚠ 1.2 s dropped", where the drop happened in the flow."""

@@ -134,7 +134,7 @@ def _busy() -> None:
 
 def measure(
     speeches: list[Speech], providers: list[str], speed: float, threads: int, load: int, chunk_s: float = 1.0,
-    off_run: bool = True,
+    off_run: bool = True, revise: bool = True,
 ) -> list[Row]:  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory(prefix="echotui-accuracy-") as tmp_name:
@@ -147,9 +147,9 @@ def measure(
                 for hog in hogs:
                     hog.start()
                 try:
-                    live = live_run(provider, models[provider], speech, speed, threads, tmp, chunk_s)
+                    live = live_run(provider, models[provider], speech, speed, threads, tmp, chunk_s, revise)
                     off = None
-                    if off_run:  # the same run without the revision layer: what it costs
+                    if off_run and revise:  # the same run without the revision layer: what it costs
                         model = models[provider]
                         off = live_run(provider, model, speech, speed, threads, tmp, chunk_s, revise=False)
                 finally:
@@ -299,6 +299,9 @@ def main() -> None:
     parser.add_argument(
         "--no-off-run", dest="off_run", action="store_false", help="skip the runs with --no-revise"
     )
+    parser.add_argument(
+        "--no-revise", dest="revise", action="store_false", help="the live layer alone (no kept figures)"
+    )
     parser.add_argument("--offline", nargs=3, metavar=("PROVIDER", "MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.offline:
@@ -307,7 +310,16 @@ def main() -> None:
         return
     speeches = chosen_speeches(parser, args, default_set="corpus")
     providers = args.providers.split(",")
-    rows = measure(speeches, providers, args.speed, args.threads, args.load, args.chunk_seconds, args.off_run)
+    rows = measure(
+        speeches,
+        providers,
+        args.speed,
+        args.threads,
+        args.load,
+        args.chunk_seconds,
+        args.off_run,
+        args.revise,
+    )
     print(table(rows))
     print()
     print(pooled(rows))

@@ -29,8 +29,7 @@ def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
     export_token(settings)
     asked = settings
     settings, choice = auto_select(settings, explicit, measure=False)
-    if settings.model_path is None:  # a wrong name fails here, in one line, not inside the app
-        check_model_name(settings.provider, settings.model, settings.models_dir)
+    check_model_name(settings)  # a wrong name fails here, in one line, before anything loads
     source = open_source(file, args.device, settings.speed, args.loop)
     session = Session(settings, source, record=getattr(args, "record", False))
     # the demo shows captions at once: it does not spend the CPU measuring this machine meanwhile

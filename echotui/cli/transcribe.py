@@ -59,8 +59,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     save_format = _save_format(args.save)
     source = open_source(path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
-    if settings.model_path is None:  # a wrong name fails now, before anything loads
-        check_model_name(settings.provider, settings.model, settings.models_dir)
+    check_model_name(settings)  # a wrong name fails here, in one line, before anything loads
     session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)

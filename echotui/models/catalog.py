@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.models import bundled, ct2_models, ggml_models
 from echotui.models.hub import unknown_model
@@ -195,11 +196,12 @@ def is_local(name: str, provider: str, models_dir: Path | None) -> bool:
     return ct2_models.local_ct2_model(name, models_dir) is not None
 
 
-def check_model_name(provider: str, name: str, models_dir: Path | None) -> None:
-    """EchoError (the one line `--model` would get at load) unless `provider` can load a model called
-    `name`: a name its catalogue knows, or one on disk. Engines without a catalogue take any name."""
-    provider = provider_class(provider).name
-    if provider not in catalogue_providers():
+def check_model_name(settings: Settings) -> None:
+    """EchoError (the one line `--model` would get at load) unless the settings' provider can load the
+    model they name: a name its catalogue knows, or one on disk. A `--model-path` and engines without a
+    catalogue are not checked here (the engine checks a path when it loads)."""
+    provider, name, models_dir = provider_class(settings.provider).name, settings.model, settings.models_dir
+    if settings.model_path is not None or provider not in catalogue_providers():
         return
     if capabilities(provider).model_format == "ggml":
         known = name in ggml_models.KNOWN_MODELS

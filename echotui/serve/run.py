@@ -16,8 +16,8 @@ from pathlib import Path
 
 from echotui.config import Settings
 from echotui.errors import EchoError
+from echotui.providers.registry import catalogue_providers
 
-SERVED_PROVIDERS = ("faster-whisper", "whispercpp")
 APP_NAME = "echotui"
 
 
@@ -57,8 +57,9 @@ def check_options(options: ServeOptions, api_key: str | None) -> None:
 
 def replica_settings(settings: Settings) -> Settings:
     """What each replica gets: a local model path, and no secrets (the key travels as a digest)."""
-    if settings.provider not in SERVED_PROVIDERS:
-        raise EchoError(f"echotui serve runs {' or '.join(SERVED_PROVIDERS)}: choose one with --provider")
+    served = catalogue_providers()  # the engines with model files: what a replica can load
+    if settings.provider not in served:
+        raise EchoError(f"echotui serve runs {' or '.join(served)}: choose one with --provider")
     if settings.model_path is None:
         from echotui.models.catalog import pull_model
 

@@ -76,6 +76,8 @@ class CaptionOutput:
         if committing and words:
             start, end = words[0].start_s, words[-1].end_s
         timed = tuple(words) if committing else ()
+        if timed:
+            self.pipeline.reviser.committed(words)  # before anyone hears of them, as the journal does
         self.pipeline.on_event(
             FinalTranscribed(utterance.id, start, end, captions, latency, timed, clock, closes)
         )

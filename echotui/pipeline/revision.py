@@ -18,7 +18,6 @@ without word times.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import EngineNotice, FinalTranscribed, PipelineEvent, TranscriptRevised
+from echotui.pipeline.events import EngineNotice, TranscriptRevised
 from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.longform import LongWindowDecoder
 from echotui.pipeline.policy import StreamingPolicy
@@ -116,8 +115,6 @@ class Reviser:
         self.unrevised_s = 0.0
         self.revisions = 0
         self.compute_s = 0.0  # wall seconds of revision calls
-        emit = pipeline.on_event
-        pipeline.on_event = lambda event: self._watch(event, emit)
 
     @property
     def active(self) -> bool:
@@ -132,10 +129,10 @@ class Reviser:
     def _clock_s(self) -> float:
         return self.pipeline.queue.captured / SAMPLE_RATE
 
-    def _watch(self, event: PipelineEvent, emit: Callable[[PipelineEvent], None]) -> None:
-        if isinstance(event, FinalTranscribed) and event.words and self.active:
-            self.pending.extend(event.words)
-        emit(event)
+    def committed(self, words: list[Word]) -> None:
+        """Words the live layer committed (`CaptionOutput.final`): revised once their stretch is finished."""
+        if self.active:
+            self.pending.extend(words)
 
     def heard(self, block: AudioBlock, closed: list[Utterance]) -> None:
         """A block the consumer took, and the utterances it closed: kept, and where speech lies noted."""

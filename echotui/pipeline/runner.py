@@ -72,7 +72,7 @@ class Pipeline:
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
         self.recent = RecentAudio(round(RECENT_S * SAMPLE_RATE))
         self.policy: StreamingPolicy | LongformPolicy = StreamingPolicy(self)
-        self.reviser = Reviser(self)  # behind the live words: watches the finals (`on_event`)
+        self.reviser = Reviser(self)  # behind the live words: told of each commit by the caption output
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False

@@ -216,10 +216,10 @@ class Pipeline:
 
     @property
     def swapping(self) -> bool:
-        return self.swapper.pending is not None
+        return self.swapper.incoming is not None
 
     def switch_provider(self) -> None:
-        """At an utterance boundary: a loaded pending provider takes over (else nothing happens)."""
+        """At an utterance boundary: a loaded incoming provider takes over (else nothing happens)."""
         self.swapper.switch()
 
     @property

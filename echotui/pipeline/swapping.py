@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from echotui.errors import one_line
 from echotui.pipeline import events
-from echotui.pipeline.worker import InferenceWorker, PendingSwap
+from echotui.pipeline.worker import IncomingSwap, InferenceWorker
 from echotui.providers.base import Provider
 
 if TYPE_CHECKING:
@@ -21,55 +21,56 @@ log = logging.getLogger(__name__)
 
 
 class HotSwap:
-    """The pipeline's pending provider, if any, and the workers it replaced that are still closing."""
+    """The provider loading to take over at the next boundary (`incoming`), if any, and the workers it
+    replaced that are still closing."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.pending: PendingSwap | None = None
+        self.incoming: IncomingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()
 
     def request(self, provider: Provider) -> None:
         """Start loading `provider` (call on the event loop). A newer request replaces one still loading."""
-        pending = PendingSwap(InferenceWorker(provider, self.pipeline.worker.gate), time.monotonic())
-        self.pending = pending
-        pending.task = asyncio.create_task(self._load(pending))
+        incoming = IncomingSwap(InferenceWorker(provider, self.pipeline.worker.gate), time.monotonic())
+        self.incoming = incoming
+        incoming.task = asyncio.create_task(self._load(incoming))
 
-    async def _load(self, pending: PendingSwap) -> None:
+    async def _load(self, incoming: IncomingSwap) -> None:
         try:
-            await pending.worker.load()
+            await incoming.worker.load()
         except Exception as error:  # EchoError carries a one-line fix; anything else is named
-            log.warning("loading %s failed", pending.worker.provider.name, exc_info=True)
-            if self.pending is pending:
-                self.pending = None
-                self.pipeline.on_event(events.SwapFailed(pending.worker.provider.name, one_line(error)))
-            await pending.worker.close()
+            log.warning("loading %s failed", incoming.worker.provider.name, exc_info=True)
+            if self.incoming is incoming:
+                self.incoming = None
+                self.pipeline.on_event(events.SwapFailed(incoming.worker.provider.name, one_line(error)))
+            await incoming.worker.close()
             return
-        if self.pending is not pending:  # superseded by a newer request while loading
-            await pending.worker.close()
+        if self.incoming is not incoming:  # superseded by a newer request while loading
+            await incoming.worker.close()
         elif self.pipeline.idle:
             self.switch()  # idle (silence): take over now
 
     def switch(self) -> None:
-        """Hand over to the loaded pending worker. Only called between engine calls, at a boundary."""
-        pending, pipeline = self.pending, self.pipeline
-        if pending is None or pending.worker.loaded is None:
+        """Hand over to the loaded incoming worker. Only called between engine calls, at a boundary."""
+        incoming, pipeline = self.incoming, self.pipeline
+        if incoming is None or incoming.worker.loaded is None:
             return
-        self.pending = None
-        previous, pipeline.worker = pipeline.worker, pending.worker
+        self.incoming = None
+        previous, pipeline.worker = pipeline.worker, incoming.worker
         task = asyncio.create_task(previous.close())
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
-        swap_s = time.monotonic() - pending.requested
+        swap_s = time.monotonic() - incoming.requested
         pipeline.on_event(
             events.ProviderSwapped(
-                previous.loaded, pending.worker.loaded, pending.worker.load_s or 0.0, swap_s
+                previous.loaded, incoming.worker.loaded, incoming.worker.load_s or 0.0, swap_s
             )
         )
 
     async def close(self) -> None:
         """Release a provider still loading and the ones still closing."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            await asyncio.gather(pending.task, return_exceptions=True)
-            await pending.worker.close()
+        if self.incoming is not None:
+            incoming, self.incoming = self.incoming, None
+            await asyncio.gather(incoming.task, return_exceptions=True)
+            await incoming.worker.close()
         await asyncio.gather(*self._retiring, return_exceptions=True)

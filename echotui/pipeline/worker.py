@@ -121,7 +121,7 @@ class InferenceWorker:
         self._executor.shutdown(wait=True)
 
 
-class PendingSwap:
+class IncomingSwap:
     """A provider loading in the background, waiting for an utterance boundary to take over."""
 
     def __init__(self, worker: InferenceWorker, requested: float) -> None:

@@ -33,6 +33,7 @@ from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.runner import Pipeline
+from echotui.pipeline.state import Failure, State
 from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import catalogue_providers, create_provider, provider_class
 from echotui.refinement import Refinement, adopt, best_for_machine, start_refining
@@ -91,10 +92,10 @@ class Session:
         elif isinstance(event, ProviderSwapped):
             if self._requested is not None:
                 self.settings, self._requested = self._requested, None
-            self.pipeline.load_error = None  # a model runs: a failed load before it is over
+            self.pipeline.failure = None  # a model runs: a failed load before it is over
             self._woken.set()
-        elif isinstance(event, SwapFailed) and self.loaded is None and self.pipeline.load_error is not None:
-            self.pipeline.load_error = event.message  # nothing runs: the way out failed to load too
+        elif isinstance(event, SwapFailed) and self.loaded is None and self._load_failed:
+            self.pipeline.failure = Failure(State.LOAD_FAILED, event.message)  # the way out failed too
             event = LoadFailed(event.provider, event.message)
         for listener in list(self.listeners):
             listener(event)
@@ -113,7 +114,7 @@ class Session:
                     await self.pipeline.run(self.source)
                     return
                 except Exception:
-                    failed_load = self.loaded is None and self.pipeline.load_error is not None
+                    failed_load = self.loaded is None and self._load_failed
                     if not (wait_for_model and failed_load and await self._wait_for_model()):
                         raise
         finally:
@@ -127,15 +128,11 @@ class Session:
     async def _wait_for_model(self) -> bool:
         """After a failed load: say so, then wait (capturing nothing) until a model the user picks takes
         over (True), or until `stop()` (False: the failure stands)."""
-        pipeline = self.pipeline
-        pipeline.failure = None  # not the end while the user can pick another model
-        self._on_event(LoadFailed(pipeline.worker.provider.name, pipeline.load_error or "unknown error"))
+        failure = self.pipeline.failure
+        self._on_event(LoadFailed(self.pipeline.worker.provider.name, failure.reason if failure else "?"))
         if not self.stopping:
             await self._woken.wait()
-        if self.loaded is None:
-            pipeline.failure = f"failed to load: {pipeline.load_error}"
-            return False
-        return True
+        return self.loaded is not None
 
     def stop(self) -> None:
         """Stop taking audio; what was captured is still transcribed before `run()` returns. A measurement
@@ -155,13 +152,22 @@ class Session:
         """The journal's end: the ledger, and why it stopped (idempotent). Kept without words if a
         recording lies beside it."""
         if self.journal is not None:
-            kept_audio = self.recording is not None
-            self.journal.close(self.pipeline.ledger(), self.pipeline.failure, keep_empty=kept_audio)
+            why = str(self.failure) if self.failure else None
+            self.journal.close(self.pipeline.ledger(), why, keep_empty=self.recording is not None)
 
     @property
     def measuring(self) -> bool:
         """Whether a quick "auto" start is still being checked by measuring this machine."""
         return self._refinement is not None and self._refinement.running
+
+    @property
+    def failure(self) -> Failure | None:
+        """Why the session stopped (or, while the user may still pick a model, why none loaded), else None."""
+        return self.pipeline.failure
+
+    @property
+    def _load_failed(self) -> bool:
+        return self.failure is not None and self.failure.state is State.LOAD_FAILED
 
     @property
     def stopping(self) -> bool:

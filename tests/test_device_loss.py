@@ -14,6 +14,7 @@ from echotui.audio.devices import InputDevice
 from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped, DeviceLost, DeviceRestored, FinalTranscribed
 from echotui.pipeline.runner import Pipeline
+from echotui.pipeline.state import State
 from tests.doubles import ScriptedDevice, SlowProvider
 from tests.test_pipeline import Recorder
 
@@ -21,20 +22,24 @@ CONFIG = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=10
 DEVICE = InputDevice(0, "double", "test", 1, 16000.0, True)
 
 
-def capture(script: list[float | str | None], duration_s: float) -> tuple[Pipeline, Recorder, list[str]]:
+States = list[tuple[State, str | None]]
+
+
+def capture(script: list[float | str | None], duration_s: float) -> tuple[Pipeline, Recorder, States]:
     source = DeviceSource(DEVICE, duration_s=duration_s, watchdog_s=0.6, retry_s=0.3)
     device = ScriptedDevice(script)
     device.install(source)
     recorder = Recorder()
     pipeline = Pipeline(SlowProvider(rtf=0.05), CONFIG, recorder)
     recorder.pipeline = pipeline
-    states: list[str] = []
+    states: States = []
 
     async def main() -> None:
         watcher = asyncio.create_task(recorder.watch())
         run = asyncio.create_task(pipeline.run(source))
         while not run.done():
-            states.append(pipeline.snapshot().state)
+            snapshot = pipeline.snapshot()
+            states.append((snapshot.state, snapshot.reason))
             await asyncio.sleep(0.05)
         await asyncio.wait_for(run, 1)
         watcher.cancel()
@@ -56,7 +61,8 @@ def test_a_lost_device_is_shown_finalised_reopened_and_the_gap_counted(
 
     (lost,) = recorder.of(DeviceLost)
     assert lost.message.startswith(reason) and 1.3 < lost.at_s < 1.7
-    assert any(s.startswith(f"device lost: {reason}") for s in states), set(states)
+    lost_states = [why or "" for state, why in states if state is State.DEVICE_LOST]
+    assert any(why.startswith(reason) for why in lost_states), set(states)
     # the utterance open at the loss ended there, and its final came before the loss was announced
     index = recorder.events.index(lost)
     before = [e for e in recorder.events[:index] if isinstance(e, FinalTranscribed)]
@@ -68,7 +74,7 @@ def test_a_lost_device_is_shown_finalised_reopened_and_the_gap_counted(
     ledger = pipeline.ledger()
     assert ledger.balanced and ledger.dropped == round(dropped.seconds * SAMPLE_RATE)
     assert ledger.captured == 5 * SAMPLE_RATE, "--duration counts the gap: it ends on time"
-    assert states[-1] != "listening" and pipeline.snapshot().state == "finished"
+    assert states[-1][0] is not State.LISTENING and pipeline.snapshot().state is State.FINISHED
     assert all(
         not f.captions or f.start_s >= restored.gap_s + lost.at_s - 0.06
         for f in recorder.of(FinalTranscribed)[len(before) :]

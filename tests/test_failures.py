@@ -18,6 +18,7 @@ from echotui.config import Settings
 from echotui.pipeline.events import EngineFailed, FinalTranscribed
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT, EngineFailure
 from echotui.pipeline.runner import Pipeline
+from echotui.pipeline.state import Failure, State
 from tests.cli import echotui
 from tests.doubles import BrokenProvider, FailingOracle
 from tests.support.speech import WordTiming
@@ -75,7 +76,7 @@ def test_an_engine_that_fails_again_stops_the_session_with_the_reason(
     assert raised[0].exit_code == ENGINE_FAILED_EXIT
     assert [e.fatal for e in recorder.of(EngineFailed)] == [False, True]
     snapshot = pipeline.snapshot()
-    assert snapshot.state == reason
+    assert (snapshot.state, snapshot.reason) == (State.ENGINE_FAILED, reason.removeprefix("engine failed: "))
     ledger = pipeline.ledger()
     assert ledger.balanced, ledger
     assert ledger.untranscribed > 0 and ledger.pending == 0
@@ -94,7 +95,10 @@ def test_a_model_that_fails_to_load_is_a_state_not_loading_forever(sentence_wav:
         await pipeline.close()
 
     asyncio.run(main())
-    assert pipeline.snapshot().state == "failed to load: model file is corrupt: pass another --model-path"
+    snapshot = pipeline.snapshot()
+    assert snapshot.state is State.LOAD_FAILED
+    assert snapshot.reason == "model file is corrupt: pass another --model-path"
+    assert pipeline.failure == Failure(State.LOAD_FAILED, snapshot.reason), "one field holds the failure"
 
 
 def test_state_is_finishing_while_the_queue_drains_after_the_file_ended(
@@ -180,4 +184,6 @@ def test_voxtral_reader_thread_failure_is_logged_and_stops_the_session(
     with caplog.at_level(logging.ERROR):
         asyncio.run(main())
     assert any("reader thread failed" in r.getMessage() and r.exc_info for r in caplog.records)
-    assert pipeline.snapshot().state.startswith("engine failed: voxtral: voxtral's output could not be read")
+    snapshot = pipeline.snapshot()
+    assert snapshot.state is State.ENGINE_FAILED
+    assert (snapshot.reason or "").startswith("voxtral: voxtral's output could not be read")

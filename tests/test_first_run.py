@@ -164,7 +164,7 @@ def test_a_model_that_cannot_be_downloaded_shows_the_ways_forward_in_the_app(
 
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(lambda: session.pipeline.load_error is not None)
+            await wait_for(lambda: session.failure is not None)
             await pilot.pause(0.5)
             shown = captions_text(app) + str(app.query_one("#health-state", Static).visual)
             ways = ("echotui models pull small.en", "--models-dir", "ECHOTUI_MODELS_DIR", "echotui[tiny]")

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from echotui.app import EchoApp
 from echotui.pipeline.events import AudioDropped
+from echotui.pipeline.state import State
 from echotui.providers.base import LoadedModel
 from tests.support.screens import CUDA, app_with, final, partial, snapshot, spoken
 
@@ -41,7 +42,7 @@ def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
 
 def test_snapshot_overloaded_with_timestamps_120x30(snap_compare: Callable[..., bool]) -> None:
     trouble = snapshot(
-        state="overloaded",
+        state=State.OVERLOADED,
         overloaded=True,
         rtf_last=1.42,
         queue_fill_s=29.5,

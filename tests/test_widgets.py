@@ -21,6 +21,7 @@ import echotui
 from echotui import SAMPLE_RATE
 from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised
 from echotui.pipeline.metrics import Ledger
+from echotui.pipeline.state import State
 from echotui.providers.base import LoadedModel, Segment, Word
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.charts import Chart
@@ -342,7 +343,7 @@ def test_the_panel_marks_trouble_in_the_error_colour() -> None:
         assert isinstance(app, WidgetsApp)
         app.health.update_health(
             snapshot(
-                state="overloaded",
+                state=State.OVERLOADED,
                 overloaded=True,
                 rtf_last=1.35,
                 rtf_recent_mean=0.8,
@@ -450,10 +451,32 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
     run(story)
 
 
+def test_the_panel_says_why_the_session_stopped_but_leaves_a_failed_load_to_the_captions() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        state, backend = app.query_one("#health-state"), app.query_one("#health-backend")
+        failed = snapshot(state=State.ENGINE_FAILED, reason="remote: 502")
+        app.health.update_health(failed, None, "device pulse")
+        await pilot.pause()
+        assert text_of(state) == "● engine failed: remote: 502"
+        assert colour_of(state, "● engine failed: remote: 502") == theme_colour(app, "text-error")
+        assert text_of(backend) == "no model", "not 'loading…' beside a failure"
+
+        not_loaded = snapshot(state=State.LOAD_FAILED, reason="not a whisper.cpp ggml model: pass another")
+        app.health.update_health(not_loaded, None, "device pulse")
+        await pilot.pause()
+        assert text_of(state) == "● failed to load", "its reason is said once, in the captions"
+        assert state.has_class("-failed") and state.has_class("-failed-to-load")
+        assert not state.has_class("-engine-failed")
+
+    run(story)
+
+
 def test_an_update_before_mount_is_shown_once_mounted() -> None:
     async def main() -> None:
         panel = HealthPanel()
-        panel.update_health(snapshot(state="paused"), CUDA, "device pulse")
+        panel.update_health(snapshot(state=State.PAUSED), CUDA, "device pulse")
 
         class Holder(App[None]):
             def compose(self) -> ComposeResult:

@@ -16,6 +16,7 @@ import numpy as np
 
 from echotui.errors import EchoError
 from echotui.pipeline.events import EngineFailed, PipelineEvent
+from echotui.pipeline.state import Failure, State
 from echotui.pipeline.worker import CallResult, InferenceWorker
 from echotui.providers.base import TranscribeRequest
 
@@ -27,10 +28,11 @@ HEALTHY_CALLS = 20
 
 
 class EngineFailure(EchoError):
-    """The session stopped because the engine (or the pipeline itself) failed; `str()` is the state."""
+    """The session stopped because the engine (or the pipeline itself) failed; `str()` says the failure."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ENGINE_FAILED_EXIT)
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(str(failure), ENGINE_FAILED_EXIT)
+        self.failure = failure
 
 
 def describe(error: BaseException) -> str:
@@ -74,4 +76,4 @@ def _stop(name: str, error: Exception, on_event: Callable[[PipelineEvent], None]
     log.error("engine %s failed again after a reload; stopping", name, exc_info=error)
     message = describe(error)
     on_event(EngineFailed(name, message, fatal=True))
-    raise EngineFailure(f"engine failed: {name}: {message}") from error
+    raise EngineFailure(Failure(State.ENGINE_FAILED, f"{name}: {message}")) from error

@@ -17,6 +17,7 @@ import numpy as np
 import psutil
 
 from echotui import SAMPLE_RATE
+from echotui.pipeline.state import State
 
 HISTORY = 60
 GROWTH_WINDOW_S = 6.0
@@ -81,7 +82,8 @@ class MetricsSnapshot:
         fill_history: queue fill in seconds at the most recent snapshots, oldest first.
         level_db: loudness of the newest input audio (RMS dBFS).
         overloaded: the backlog has kept growing (not one slow call): the engine cannot keep up.
-        state: "loading model", "listening", "paused", "overloaded" or "finished".
+        state: what the pipeline is doing (`State`: listening, paused, overloaded, failed to load, ...).
+        reason: why, for a state that has one (a failure's or a lost device's one line), else None.
         source_duration_s: length of a file source, if known (position is `audio_s`).
         download: a model download under way ("downloading base.en 45% (64/142 MB)"), else None.
     """
@@ -113,7 +115,8 @@ class MetricsSnapshot:
     fill_history: tuple[float, ...] = ()
     level_db: float = -120.0
     overloaded: bool = False
-    state: str = "listening"
+    state: State = State.LISTENING
+    reason: str | None = None
     source_duration_s: float | None = None
     download: str | None = None
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
 from echotui.config import Settings, min_queue_seconds
-from echotui.errors import one_line
 from echotui.pipeline import events
 from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
@@ -33,6 +32,7 @@ from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision import Reviser
 from echotui.pipeline.segmenter import Utterance
+from echotui.pipeline.state import Failure, State
 from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
@@ -65,7 +65,6 @@ class Pipeline:
         self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
         self.metrics = Metrics()
         self.progress = progress
-        self.load_error: str | None = None
         self.transcribed = 0
         self.gate_skipped = 0
         self._inflight = 0
@@ -79,8 +78,8 @@ class Pipeline:
         self.swapper = HotSwap(self)
         self.trimmer = HeapTrimmer()
         self.abandoned = False
-        self.failure: str | None = None
-        """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
+        self.failure: Failure | None = None
+        """Why the session stopped on an error (a model that did not load, the engine), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
 
@@ -102,22 +101,7 @@ class Pipeline:
         overloaded = self.metrics.record_fill(
             time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
         )
-        if self.failure is not None:
-            state = self.failure
-        elif self.load_error is not None and not self.swapping:  # swapping: a model picked since
-            state = f"failed to load: {self.load_error}"
-        elif self.worker.loaded is None:
-            state = "loading model"
-        elif self._finished:
-            state = "finished"
-        elif self.queue.lost is not None:
-            state = f"device lost: {self.queue.lost}"
-        elif self.queue.closed:
-            state = "finishing"  # the source ended or stop was asked: transcribing what is queued
-        elif self.queue.paused:
-            state = "paused"
-        else:
-            state = "overloaded" if overloaded else "listening"
+        state, reason = self._state(overloaded)
         return self.metrics.snapshot(
             self.ledger(),
             self.queue.fill,
@@ -126,9 +110,26 @@ class Pipeline:
             level_db=self.queue.level_db,
             overloaded=overloaded,
             state=state,
+            reason=reason,
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
         )
+
+    def _state(self, overloaded: bool) -> tuple[State, str | None]:
+        failure = self.failure
+        if failure is not None and not (failure.state is State.LOAD_FAILED and self.swapping):
+            return failure.state, failure.reason  # swapping after a failed load: a model picked since
+        if self.worker.loaded is None:
+            return State.LOADING, None
+        if self._finished:
+            return State.FINISHED, None
+        if self.queue.lost is not None:
+            return State.DEVICE_LOST, self.queue.lost
+        if self.queue.closed:  # the source ended or stop was asked: transcribing what is queued
+            return State.FINISHING, None
+        if self.queue.paused:
+            return State.PAUSED, None
+        return (State.OVERLOADED if overloaded else State.LISTENING), None
 
     def pause(self) -> None:
         """Stop taking audio (live audio meanwhile is not captured; a file waits) until `resume()`."""
@@ -144,8 +145,7 @@ class Pipeline:
         try:
             loaded = await self.worker.load(until=self._stop)
         except Exception as error:  # shown as the state until the app ends; the caller reports it too
-            self.load_error = one_line(error)
-            self.failure = f"failed to load: {describe(error)}"
+            self.failure = Failure(State.LOAD_FAILED, describe(error))
             raise
         if loaded is not None:
             self.on_event(events.ModelLoaded(loaded, self.worker.load_s or 0.0))
@@ -187,7 +187,8 @@ class Pipeline:
                 raise
             except Exception as error:  # a bug in the pipeline: stop with a reason, never hang
                 log.error("the pipeline's consumer failed", exc_info=error)
-                raise EngineFailure(self.failure or f"pipeline failed: {describe(error)}") from error
+                failure = self.failure or Failure(State.PIPELINE_FAILED, describe(error))
+                raise EngineFailure(failure) from error
             finally:
                 self._finished = True
 
@@ -197,8 +198,8 @@ class Pipeline:
             return
         error = task.exception()
         assert error is not None
-        failed = isinstance(error, EngineFailure)
-        self.failure = str(error) if failed else f"pipeline failed: {describe(error)}"
+        broken = Failure(State.PIPELINE_FAILED, describe(error))  # a bug in the pipeline, not the engine
+        self.failure = error.failure if isinstance(error, EngineFailure) else broken
         self._stop.set()
         self.queue.close()
 

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from echotui.pipeline.metrics import MetricsSnapshot
+from echotui.pipeline.state import State
 from echotui.providers.base import LoadedModel
 from echotui.widgets.charts import Chart, Meter
 
@@ -22,8 +23,6 @@ REAL_TIME = 1.0
 """The RTF at which the engine only just keeps up: figures at or above it are alarms, and the RTF chart's
 bars reach full height there."""
 
-STATES = ("listening", "loading model", "paused", "overloaded", "finishing", "finished", "failed to load")
-FAILED_STATES = ("engine failed", "failed to load", "pipeline failed", "device lost")
 BACKENDS = {"metal": "GPU · Metal", "cuda": "GPU · CUDA", "cpu": "CPU"}
 DASH = "—"
 ALARM = "$text-error bold"
@@ -66,7 +65,8 @@ class HealthPanel(Vertical):
     `health-fill-history`; a file's position `health-progress`.
 
     Attributes:
-        state: the state line, "● listening" (classes `-listening`, `-overloaded`, ...).
+        state: the state line, "● listening" (classes `-listening`, `-overloaded`, ..., and `-failed`),
+            with the reason after a failure other than a model that did not load (said in the captions).
         backend: the backend badge, "GPU · CUDA" ("loading…" and class `-loading` while none is loaded,
             "no model" after a failure).
         model: "provider · model".
@@ -175,8 +175,8 @@ class HealthPanel(Vertical):
             self._pending = (snapshot, model, source)
 
     def _show(self, snapshot: MetricsSnapshot, model: LoadedModel | None, source: str) -> None:
-        self._show_state(snapshot.state)
-        self._show_model(model, snapshot.state.startswith(FAILED_STATES))
+        self._show_state(snapshot.state, snapshot.reason)
+        self._show_model(model, snapshot.state.failed)
         self._show_rtf(snapshot)
         queue = f"{snapshot.queue_fill_s:.1f}/{capacity(snapshot.queue_capacity_s)} s"
         self._set(self.queue, f"{queue} {snapshot.queue_fill_pct:.0f}%")
@@ -217,13 +217,13 @@ class HealthPanel(Vertical):
             self._shown[widget] = content
             widget.update(content)
 
-    def _show_state(self, state: str) -> None:
-        kind = state.split(":")[0]  # "failed to load: why"
+    def _show_state(self, state: State, reason: str | None) -> None:
         # a load failure's reason is said once, in the captions, with the way out (pick another model)
-        self._set(self.state, f"● {kind if kind == 'failed to load' else state}")
-        for known in STATES:
-            self.state.set_class(kind == known, f"-{known.replace(' ', '-')}")
-        self.state.set_class(state.startswith(FAILED_STATES), "-failed")
+        said = None if state is State.LOAD_FAILED else reason
+        self._set(self.state, f"● {state.value}" if said is None else f"● {state.value}: {said}")
+        for known in State:
+            self.state.set_class(state is known, f"-{known.value.replace(' ', '-')}")
+        self.state.set_class(state.failed, "-failed")
 
     def _show_model(self, model: LoadedModel | None, failed: bool) -> None:
         self.backend.set_class(model is None, "-loading")

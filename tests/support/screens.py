@@ -17,6 +17,7 @@ from echotui.app import EchoApp
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.metrics import Ledger, MetricsSnapshot
+from echotui.pipeline.state import State
 from echotui.providers.base import LoadedModel, Segment, Word
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
@@ -56,7 +57,7 @@ def snapshot(**changes: Any) -> MetricsSnapshot:
         "rtf_history": (0.12, 0.2, 0.31, 0.25, 0.5, 0.22, 0.18, 0.23),
         "fill_history": (0.4, 1.1, 2.0, 2.6, 3.2),
         "level_db": -23.0,
-        "state": "listening",
+        "state": State.LISTENING,
         "source_duration_s": 66.2,
     }
     figures.update(changes)

@@ -19,13 +19,10 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from echotui import shutdown
-from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.pipeline import events
-from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.output import FORMATS
-from echotui.session import Session
-from echotui.transcript import describe
+from echotui.session import Session, Settings
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.layout import BREAKPOINTS, KEYS
 from echotui.widgets.panels import HealthPanel
@@ -159,7 +156,7 @@ class EchoApp(App[int]):
         )
 
     def action_save(self) -> None:
-        choices = [Choice(f"{fmt}  ({describe(self.session.finals, fmt)})", fmt) for fmt in FORMATS]
+        choices = [Choice(f"{fmt}  ({self.session.describe(fmt)})", fmt) for fmt in FORMATS]
         self.push_screen(PickerScreen("Save the transcript as", choices, picker_id="save"), self._save)
 
     def _save(self, fmt: str | None) -> None:
@@ -237,7 +234,7 @@ class EchoApp(App[int]):
         # bounded whatever happens: the grace to finish, then the time to restore the terminal
         shutdown.exit_within(
             shutdown.APP_GRACE_S + shutdown.EXIT_DEADLINE_S,
-            ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0,
+            self.session.exit_code,
         )
         self.call_next(self.action_quit)
 
@@ -256,7 +253,7 @@ class EchoApp(App[int]):
 
     def _abandon(self, signalled: bool = False) -> None:
         self._remove_signals()
-        code = ENGINE_FAILED_EXIT if self.session.pipeline.failure else 0
+        code = self.session.exit_code
         if signalled:  # the terminal may be gone: restoring it must not hang the exit
             shutdown.exit_within(shutdown.EXIT_DEADLINE_S, code)
         self.exit(code, return_code=code)

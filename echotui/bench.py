@@ -171,33 +171,26 @@ def _run_case(
 
     setup_logging(log_file)  # engine logs of the child go to the same file, never to the terminal
     _exit_with_parent()
-    from echotui.pipeline.events import FinalTranscribed, PipelineEvent
-    from echotui.pipeline.runner import Pipeline
     from echotui.providers.registry import create_provider
+    from echotui.session import Session
 
     settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
     settings = replace(settings, revise=False).validate()  # the live layer (revision: benchmarks.accuracy)
     recorder = CallRecorder(create_provider(settings))
-    finals: list[str] = []
-    committed: list[tuple[Word, float]] = []
-
-    def keep_finals(event: PipelineEvent) -> None:
-        if isinstance(event, FinalTranscribed) and event.text:
-            finals.append(event.text)
-            committed.extend((word, event.emitted_s or 0.0) for word in event.words)
-
-    pipeline = Pipeline(recorder, settings, keep_finals)
     source = FileSource(file, speed=case.speed, live=case.speed > 0)
+    session = Session(settings, source, provider=recorder, journal=False)  # no revision: finals as sent
 
     async def run() -> tuple[float, float]:
-        await pipeline.load()
+        await session.load()
         cpu, wall = time.process_time(), time.perf_counter()
-        await pipeline.run(source)
+        await session.run(keep_engine=True)  # the baselines below call the same engine
         return time.process_time() - cpu, time.perf_counter() - wall
 
     pipeline_cpu, wall = asyncio.run(run())
-    snapshot = pipeline.snapshot()
-    loaded = pipeline.worker.loaded
+    finals = [final for final in session.finals if final.text]
+    committed = [(word, final.emitted_s or 0.0) for final in finals for word in final.words]
+    snapshot = session.snapshot()
+    loaded = session.loaded
     assert loaded is not None
     engine = recorder.inner
 
@@ -211,8 +204,9 @@ def _run_case(
     offline_segments: list[Segment] = []
     whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed), full_window=True)
     _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
-    asyncio.run(pipeline.close())
-    said = _wer_figures(reference, " ".join(finals), " ".join(s.text for s in offline_segments))
+    asyncio.run(session.close())
+    live_text = " ".join(final.text for final in finals)
+    said = _wer_figures(reference, live_text, " ".join(s.text for s in offline_segments))
     word_times = _latency_figures(committed, [w for s in offline_segments for w in s.words])
     figures: dict[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS} | said | word_times
     row = BenchRow(
@@ -225,7 +219,7 @@ def _run_case(
         **figures,
         cpu_s_per_audio_s=pipeline_cpu / (len(whole) / SAMPLE_RATE),
         peak_rss_mb=peak_rss_mb(),
-        load_s=pipeline.worker.load_s or 0.0,
+        load_s=session.load_s or 0.0,
         offline_compute_s=offline,
         streaming_over_offline=snapshot.compute_s / offline if offline else float("nan"),
         direct_compute_s=direct_wall,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from echotui import SAMPLE_RATE
+from echotui.audio.file_source import FileSource
 from echotui.audio.recording import recording_path
 from echotui.config import Settings, load_settings
 from echotui.errors import EchoError
@@ -22,6 +22,7 @@ from echotui.models.catalog import provider_for_path
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent
 from echotui.pipeline.journal import SUFFIX, JournalContents, read_journal, sessions_dir
 from echotui.pipeline.vad import FRAME_SAMPLES
+from echotui.session import Session
 
 
 @dataclass(frozen=True)
@@ -94,34 +95,24 @@ def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:
     return WordDiff(len(recorded), len(replayed), errors, " ".join(parts))
 
 
-async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[FinalTranscribed]) -> Any:
-    from echotui.audio.file_source import FileSource
-    from echotui.pipeline.policy import StreamingPolicy
-    from echotui.pipeline.runner import Pipeline
-    from echotui.providers.registry import create_provider
-
-    def on_event(event: PipelineEvent) -> None:
-        if isinstance(event, FinalTranscribed):
-            finals.append(event)
-
-    pipeline = Pipeline(create_provider(settings), settings, on_event)
-    assert isinstance(pipeline.policy, StreamingPolicy)  # given a schedule, the runner keeps it
-    pipeline.policy.schedule = deque(passes)
-    try:  # blocks of one VAD frame: every place a pass of the session ended is reached exactly
-        await pipeline.run(FileSource(audio, speed=0, block_s=FRAME_SAMPLES / SAMPLE_RATE))
-    finally:
-        await pipeline.close()
-    return pipeline
-
-
-def replay(journal_path: Path, overrides: dict[str, Any]) -> tuple[list[FinalTranscribed], WordDiff, Any]:
-    """Replay a session; returns the replayed finals, the word difference, and the pipeline."""
+def replay(journal_path: Path, overrides: dict[str, Any]) -> tuple[list[FinalTranscribed], WordDiff, Session]:
+    """Replay a session; returns the replayed finals (as they went out, before any revision, as the
+    recorded transcript they are compared with), the word difference, and the session that ran."""
     audio = recording_path(journal_path)
     if not audio.exists():
         raise EchoError(f"{journal_path.name} has no recording ({audio.name}): record sessions with --record")
     journal = read_journal(journal_path)
     settings = replay_settings(journal, overrides)
+    # blocks of one VAD frame: every place a pass of the session ended is reached exactly
+    source = FileSource(audio, speed=0, block_s=FRAME_SAMPLES / SAMPLE_RATE)
+    session = Session(settings, source, journal=False, passes=journal.passes)
     finals: list[FinalTranscribed] = []
-    pipeline = asyncio.run(_run(settings, audio, journal.passes, finals))
+
+    def keep(event: PipelineEvent) -> None:
+        if isinstance(event, FinalTranscribed):
+            finals.append(event)
+
+    session.listeners.append(keep)
+    asyncio.run(session.run())
     diff = word_diff(journal.live_text.split(), " ".join(f.text for f in finals if f.text).split())
-    return finals, diff, pipeline
+    return finals, diff, session

@@ -1,26 +1,25 @@
 """One live-transcription session: the source, the pipeline, the whole transcript, and the changes a user
-asks for while it runs (device, provider, model, pause). The app and `echotui transcribe` both run through
-it, and the app asks it for devices, providers and models. Never imports Textual."""
+asks for while it runs (device, provider, model, pause). It is the one way in to the engine: the app,
+`echotui transcribe`, `bench` and `replay` all run through it (its pipeline is built in `assembly`), and
+the app asks it for devices, providers and models (`choices`). Never imports Textual."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from echotui.audio.devices import InputDevice
-from echotui.audio.opening import open_source
+from echotui.assembly import build_pipeline
 from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
 from echotui.audio.switching import SwitchableSource
-from echotui.config import Settings
-from echotui.errors import EchoError
-from echotui.models.catalog import ModelEntry
-from echotui.models.downloads import describe_download
+from echotui.choices import Choices
+from echotui.config import Settings as Settings
+from echotui.models.catalog import ModelEntry as ModelEntry
 from echotui.pipeline.events import (
     FinalTranscribed,
     LoadFailed,
@@ -29,22 +28,21 @@ from echotui.pipeline.events import (
     SwapFailed,
     TranscriptRevised,
 )
+from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.revised import apply_revision
-from echotui.pipeline.runner import Pipeline
 from echotui.pipeline.state import Failure, State
 from echotui.providers.base import LoadedModel, Provider
-from echotui.providers.registry import catalogue_providers, create_provider, provider_class
+from echotui.providers.registry import catalogue_providers, create_provider
 from echotui.refinement import Refinement, adopt, best_for_machine, start_refining
 from echotui.selection.select import Recommendation
-from echotui.selection.status import ProviderStatus
-from echotui.transcript import write_transcript
+from echotui.transcript import describe, write_transcript
 
 log = logging.getLogger(__name__)
 
 
-class Session:
+class Session(Choices):
     """A running transcription the UI (or the headless CLI) watches and steers.
 
     Attributes:
@@ -64,7 +62,10 @@ class Session:
         provider: Provider | None = None,
         journal: bool = True,
         record: bool = False,
+        passes: Sequence[int] | None = None,
     ) -> None:
+        """`provider`: the engine to run instead of the one `settings` name; `journal`: keep one on disk;
+        `record`: keep the captured audio beside it; `passes`: a replay's schedule (`assembly`)."""
         self.settings = settings
         self.source = SwitchableSource(source)
         self.journal: Journal | None = open_journal(settings, source.description) if journal else None
@@ -75,9 +76,7 @@ class Session:
         self.refine: tuple[Settings, set[str]] | None = None
         """The user's own settings and explicit names, when "auto" was decided without measuring."""
         self._refinement: Refinement | None = None
-        self.pipeline = Pipeline(
-            provider or create_provider(settings), settings, self._on_event, progress=describe_download
-        )
+        self.pipeline = build_pipeline(settings, self._on_event, provider=provider, passes=passes)
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
         """`--record`: the captured audio beside the journal (None without)."""
@@ -100,8 +99,13 @@ class Session:
         for listener in list(self.listeners):
             listener(event)
 
-    async def run(self, wait_for_model: bool = False) -> None:
-        """Transcribe until the source ends or `stop()`; always releases the engine. With `wait_for_model`
+    async def load(self) -> bool:
+        """Load the model now, before `run()` (bench times the load apart); False if `stop()` came first."""
+        return await self.pipeline.load()
+
+    async def run(self, wait_for_model: bool = False, keep_engine: bool = False) -> None:
+        """Transcribe until the source ends or `stop()`; then releases the engine, unless `keep_engine`
+        (bench calls it again on its own; `close()` releases it). With `wait_for_model`
         (the app, where the user can pick another), a model that fails to load does not end the session:
         `LoadFailed` says why, and a model the user picks (`swap`) takes over and starts transcribing. A
         quick "auto" start is checked meanwhile by measuring this machine in the background
@@ -123,7 +127,12 @@ class Session:
             self._close_journal()
             if self.recording is not None:
                 await asyncio.to_thread(self.recording.close)
-            await self.pipeline.close()
+            if not keep_engine:
+                await self.close()
+
+    async def close(self) -> None:
+        """Release the engine (and one still loading for a swap)."""
+        await self.pipeline.close()
 
     async def _wait_for_model(self) -> bool:
         """After a failed load: say so, then wait (capturing nothing) until a model the user picks takes
@@ -164,6 +173,11 @@ class Session:
     def failure(self) -> Failure | None:
         """Why the session stopped (or, while the user may still pick a model, why none loaded), else None."""
         return self.pipeline.failure
+
+    @property
+    def exit_code(self) -> int:
+        """What the process exits with: non-zero when the engine (or its model) failed."""
+        return ENGINE_FAILED_EXIT if self.failure else 0
 
     @property
     def _load_failed(self) -> bool:
@@ -231,38 +245,6 @@ class Session:
         provider = checked_provider_for_path(path)
         return self.swap(provider=provider, model=own_name(path) or self.settings.model, model_path=path)
 
-    # ---- what the user can choose from (slow: the app calls these off the event loop) -----------------
-
-    def devices(self) -> list[InputDevice]:
-        """The input devices to choose from; EchoError with what to check when PortAudio lists none."""
-        from echotui.audio.devices import NO_DEVICE, list_input_devices
-
-        devices = list_input_devices()
-        if not devices:
-            raise EchoError(NO_DEVICE)
-        return devices
-
-    def providers(self) -> list[ProviderStatus]:
-        from echotui.selection.hardware import detect_hardware
-        from echotui.selection.status import provider_statuses
-
-        return provider_statuses(detect_hardware(), self.settings)
-
-    def models(self) -> tuple[str, list[ModelEntry]]:
-        """The provider whose catalogue applies now, and its models, the running one first and marked
-        (EchoError for a provider without a catalogue)."""
-        from echotui.models.catalog import catalogue_provider
-        from echotui.models.local import models_with_running
-
-        provider = catalogue_provider(provider_class(self.settings.provider).name)
-        return provider, models_with_running(provider, self.settings.models_dir, self.loaded)
-
-    async def use_device(self, device: str | int) -> None:
-        """Capture from another input device from now on (the timeline and the queue go on). PortAudio is
-        queried and the stream opened off the event loop."""
-        source = await asyncio.to_thread(open_source, None, device, self.settings.speed)
-        self.source.switch(source)
-
     # ---- measuring the machine after a quick start -------------------------------------------------------
 
     def measure_best(self, speech: Callable[[], np.ndarray | None] | None = None) -> Recommendation | None:
@@ -283,6 +265,14 @@ class Session:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done
         (`refinement.adopt`)."""
         return adopt(self, best)
+
+    def describe(self, fmt: str) -> str:
+        """What saving the whole transcript as `fmt` gives, in that format's words ("9 cues", "1 line")."""
+        return describe(self.finals, fmt)
+
+    def revision_stats(self) -> dict[str, float | None]:
+        """How far behind the live words the revision ran (`--stats-json`)."""
+        return self.pipeline.reviser.stats()
 
     def save(self, path: Path, fmt: str) -> Path:
         """Write the whole transcript so far, revised (not just what is on screen)."""

@@ -1,6 +1,6 @@
-"""The layout shows the architecture: no import cycles between echotui's modules, and no module over 300
-lines. Imports are read from the source (module level and inside functions alike; those under
-`if TYPE_CHECKING:` only name types and never run)."""
+"""The layout shows the architecture: no import cycles between echotui's modules, no module over 300
+lines, and one door between the UI and the engine. Imports are read from the source (module level and
+inside functions alike; those under `if TYPE_CHECKING:` only name types and never run)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,14 @@ def _type_checking_only(node: ast.If) -> bool:
     )
 
 
-def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
-    """The echotui modules `name` imports (the most specific module each import names)."""
+def imports_of(name: str, path: Path, known: set[str], type_only: bool = False) -> set[str]:
+    """The echotui modules `name` imports (the most specific module each import names); with `type_only`
+    those under `if TYPE_CHECKING:` too."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking_only(node):
+        if isinstance(node, ast.If) and _type_checking_only(node) and not type_only:
             for child in node.orelse:
                 visit(child)
             return
@@ -121,3 +122,60 @@ def test_no_module_is_over_300_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+UI = ("echotui.app", "echotui.widgets")
+DOORS = {"echotui.session", "echotui.pipeline.events", "echotui.pipeline.output"}
+"""All the UI may import from the engine side: the session, what its events carry, how text is laid out."""
+PLAIN = {"echotui", "echotui.errors", "echotui.shutdown"}
+"""Helpers that belong to neither side (the sample rate, one-line errors, signal handling)."""
+
+
+def ui_modules() -> dict[str, Path]:
+    return {name: path for name, path in modules().items() if name.startswith(UI)}
+
+
+def test_the_app_and_widgets_reach_the_engine_only_through_the_session_and_its_events() -> None:
+    known = set(modules())
+    reached = {
+        name: imports_of(name, path, known, type_only=True) - DOORS - PLAIN - set(ui_modules())
+        for name, path in ui_modules().items()
+    }
+    assert {"echotui.app", "echotui.widgets.panels", "echotui.widgets.pickers"} <= set(reached)
+    assert {name: targets for name, targets in reached.items() if targets} == {}
+
+
+def test_the_checker_sees_an_engine_import_under_type_checking(tmp_path: Path) -> None:
+    source = tmp_path / "widget.py"
+    guarded = "    from echotui.pipeline.runner import Pipeline"
+    source.write_text("\n".join(("from typing import TYPE_CHECKING", "if TYPE_CHECKING:", guarded)) + "\n")
+    known = {"echotui.pipeline.runner"}
+    assert imports_of("echotui.widgets.widget", source, known) == set()
+    assert imports_of("echotui.widgets.widget", source, known, type_only=True) == {"echotui.pipeline.runner"}
+
+
+def reaches_into_a_pipeline(path: Path) -> list[str]:
+    """Every `x.pipeline` in the source at `path` (a session's pipeline, read past the session)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{path.name}:{node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "pipeline"
+    ]
+
+
+def test_no_way_in_reaches_past_the_session_to_its_pipeline() -> None:
+    """The app, the widgets, the CLI, bench and replay ask the session; none reads `session.pipeline`."""
+    ways_in = [
+        *ui_modules().values(),
+        *(PACKAGE / "cli").glob("*.py"),
+        PACKAGE / "bench.py",
+        PACKAGE / "replay.py",
+    ]
+    assert [found for path in ways_in for found in reaches_into_a_pipeline(path)] == []
+
+
+def test_the_checker_sees_a_session_pipeline(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text("def exit_code(app):\n    return 3 if app.session.pipeline.failure else 0\n")
+    assert reaches_into_a_pipeline(source) == ["app.py:2: app.session.pipeline"]

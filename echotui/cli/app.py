@@ -16,7 +16,6 @@ from echotui.logs import log_path, redirect_native_stderr, setup_logging
 from echotui.models.catalog import check_model_name
 from echotui.selection.auto import auto_select, needs_refining
 from echotui.session import Session
-from echotui.transcript import describe
 
 
 def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
@@ -47,10 +46,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     from echotui.app import EchoApp
 
     code = EchoApp(session, log_path=path, choice=choice).run()
-    if session.pipeline.failure:
-        say(f"echotui: stopped: {session.pipeline.failure}")
+    if session.failure:
+        say(f"echotui: stopped: {session.failure}")
     if session.journal is not None and session.journal.kept:
-        kept = describe(session.finals, "txt")  # as `s` → txt would save it
+        kept = session.describe("txt")  # as `s` → txt would save it
         say(f"echotui: journal: {session.journal.path} ({kept} of transcript)")
     shutdown.leave_busy_threads(code or 0)
     return code or 0

@@ -111,7 +111,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             chunk_seconds=settings.chunk_seconds,
             lines=writer.count,
         )
-        stats.update(session.pipeline.reviser.stats())
+        stats.update(session.revision_stats())
         args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     if error is not None:
         raise error

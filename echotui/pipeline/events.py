@@ -1,10 +1,20 @@
-"""What the pipeline tells its listener (the CLI writer or the app). Plain dataclasses, past tense."""
+"""What the pipeline tells its listener (the CLI writer or the app). Plain dataclasses, past tense.
+
+Every type an event or the session's figures carry is here too (re-exported: a model, its words, the
+metrics snapshot, its state and a failure), so the app and widgets import only this module, `output` and
+`session` from the engine side."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from echotui.providers.base import LoadedModel, Segment, Word
+from echotui.pipeline.metrics import Ledger as Ledger
+from echotui.pipeline.metrics import MetricsSnapshot as MetricsSnapshot
+from echotui.pipeline.state import Failure as Failure
+from echotui.pipeline.state import State as State
+from echotui.providers.base import LoadedModel as LoadedModel
+from echotui.providers.base import Segment as Segment
+from echotui.providers.base import Word as Word
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from echotui.pipeline.commit import ends_sentence
+from echotui.pipeline.commit import ends_sentence as ends_sentence  # the caption view groups by it too
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent, TranscriptRevised
 from echotui.providers.base import Segment, Word
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised
-from echotui.providers.base import Word
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised, Word
+from echotui.pipeline.output import ends_sentence
 
 EntryKind = Literal["partial", "final", "drop", "notice"]
 

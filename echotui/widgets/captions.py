@@ -20,10 +20,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, TranscriptRevised
-from echotui.providers.base import Word
 from echotui.widgets.caption_entries import (
     CLOCK_WIDTH,
     CaptionEntry,
+    Word,
     add_words,
     clock,
     committed_words,

@@ -12,9 +12,7 @@ from textual.containers import HorizontalGroup, Vertical
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from echotui.pipeline.metrics import MetricsSnapshot
-from echotui.pipeline.state import State
-from echotui.providers.base import LoadedModel
+from echotui.pipeline.events import LoadedModel, MetricsSnapshot, State
 from echotui.widgets.charts import Chart, Meter
 
 LEVEL_FLOOR_DB = -60.0

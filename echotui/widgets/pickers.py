@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from echotui.models.catalog import ModelEntry
+from echotui.session import ModelEntry
 
 
 @dataclass(frozen=True)

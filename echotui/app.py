@@ -207,7 +207,7 @@ class EchoApp(App[int]):
     async def action_pick_model(self) -> None:
         try:
             provider, entries = await asyncio.to_thread(self.session.models)
-        except EchoError as error:  # Voxtral: one model folder, no catalogue
+        except EchoError as error:  # an engine without a catalogue: what to do instead
             self.notify(str(error), severity="warning")
             return
         self.push_screen(ModelScreen(provider, entries), self._use_model)

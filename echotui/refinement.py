@@ -15,19 +15,14 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.errors import one_line
-from echotui.pipeline.events import MachineMeasured
+from echotui.pipeline.events import MachineMeasured, PipelineEvent
 from echotui.selection.decode import wait_for_speech
 from echotui.selection.select import Recommendation
-
-if TYPE_CHECKING:
-    from echotui.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -123,34 +118,36 @@ class Refinement:
         return future.result(timeout=ON_LOOP_TIMEOUT_S)
 
 
-def start_refining(session: Session) -> Refinement:
-    """Measure the machine behind `session`'s quick "auto" start, on its own thread: what comes of it is
-    adopted on the event loop and said as a `MachineMeasured` event. Call from `Session.run`."""
-    pipeline = session.pipeline
+def start_refining(
+    measure: Measure,
+    heard_s: Callable[[], float],
+    recent: Callable[[], np.ndarray],
+    adopt: Callable[[Recommendation], str | None],
+    say: Callable[[PipelineEvent], None],
+) -> Refinement:
+    """Measure the machine behind a quick "auto" start, on its own thread (`Refinement`): the
+    recommendation is `adopt`ed on the event loop, and what came of it is said as a `MachineMeasured`
+    event. Call from `Session.run`."""
 
     def deliver(result: Recommendation | Exception | None) -> None:
         if isinstance(result, Exception):
             log.error("measuring this machine failed", exc_info=result)
-            reason = f"could not measure this machine: {one_line(result)}"
-            pipeline.on_event(MachineMeasured(reason, failed=True))
-        elif result is not None and (message := adopt(session, result)) is not None:
-            pipeline.on_event(MachineMeasured(message))
+            say(MachineMeasured(f"could not measure this machine: {one_line(result)}", failed=True))
+        elif result is not None and (message := adopt(result)) is not None:
+            say(MachineMeasured(message))
 
-    heard = lambda: pipeline.transcribed / SAMPLE_RATE  # noqa: E731
-    refinement = Refinement(
-        asyncio.get_running_loop(), session.measure_best, heard, session.recent_audio, deliver
-    )
+    refinement = Refinement(asyncio.get_running_loop(), measure, heard_s, recent, deliver)
     refinement.start()
     return refinement
 
 
-def adopt(session: Session, best: Recommendation) -> str | None:
-    """Swap `session` to `best` if it differs from what runs (on the event loop); says what was done. None
-    when nothing could be measured (no local model to time): the start-up choice stands, unsaid."""
+def adopt(best: Recommendation, now: Settings, swap: Callable[[str, str], object]) -> str | None:
+    """Swap (`swap(provider, model)`) to `best` if it differs from what runs `now` (on the event loop); says
+    what was done. None when nothing could be measured (no local model to time): the start-up choice
+    stands, unsaid."""
     if not best.measured:
         return None
-    now = session.settings
     if (best.provider, best.model) == (now.provider, now.model):
         return f"measured this machine: keeping {best.provider} {best.model}"
-    session.swap(provider=best.provider, model=best.model)
+    swap(best.provider, best.model)
     return f"measured this machine, switching: {best.describe()}"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from echotui import SAMPLE_RATE
 from echotui.assembly import build_pipeline
 from echotui.audio.recording import start_recording
 from echotui.audio.source import AudioSource
@@ -111,7 +112,9 @@ class Session(Choices):
         quick "auto" start is checked meanwhile by measuring this machine in the background
         (`MachineMeasured` says what came of it)."""
         if self.refine is not None:
-            self._refinement = start_refining(self)
+            heard_s = lambda: self.pipeline.transcribed / SAMPLE_RATE  # noqa: E731
+            say = self._on_event
+            self._refinement = start_refining(self.measure_best, heard_s, self.recent_audio, self.adopt, say)
         try:
             while True:
                 try:
@@ -264,7 +267,7 @@ class Session(Choices):
     def adopt(self, best: Recommendation) -> str | None:
         """Swap to `best` if it differs from what runs (call on the event loop); says what was done
         (`refinement.adopt`)."""
-        return adopt(self, best)
+        return adopt(best, self.settings, lambda provider, model: self.swap(provider=provider, model=model))
 
     def describe(self, fmt: str) -> str:
         """What saving the whole transcript as `fmt` gives, in that format's words ("9 cues", "1 line")."""

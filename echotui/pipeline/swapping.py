@@ -7,24 +7,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 from echotui.errors import one_line
 from echotui.pipeline import events
 from echotui.pipeline.worker import IncomingSwap, InferenceWorker
 from echotui.providers.base import Provider
 
-if TYPE_CHECKING:
-    from echotui.pipeline.runner import Pipeline
-
 log = logging.getLogger(__name__)
+
+
+class SwapHost(Protocol):
+    """What a hot swap needs of the pipeline: the worker running now (replaced at the swap), its event
+    listener, and whether no utterance is open or being transcribed (a swap may take over now)."""
+
+    worker: InferenceWorker
+    on_event: Callable[[events.PipelineEvent], None]
+
+    @property
+    def idle(self) -> bool: ...
 
 
 class HotSwap:
     """The provider loading to take over at the next boundary (`incoming`), if any, and the workers it
     replaced that are still closing."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: SwapHost) -> None:
         self.pipeline = pipeline
         self.incoming: IncomingSwap | None = None
         self._retiring: set[asyncio.Task[None]] = set()

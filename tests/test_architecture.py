@@ -5,6 +5,7 @@ inside functions alike; those under `if TYPE_CHECKING:` only name types and neve
 from __future__ import annotations
 
 import ast
+import typing
 from pathlib import Path
 
 import echotui
@@ -179,3 +180,19 @@ def test_the_checker_sees_a_session_pipeline(tmp_path: Path) -> None:
     source = tmp_path / "app.py"
     source.write_text("def exit_code(app):\n    return 3 if app.session.pipeline.failure else 0\n")
     assert reaches_into_a_pipeline(source) == ["app.py:2: app.session.pipeline"]
+
+
+def test_every_type_an_event_or_snapshot_carries_can_be_named_from_the_events_module() -> None:
+    """The UI reads what it is handed (a word, a model, a state) with names from `events` alone."""
+    from echotui.pipeline import events
+
+    def named(hint: object) -> set[type]:
+        found = {hint} if isinstance(hint, type) and hint.__module__.startswith("echotui") else set()
+        return found.union(*(named(arg) for arg in typing.get_args(hint)))
+
+    carriers = [*typing.get_args(events.PipelineEvent), events.MetricsSnapshot, events.Failure]
+    carried = {
+        cls for carrier in carriers for hint in typing.get_type_hints(carrier).values() for cls in named(hint)
+    }
+    assert {events.Word, events.LoadedModel, events.State, events.Ledger} <= carried
+    assert {cls.__name__ for cls in carried if getattr(events, cls.__name__, None) is not cls} == set()

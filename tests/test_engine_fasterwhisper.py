@@ -10,7 +10,8 @@ import pytest
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
-from echotui.providers.base import ModelChoice, TranscribeRequest
+from echotui.models.choice import ModelChoice
+from echotui.providers.base import TranscribeRequest
 from echotui.providers.fasterwhisper import FasterWhisperProvider, choose_compute, choose_device
 from echotui.quality import word_errors
 from tests.cli import echotui

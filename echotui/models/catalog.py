@@ -15,8 +15,8 @@ from pathlib import Path
 from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.models import bundled, ct2_models, ggml_models
+from echotui.models.choice import ModelChoice
 from echotui.models.hub import unknown_model
-from echotui.providers.base import ModelChoice
 from echotui.providers.registry import capabilities, catalogue_providers, provider_class
 from echotui.providers.voxtral import VoxtralProvider
 

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
+from echotui.models.choice import ModelChoice
 from echotui.models.ct2_models import is_ct2_model as is_ct2_model  # re-exported
 from echotui.models.ct2_models import known_models as known_models  # re-exported
 from echotui.models.ct2_models import resolve_ct2_model
 from echotui.models.hub import FIX
-from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, Word
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, looped
 
 if TYPE_CHECKING:  # names for annotations only

@@ -12,9 +12,10 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
+from echotui.models.choice import ModelChoice
 from echotui.models.ggml_models import check_ggml_file, resolve_model
 from echotui.models.naming import whisper_name
-from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
+from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, Word
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
 if TYPE_CHECKING:  # names for annotations only

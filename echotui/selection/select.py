@@ -21,7 +21,8 @@ from typing import Any
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.providers.registry import AUTO, capabilities
+from echotui.providers.names import AUTO
+from echotui.providers.registry import capabilities
 from echotui.selection.hardware import LOW_RAM_GB, Hardware, is_ultra
 from echotui.selection.speed import LADDER, MAX_RTF, EncoderTimer, Engine, Timings
 from echotui.selection.speed import predict_rtf as _predict_rtf

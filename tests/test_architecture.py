@@ -9,6 +9,8 @@ import ast
 from pathlib import Path
 
 import echotui
+from echotui.providers.names import PROVIDER_NAMES
+from echotui.providers.registry import PROVIDERS
 
 PACKAGE = Path(echotui.__file__).parent
 MAX_LINES = 300
@@ -135,3 +137,32 @@ def test_every_package_says_what_it_is() -> None:
         if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert unsaid == []
+
+
+ENGINE_PACKAGES = {"pywhispercpp", "_pywhispercpp", "faster_whisper", "ctranslate2"}
+
+
+def test_selection_asks_the_providers_and_imports_no_engine() -> None:
+    """Auto-selection reaches an engine only through its provider class (`providers.registry`): no module of
+    `echotui.selection` imports an engine package or spells a provider's name."""
+    selection = {name: path for name, path in modules().items() if name.startswith("echotui.selection.")}
+    assert len(selection) >= 6
+    imported: dict[str, set[str]] = {name: set() for name in selection}
+    named: dict[str, set[str]] = {}
+    for name, path in selection.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported[name].update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported[name].add(node.module.split(".")[0])
+            elif isinstance(node, ast.Constant) and node.value in PROVIDER_NAMES:
+                named.setdefault(name, set()).add(str(node.value))
+    engines = {name: found & ENGINE_PACKAGES for name, found in imported.items() if found & ENGINE_PACKAGES}
+    assert engines == {}
+    assert named == {}
+    assert "echotui" in imported["echotui.selection.status"]  # the walk sees imports
+
+
+def test_every_provider_is_spelled_in_one_place() -> None:
+    """The registry's classes carry exactly the names `providers.names` spells (settings check those)."""
+    assert tuple(PROVIDERS) == PROVIDER_NAMES

@@ -7,7 +7,6 @@ auto-selection (`echotui.selection.select`) starts from. Nothing here imports an
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 import subprocess
@@ -16,8 +15,6 @@ from pathlib import Path
 from echotui.providers.machine import Hardware
 from echotui.providers.names import WHISPERCPP
 from echotui.providers.registry import PROVIDERS
-
-log = logging.getLogger(__name__)
 
 __all__ = ["LOW_RAM_GB", "ULTRA_RAM_GB", "Hardware", "detect_hardware", "is_ultra", "seed_tier"]
 

@@ -142,7 +142,7 @@ def recommend(
             else "pip install pywhispercpp"
         )
         raise EchoError(f"no speech engine can run here: {fix} (see `echotui providers`)")
-    vox = next((s for s in statuses if PROVIDERS[s.name].top_tier), None)
+    vox = next((s for s in statuses if s.name in PROVIDERS and PROVIDERS[s.name].top_tier), None)
     title = PROVIDERS[vox.name].label("default") if vox else ""
     if "provider" in explicit and vox and settings.provider == vox.name:
         return _top_tier(vox, settings, f"you chose {title}; {vox.reason[0].lower()}{vox.reason[1:]}")

@@ -22,7 +22,8 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile
-from echotui.providers.base import ModelChoice, Provider, TranscribeRequest
+from echotui.models.choice import ModelChoice
+from echotui.providers.base import Provider, TranscribeRequest
 from echotui.providers.fasterwhisper import FasterWhisperProvider
 from echotui.providers.remote import RemoteProvider
 from echotui.quality import word_errors

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
+from echotui.models.choice import ModelChoice
 from echotui.pipeline.events import PipelineEvent, ProviderSwapped
 from echotui.pipeline.runner import Pipeline
-from echotui.providers.base import ModelChoice
 from echotui.providers.whispercpp import WhisperCppProvider
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import synthesize_text

@@ -1,4 +1,5 @@
-"""echotui: a terminal live transcriber."""
+"""echotui: a terminal app (Textual) that transcribes speech live, from a microphone or a file, on a local
+or remote speech engine; its subpackages are the engine side, the UI (`app`, `widgets`) and the CLI."""
 
 import os
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from echotui.errors import EchoError
-from echotui.providers.registry import canonical_name
+from echotui.providers.names import canonical_name
 
 ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
 
@@ -43,7 +43,7 @@ class Settings:
     """Everything that shapes a transcription session.
 
     Attributes:
-        provider: engine name, or "auto" to pick one for this machine (see `providers.registry`).
+        provider: engine name, or "auto" to pick one for this machine (see `providers.names`).
         model: model name (e.g. "base.en"); resolved through the provider's model catalogue.
         model_path: an explicit model file or folder; wins over `model`.
         models_dir: an extra folder of local models.

@@ -1,6 +1,7 @@
-"""The layout shows the architecture: no import cycles between echotui's modules, no module over 300
-lines, and one door between the UI and the engine. Imports are read from the source (module level and
-inside functions alike; those under `if TYPE_CHECKING:` only name types and never run)."""
+"""The layout shows the architecture: no import cycles between echotui's modules, type-only ones included,
+no module over 300 lines, every package says what it is, and one door between the UI and the engine.
+Imports are read from the source: module level, inside functions, and under `if TYPE_CHECKING:` alike (a
+type a module names is still a module it depends on)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import typing
 from pathlib import Path
 
 import echotui
+from echotui.providers.names import PROVIDER_NAMES
+from echotui.providers.registry import PROVIDERS
 
 PACKAGE = Path(echotui.__file__).parent
 MAX_LINES = 300
@@ -23,24 +26,12 @@ def modules() -> dict[str, Path]:
     return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
 
-def _type_checking_only(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def imports_of(name: str, path: Path, known: set[str], type_only: bool = False) -> set[str]:
-    """The echotui modules `name` imports (the most specific module each import names); with `type_only`
-    those under `if TYPE_CHECKING:` too."""
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The echotui modules `name` imports (the most specific module each import names)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking_only(node) and not type_only:
-            for child in node.orelse:
-                visit(child)
-            return
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -50,10 +41,6 @@ def imports_of(name: str, path: Path, known: set[str], type_only: bool = False) 
                 base = ".".join([*parent, base] if base else parent)
             for alias in node.names:
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(ast.parse(path.read_text(encoding="utf-8")))
     return {module for module in found if module in known and module != name}
 
 
@@ -97,10 +84,25 @@ def import_graph() -> dict[str, set[str]]:
     return {name: imports_of(name, path, set(found)) for name, path in found.items()}
 
 
-def test_no_import_cycles() -> None:
+# Cycles being taken apart on other branches this round (the runner and its policies; the session and its
+# refinement); the lead empties this once they are merged.
+BEING_REMOVED = {
+    "echotui.pipeline.captioning", "echotui.pipeline.longform", "echotui.pipeline.longform_policy",
+    "echotui.pipeline.policy", "echotui.pipeline.revision", "echotui.pipeline.runner",
+}  # fmt: skip
+
+
+def described(cycle: list[str], graph: dict[str, set[str]]) -> str:
+    """Each module of a cycle with the modules of the cycle it imports."""
+    return "; ".join(f"{name} -> {', '.join(sorted(graph[name] & set(cycle)))}" for name in cycle)
+
+
+def test_no_import_cycles_not_even_through_type_imports() -> None:
     graph = import_graph()
     assert graph["echotui.cli.providers"] >= {"echotui.selection.auto", "echotui.cli.tables"}  # it reads
-    assert cycles(graph) == []
+    assert "echotui.config" in graph["echotui.providers.base"]  # a type-only import counts
+    found = [described(cycle, graph) for cycle in cycles(graph) if not set(cycle) <= BEING_REMOVED]
+    assert found == [], "import cycles:\n" + "\n".join(found)
 
 
 def test_the_checker_finds_a_cycle() -> None:
@@ -125,6 +127,47 @@ def test_no_module_is_over_300_lines() -> None:
     assert long == {}
 
 
+def test_every_package_says_what_it_is() -> None:
+    """A reader can tell each package's job from the first sentence of its `__init__` docstring."""
+    packages = sorted(path for path in PACKAGE.rglob("__init__.py"))
+    assert len(packages) >= 9
+    unsaid = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in packages
+        if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert unsaid == []
+
+
+ENGINE_PACKAGES = {"pywhispercpp", "_pywhispercpp", "faster_whisper", "ctranslate2"}
+
+
+def test_selection_asks_the_providers_and_imports_no_engine() -> None:
+    """Auto-selection reaches an engine only through its provider class (`providers.registry`): no module of
+    `echotui.selection` imports an engine package or spells a provider's name."""
+    selection = {name: path for name, path in modules().items() if name.startswith("echotui.selection.")}
+    assert len(selection) >= 6
+    imported: dict[str, set[str]] = {name: set() for name in selection}
+    named: dict[str, set[str]] = {}
+    for name, path in selection.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported[name].update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported[name].add(node.module.split(".")[0])
+            elif isinstance(node, ast.Constant) and node.value in PROVIDER_NAMES:
+                named.setdefault(name, set()).add(str(node.value))
+    engines = {name: found & ENGINE_PACKAGES for name, found in imported.items() if found & ENGINE_PACKAGES}
+    assert engines == {}
+    assert named == {}
+    assert "echotui" in imported["echotui.selection.status"]  # the walk sees imports
+
+
+def test_every_provider_is_spelled_in_one_place() -> None:
+    """The registry's classes carry exactly the names `providers.names` spells (settings check those)."""
+    assert tuple(PROVIDERS) == PROVIDER_NAMES
+
+
 UI = ("echotui.app", "echotui.widgets")
 DOORS = {"echotui.session", "echotui.pipeline.events", "echotui.pipeline.output"}
 """All the UI may import from the engine side: the session, what its events carry, how text is laid out."""
@@ -139,20 +182,11 @@ def ui_modules() -> dict[str, Path]:
 def test_the_app_and_widgets_reach_the_engine_only_through_the_session_and_its_events() -> None:
     known = set(modules())
     reached = {
-        name: imports_of(name, path, known, type_only=True) - DOORS - PLAIN - set(ui_modules())
+        name: imports_of(name, path, known) - DOORS - PLAIN - set(ui_modules())
         for name, path in ui_modules().items()
     }
     assert {"echotui.app", "echotui.widgets.panels", "echotui.widgets.pickers"} <= set(reached)
     assert {name: targets for name, targets in reached.items() if targets} == {}
-
-
-def test_the_checker_sees_an_engine_import_under_type_checking(tmp_path: Path) -> None:
-    source = tmp_path / "widget.py"
-    guarded = "    from echotui.pipeline.runner import Pipeline"
-    source.write_text("\n".join(("from typing import TYPE_CHECKING", "if TYPE_CHECKING:", guarded)) + "\n")
-    known = {"echotui.pipeline.runner"}
-    assert imports_of("echotui.widgets.widget", source, known) == set()
-    assert imports_of("echotui.widgets.widget", source, known, type_only=True) == {"echotui.pipeline.runner"}
 
 
 def reaches_into_a_pipeline(path: Path) -> list[str]:

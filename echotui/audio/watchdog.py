@@ -12,17 +12,28 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.audio.devices import InputDevice
 from echotui.pipeline.queue import AudioQueue
 
-if TYPE_CHECKING:
-    from echotui.audio.device_source import DeviceSource
-
 log = logging.getLogger(__name__)
+
+
+class WatchedSource(Protocol):
+    """What a capture needs of the source it watches (`echotui.audio.device_source.DeviceSource`)."""
+
+    device: InputDevice
+    description: str
+    samplerate: float
+    watchdog_s: float
+    first_audio_s: float
+    overflows: int
+
+    def open_stream(self, callback: Any, finished: Any) -> Any: ...
 
 
 class Capture:
@@ -32,7 +43,7 @@ class Capture:
     done: set once `limit` samples are on the timeline.
     """
 
-    def __init__(self, source: DeviceSource, queue: AudioQueue, limit: int | None) -> None:
+    def __init__(self, source: WatchedSource, queue: AudioQueue, limit: int | None) -> None:
         self.source = source
         self.queue = queue
         self.limit = limit

@@ -10,7 +10,7 @@ from pathlib import Path
 from echotui.config import export_token, load_settings
 from echotui.errors import EchoError
 from echotui.logs import log_path
-from echotui.providers.registry import canonical_name
+from echotui.providers.names import canonical_name
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -10,7 +10,7 @@ from typing import Any
 from echotui import __version__
 from echotui.config import Settings, from_env, load_settings
 from echotui.pipeline.output import FORMATS
-from echotui.providers.registry import SEED_NAMES, provider_names
+from echotui.providers.names import SEED_NAMES, provider_names
 
 
 def _positive_float(text: str) -> float:

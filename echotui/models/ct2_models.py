@@ -12,6 +12,7 @@ from pathlib import Path
 
 from echotui.errors import EchoError
 from echotui.models.bundled import bundled_ct2_model
+from echotui.models.choice import ModelChoice
 from echotui.models.hub import (
     check_reachable,
     download_failed,
@@ -19,7 +20,6 @@ from echotui.models.hub import (
     quiet_hub_logging,
     unknown_model,
 )
-from echotui.providers.base import ModelChoice
 
 log = logging.getLogger(__name__)
 

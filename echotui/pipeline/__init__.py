@@ -1,1 +1,2 @@
-"""The streaming pipeline: queue, VAD, utterance policy, metrics. Never imports Textual."""
+"""The streaming pipeline from audio blocks to committed words: queue, VAD, the utterance policy, the engine's
+worker thread, revision, metrics, the events it reports and the journal it keeps. Never imports Textual."""

@@ -4,18 +4,25 @@ A provider only loads a model and transcribes audio it is given; the streaming p
 pipeline. Both `load()` and `transcribe()` are called on one dedicated thread per provider (see
 `echotui.pipeline.worker`), so native contexts are never used from two threads. Everything a provider
 returns is in seconds and plain dataclasses: nothing engine-specific leaks out.
+
+A provider class also carries what it knows about machines, as class-level abilities that cost no engine
+import: whether it can run here and why (`status`), where auto-selection may run it (`engines`), its
+default model and compute type, why it runs where it does, and how to time one encoder window.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from echotui.providers.machine import GPU_NAMES, Engine, Hardware, ProviderStatus
+
 if TYPE_CHECKING:  # settings flow in; the engine layer does not depend on the config module
+    from pathlib import Path
+
     from echotui.config import Settings
 
 
@@ -38,30 +45,6 @@ class Capabilities:
     word_timestamps: bool = False
     adaptive_window: bool = False
     model_format: str | None = None
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """Which model a provider loads: an explicit `path` wins; else `name` is looked up in `models_dir`,
-    then the Hugging Face cache, then downloaded with `token`."""
-
-    name: str = "base.en"
-    path: Path | None = None
-    models_dir: Path | None = None
-    token: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ModelChoice:
-        return cls(settings.model, settings.model_path, settings.models_dir, settings.hf_token)
-
-    def label(self, resolved: Path) -> str:
-        """The model as the user knows it, once resolved to `resolved`: the name asked for, unless a path
-        was given or the name says nothing (a folder called `model`), then the model's own name."""
-        from echotui.models.naming import GENERIC_NAMES, model_label
-
-        if self.path is None and self.name.lower() not in GENERIC_NAMES:
-            return self.name
-        return model_label(resolved)
 
 
 @dataclass(frozen=True)
@@ -133,6 +116,69 @@ class Provider(ABC):
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    default_model: ClassVar[str] = "base.en"
+    """The model it loads when none is chosen."""
+    top_tier: ClassVar[bool] = False
+    """Auto-selection's pick on the largest machines (`selection.hardware.is_ultra`) when the user opts in;
+    such an engine is never ranked by model size."""
+    chunk_setting: ClassVar[str] = "chunk_seconds"
+    """The `Settings` field a recommended chunk length goes to."""
+    mac_cpu_note: ClassVar[str] = ""
+    """Why it runs on a Mac's CPU rather than its GPU, when there is more to say than the chip."""
+
+    @classmethod
+    def status(cls, hw: Hardware, settings: Settings) -> ProviderStatus:
+        """Whether it can run on `hw` with `settings`, where, and why in one sentence (cheap: it imports no
+        engine)."""
+        return ProviderStatus(cls.name, False, "Not checked on this machine.", (), cls.default_model)
+
+    @classmethod
+    def engines(cls, hw: Hardware) -> tuple[Engine, ...]:
+        """Where auto-selection may run it on `hw`, GPUs first; none when auto-selection never ranks it."""
+        return ()
+
+    @classmethod
+    def cpu_first(cls, hw: Hardware) -> bool:
+        """Whether on `hw` its CPU configuration goes before the others' (else the registry's order)."""
+        return False
+
+    @classmethod
+    def compute_for(cls, device: str, requested: str = "default") -> str:
+        """The compute type it runs with on `device` when `requested` ("default" for engines without one)."""
+        return "default"
+
+    @classmethod
+    def label(cls, compute: str) -> str:
+        """How a reason names it running with `compute`."""
+        return cls.name
+
+    @classmethod
+    def placement_reason(cls, hw: Hardware, device: str, compute: str, low_ram: bool) -> str:
+        """Why it runs on `device` of `hw`, as a recommendation says it (`low_ram`: the reason already said
+        how much memory there is). The CPU case here; engines with a GPU say theirs."""
+        if device != "cpu":
+            return f"{GPU_NAMES.get(device, device)} GPU: {cls.label(compute)} on it"
+        if hw.os == "darwin":
+            chip = "Apple Silicon" if hw.apple_silicon else "Intel Mac (no Apple GPU)"
+            return f"{chip}{cls.mac_cpu_note}: {cls.label(compute)} on the CPU"
+        gpu = "CUDA GPU unused" if hw.cuda_devices else "no GPU"
+        return f"{gpu}: {cls.label(compute)} on {hw.cores} CPU cores"
+
+    @classmethod
+    def time_encoder(cls, model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
+        """Seconds for one full 30 s encoder window of `model`, if it is on disk, on `device`; None when it
+        cannot be timed (not on disk, the engine missing, or an engine without that notion). May raise."""
+        return None
+
+    @classmethod
+    def cuda_devices(cls) -> int | None:
+        """CUDA devices this engine sees (imports it); None when it cannot tell."""
+        return None
+
+    @classmethod
+    def gpu_backend(cls, apple_silicon: bool, cuda_devices: int) -> str | None:
+        """The GPU its installed build can use here ("metal", "cuda"); None: CPU only, or not installed."""
+        return None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Provider:

@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
+from echotui.models.choice import ModelChoice
 from echotui.models.ct2_models import is_ct2_model as is_ct2_model  # re-exported
 from echotui.models.ct2_models import known_models as known_models  # re-exported
 from echotui.models.ct2_models import resolve_ct2_model
 from echotui.models.hub import FIX
-from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
+from echotui.providers.base import LoadedModel, Segment, Word
+from echotui.providers.fasterwhisper_abilities import FasterWhisperAbilities, choose_compute, choose_device
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, looped
 
 if TYPE_CHECKING:  # names for annotations only
@@ -31,28 +33,6 @@ if TYPE_CHECKING:  # names for annotations only
     from echotui.providers.base import TranscribeRequest
 
 log = logging.getLogger(__name__)
-
-
-def choose_device(requested: str, cuda_devices: int) -> str:
-    """ "auto" → cuda when CTranslate2 sees a CUDA device, else cpu. Metal does not exist here."""
-    if requested in ("metal", "mps"):
-        raise EchoError(
-            "faster-whisper (CTranslate2) has no Metal backend: use --provider whispercpp for the Apple GPU, "
-            "or --whisper-device cpu"
-        )
-    if requested == "auto":
-        return "cuda" if cuda_devices > 0 else "cpu"
-    if requested == "cuda" and cuda_devices == 0:
-        raise EchoError("CTranslate2 sees no CUDA device: use --whisper-device cpu (or auto)")
-    if requested not in ("cpu", "cuda"):
-        raise EchoError(f"unknown device {requested!r} for faster-whisper: use auto, cpu or cuda")
-    return requested
-
-
-def choose_compute(requested: str, device: str) -> str:
-    if requested and requested != "default":
-        return requested
-    return "float16" if device == "cuda" else "int8"
 
 
 # Per 30 s window; with the longest prompt whisper keeps (223 tokens) still within the model's 448 tokens,
@@ -85,13 +65,9 @@ def _windowed(base: type) -> type:
     return WindowedWhisperModel
 
 
-class FasterWhisperProvider(Provider):
-    """faster-whisper on a CTranslate2 model folder (local, cached, or downloaded by name)."""
-
-    name: ClassVar[str] = "faster-whisper"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        ("cuda", "cpu"), word_timestamps=True, adaptive_window=True, model_format="ct2"
-    )
+class FasterWhisperProvider(FasterWhisperAbilities):
+    """faster-whisper on a CTranslate2 model folder (local, cached, or downloaded by name); what it knows of
+    machines: `FasterWhisperAbilities`."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FasterWhisperProvider:

@@ -1,13 +1,13 @@
-"""Which providers exist: name → class, each class declaring its `Capabilities`; the names the seed server
-used; and building a provider from settings. The one place provider names are listed."""
+"""Which providers exist: name → class, each class declaring its `Capabilities` and what it knows about
+running on a machine; and building a provider from settings. The names are spelled in `providers.names`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from echotui.errors import EchoError
 from echotui.providers.base import Capabilities, Provider
 from echotui.providers.fasterwhisper import FasterWhisperProvider
+from echotui.providers.names import AUTO, canonical_name
 from echotui.providers.remote import RemoteProvider
 from echotui.providers.voxtral import VoxtralProvider
 from echotui.providers.whispercpp import WhisperCppProvider
@@ -18,25 +18,8 @@ if TYPE_CHECKING:
 PROVIDERS: dict[str, type[Provider]] = {
     cls.name: cls for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider, RemoteProvider)
 }
-AUTO = "auto"
 AUTO_MEANS = WhisperCppProvider.name
 """What "auto" means when nothing measured or chose otherwise: whisper.cpp, which runs everywhere."""
-SEED_NAMES = {"whisper_cpp": "whispercpp", "faster_whisper": "faster-whisper", "voxtral_realtime": "voxtral"}
-"""The spellings of the seed server's documented ECHOPANEL_ASR_PROVIDER values."""
-
-
-def provider_names(auto: bool = False) -> tuple[str, ...]:
-    """The providers' names as `--provider` takes them, "auto" first when asked for."""
-    return (AUTO, *PROVIDERS) if auto else tuple(PROVIDERS)
-
-
-def canonical_name(name: str) -> str:
-    """The provider's own name for `name` (the seed's spellings and any case accepted; "auto" kept)."""
-    key = name.strip().lower()
-    key = SEED_NAMES.get(key, key)
-    if key != AUTO and key not in PROVIDERS:
-        raise EchoError(f"unknown provider {name!r}: choose one of {', '.join(provider_names(auto=True))}")
-    return key
 
 
 def provider_class(name: str) -> type[Provider]:

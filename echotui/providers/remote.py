@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, Word
+from echotui.providers.machine import Hardware, ProviderStatus
+from echotui.providers.names import REMOTE
 from echotui.providers.remote_http import RemoteClient, server_url, wav_bytes
 
 if TYPE_CHECKING:
@@ -43,8 +45,19 @@ NO_WORDS = "the server gives no word times: lines now close per utterance"
 class RemoteProvider(Provider):
     """A transcription server over HTTP(S), spoken to through one kept-alive client."""
 
-    name: ClassVar[str] = "remote"
+    name: ClassVar[str] = REMOTE
     capabilities: ClassVar[Capabilities] = Capabilities(("remote",), word_timestamps=True)
+
+    @classmethod
+    def status(cls, hw: Hardware, settings: Settings) -> ProviderStatus:
+        """Available once a URL is given (it is reached when it loads); never chosen by auto-selection."""
+        if not settings.server:
+            return ProviderStatus(
+                cls.name, False, "No server: add --server URL (or ECHOTUI_SERVER).", (), settings.model
+            )
+        return ProviderStatus(
+            cls.name, True, f"Runs on the server at {settings.server}.", ("remote",), settings.model
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteProvider:

@@ -21,51 +21,26 @@ import logging
 import os
 import platform
 import queue
-import shutil
 import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import default_log_path, log_path
-from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest
+from echotui.providers.base import LoadedModel, Segment, TranscribeRequest
+from echotui.providers.voxtral_abilities import VoxtralAbilities, check_model_dir, find_binary
 
 if TYPE_CHECKING:
     from echotui.config import Settings
 
 log = logging.getLogger(__name__)
 
-MODEL_FILES = ("consolidated.safetensors", "tekken.json", "params.json")
 MAX_QUICK_DEATHS = 3
-
-
-def find_binary(configured: str | None) -> Path:
-    """The voxtral executable: the configured one, else `voxtral` on PATH."""
-    candidate = configured or shutil.which("voxtral")
-    if not candidate:
-        raise EchoError(
-            "voxtral binary not found: build voxtral.c (make mps / make blas) and set ECHOTUI_VOXTRAL_BIN"
-        )
-    path = Path(candidate).expanduser()
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise EchoError(f"{path} is not an executable voxtral binary: fix ECHOTUI_VOXTRAL_BIN")
-    return path
-
-
-def check_model_dir(folder: Path | None) -> Path:
-    if folder is None:
-        raise EchoError("no Voxtral model folder: set ECHOTUI_VOXTRAL_MODEL to the folder with its files")
-    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
-    if missing:
-        raise EchoError(
-            f"Voxtral model folder {folder} lacks {', '.join(missing)}: point ECHOTUI_VOXTRAL_MODEL at it"
-        )
-    return folder
 
 
 def to_s16le(audio: np.ndarray) -> bytes:
@@ -132,13 +107,9 @@ class _Process:
         self._reader.join(timeout=1.0)
 
 
-class VoxtralProvider(Provider):
-    """Voxtral Realtime (voxtral.c) as a persistent streaming process."""
-
-    name: ClassVar[str] = "voxtral"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        backends=("metal", "cuda", "cpu"), partial_results=True
-    )
+class VoxtralProvider(VoxtralAbilities):
+    """Voxtral Realtime (voxtral.c) as a persistent streaming process (what it knows of machines:
+    `VoxtralAbilities`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VoxtralProvider:

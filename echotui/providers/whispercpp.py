@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import math
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.logs import whisper_log
+from echotui.models.choice import ModelChoice
 from echotui.models.ggml_models import check_ggml_file, resolve_model
 from echotui.models.naming import whisper_name
-from echotui.providers.base import Capabilities, LoadedModel, ModelChoice, Provider, Segment, Word
+from echotui.providers.base import LoadedModel, Segment, Word
+from echotui.providers.whispercpp_abilities import WhisperCppAbilities
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
 if TYPE_CHECKING:  # names for annotations only
@@ -57,13 +59,8 @@ def audio_ctx_for(n_samples: int, margin: int = 128) -> int:
     return min(1500, math.ceil(n_samples / SAMPLE_RATE * 50) + margin)
 
 
-class WhisperCppProvider(Provider):
-    """whisper.cpp on a ggml model file."""
-
-    name: ClassVar[str] = "whispercpp"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        ("metal", "cuda", "cpu"), word_timestamps=True, adaptive_window=True, model_format="ggml"
-    )
+class WhisperCppProvider(WhisperCppAbilities):
+    """whisper.cpp on a ggml model file (what it knows of machines: `WhisperCppAbilities`)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhisperCppProvider:

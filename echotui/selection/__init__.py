@@ -1,1 +1,3 @@
-"""Hardware facts, measured timings and the recommendation of what to run here. Never imports Textual."""
+"""What to run on this machine: hardware facts, measured timings and the recommendation, each engine's part
+asked of its provider class through the registry (no engine package is imported here). Never imports
+Textual."""

@@ -8,7 +8,8 @@ from echotui.config import Settings
 from echotui.models import bundled
 from echotui.models.catalog import is_local, provider_for_path, scan_models_dir
 from echotui.models.hub import ways_forward
-from echotui.providers.registry import AUTO, catalogue_providers
+from echotui.providers.names import AUTO
+from echotui.providers.registry import catalogue_providers
 from echotui.selection.hardware import Hardware, detect_hardware
 from echotui.selection.select import Recommendation, apply_recommendation, recommend
 from echotui.selection.status import ProviderStatus, provider_statuses

@@ -21,6 +21,7 @@ import numpy as np
 from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.providers.base import TranscribeRequest
+from echotui.providers.registry import PROVIDERS, create_provider
 from echotui.selection.select import Recommendation
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ Decode = Callable[[Settings, str, str, np.ndarray], float | None]
 def measure_decode(settings: Settings, provider: str, model: str, speech: np.ndarray) -> float | None:
     """Load `provider` with `model` (a local one: never downloads) and time it on `speech`, after a
     warm-up, the faster of two runs; None when it cannot load or run."""
-    from echotui.providers.registry import create_provider
-
     engine = create_provider(replace(settings, provider=provider, model=model, model_path=None))
     try:
         engine.load()
@@ -111,7 +110,7 @@ def faster_on_speech(
     return replace(
         best,
         provider=fastest.provider,
-        compute="int8" if fastest.provider == "faster-whisper" else "default",
+        compute=PROVIDERS[fastest.provider].compute_for(best.device),
         predicted_rtf=fastest.rtf,
         reason=reason,
         measured=True,

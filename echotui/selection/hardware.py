@@ -1,56 +1,22 @@
 """Facts about this machine that decide which engine and model can keep up, and the tier they make.
 
-`detect_hardware()` reads the OS, Apple Silicon, RAM, cores, CUDA devices (as CTranslate2 sees them) and
-whether the installed whisper.cpp build can use a GPU. `seed_tier()` names the tier auto-selection
-(`echotui.selection.select`) starts from. Nothing here imports an engine at module import time.
+`detect_hardware()` reads the OS, Apple Silicon, RAM, cores, and asks the providers what only an engine can
+tell: the CUDA devices it sees, and the GPU its installed build can use. `seed_tier()` names the tier
+auto-selection (`echotui.selection.select`) starts from. Nothing here imports an engine package.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 import subprocess
-from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
-log = logging.getLogger(__name__)
+from echotui.providers.machine import Hardware
+from echotui.providers.names import WHISPERCPP
+from echotui.providers.registry import PROVIDERS
 
-
-@dataclass(frozen=True)
-class Hardware:
-    """What auto-selection needs to know about the machine.
-
-    Attributes:
-        os: "darwin", "linux" or "windows".
-        arch: machine architecture as the OS reports it ("arm64", "x86_64", ...).
-        apple_silicon: an Apple M-series Mac (also when Python runs under Rosetta).
-        ram_gb: physical memory in GiB.
-        cores: CPU cores this process may use.
-        cuda_devices: CUDA devices CTranslate2 sees (0 without CUDA or without CTranslate2).
-        whispercpp_gpu: the GPU backend the installed whisper.cpp build can use here ("metal", "cuda"),
-            or None when it runs on the CPU only.
-        cpu_model: the CPU's name, for the cache fingerprint.
-    """
-
-    os: str
-    arch: str
-    apple_silicon: bool
-    ram_gb: float
-    cores: int
-    cuda_devices: int = 0
-    whispercpp_gpu: str | None = None
-    cpu_model: str = ""
-
-    def fingerprint(self) -> str:
-        """A stable string naming this machine's speed-relevant facts, used as a cache key."""
-        gpu = self.whispercpp_gpu or "cpu"
-        return (
-            f"{self.os}/{self.arch}/{self.cpu_model or 'unknown cpu'}/{self.cores} cores/"
-            f"{round(self.ram_gb)} GB/whispercpp {gpu}/{self.cuda_devices} cuda"
-        )
+__all__ = ["LOW_RAM_GB", "ULTRA_RAM_GB", "Hardware", "detect_hardware", "is_ultra", "seed_tier"]
 
 
 def _sysctl(name: str) -> str:
@@ -89,50 +55,13 @@ def _cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _cuda_devices() -> int:
-    if find_spec("ctranslate2") is None:
-        return 0
-    try:
-        import ctranslate2
-
-        return int(ctranslate2.get_cuda_device_count())
-    except Exception:  # a broken CUDA install must not stop detection
-        log.info("CTranslate2 could not count CUDA devices", exc_info=True)
-        return 0
-
-
-def whispercpp_system_info() -> str | None:
-    """whisper.cpp's build description (`Model.system_info()`), or None when pywhispercpp is missing."""
-    if find_spec("pywhispercpp") is None:
-        return None
-    try:
-        from pywhispercpp.model import Model
-
-        info: Any = Model.system_info()
-    except Exception:
-        log.info("pywhispercpp system_info() failed", exc_info=True)
-        return None
-    return info if isinstance(info, str) else ""
-
-
-def whispercpp_gpu_backend(apple_silicon: bool, cuda_devices: int, system_info: str | None) -> str | None:
-    """The GPU the installed whisper.cpp can use: the macOS arm64 wheel ships Metal; elsewhere the build
-    must mention CUDA in its system info and a CUDA device must exist. None = CPU only (or not installed)."""
-    if system_info is None:
-        return None
-    if apple_silicon:
-        return "metal"
-    if "CUDA" in system_info.upper() and cuda_devices > 0:
-        return "cuda"
-    return None
-
-
 def detect_hardware() -> Hardware:
-    """Detect this machine's facts (a fraction of a second; imports pywhispercpp and CTranslate2)."""
+    """Detect this machine's facts (a fraction of a second; the providers import their engines to tell)."""
     system = platform.system().lower()
     arch = platform.machine().lower()
     apple_silicon = system == "darwin" and (arch == "arm64" or _sysctl("hw.optional.arm64") == "1")
-    cuda = _cuda_devices()
+    counts = [n for cls in PROVIDERS.values() if (n := cls.cuda_devices()) is not None]
+    cuda = max(counts, default=0)
     return Hardware(
         os=system,
         arch=arch,
@@ -140,7 +69,7 @@ def detect_hardware() -> Hardware:
         ram_gb=_ram_gb(),
         cores=_cores(),
         cuda_devices=cuda,
-        whispercpp_gpu=whispercpp_gpu_backend(apple_silicon, cuda, whispercpp_system_info()),
+        whispercpp_gpu=PROVIDERS[WHISPERCPP].gpu_backend(apple_silicon, cuda),
         cpu_model=_cpu_model(system),
     )
 

@@ -21,11 +21,12 @@ from typing import Any
 
 from echotui.config import Settings
 from echotui.errors import EchoError
-from echotui.providers.registry import AUTO, capabilities
-from echotui.selection.hardware import LOW_RAM_GB, Hardware, is_ultra
-from echotui.selection.speed import LADDER, MAX_RTF, EncoderTimer, Engine, Timings
+from echotui.providers.machine import GPU_NAMES, Engine, Hardware, ProviderStatus
+from echotui.providers.names import AUTO
+from echotui.providers.registry import PROVIDERS, capabilities
+from echotui.selection.hardware import LOW_RAM_GB, is_ultra
+from echotui.selection.speed import LADDER, MAX_RTF, EncoderTimer, Timings
 from echotui.selection.speed import predict_rtf as _predict_rtf
-from echotui.selection.status import GPU_NAMES, ProviderStatus
 
 __all__ = ["EncoderTimer", "Recommendation", "apply_recommendation", "recommend"]
 
@@ -72,24 +73,22 @@ def predict_rtf(provider: str, t30: float, chunk_s: float) -> float:
 
 
 def _engines(hw: Hardware, available: set[str], settings: Settings, explicit: set[str]) -> list[Engine]:
-    """Engine configurations in this tier's order of preference, GPU ones only when there are any."""
-    gpu = []
-    if "whispercpp" in available and hw.whispercpp_gpu:
-        gpu.append(Engine("whispercpp", hw.whispercpp_gpu, "default"))
-    if "faster-whisper" in available and hw.cuda_devices > 0:
-        gpu.append(Engine("faster-whisper", "cuda", "float16"))
-    cpu = [Engine("whispercpp", "cpu", "default"), Engine("faster-whisper", "cpu", "int8")]
-    if hw.os == "darwin" and not hw.apple_silicon:
-        cpu.reverse()  # Intel Mac: CTranslate2 int8 first
-    cpu = [e for e in cpu if e.provider in available]
+    """Engine configurations in this tier's order of preference, GPU ones only when there are any: every
+    available provider's GPU ones in the registry's order, then the CPU ones (a provider's `cpu_first` on
+    this machine puts its own ahead)."""
+    engines = [e for name, cls in PROVIDERS.items() if name in available for e in cls.engines(hw)]
+    gpu = [e for e in engines if e.device != "cpu"]
+    cpu = sorted(
+        (e for e in engines if e.device == "cpu"), key=lambda e: not PROVIDERS[e.provider].cpu_first(hw)
+    )
     engines = gpu + cpu
     if "provider" in explicit:
         engines = [e for e in engines if e.provider == settings.provider]
     if "whisper_device" in explicit and settings.whisper_device != "auto":
         engines = [e for e in engines if e.device == settings.whisper_device]
     if "whisper_compute" in explicit and settings.whisper_compute != "default":
-        compute = settings.whisper_compute  # whisper.cpp has no compute type
-        engines = [replace(e, compute=compute) if e.provider == "faster-whisper" else e for e in engines]
+        compute = settings.whisper_compute  # engines without compute types keep theirs
+        engines = [replace(e, compute=PROVIDERS[e.provider].compute_for(e.device, compute)) for e in engines]
     on_gpu = [e for e in engines if e.device != "cpu"]
     return on_gpu or engines
 
@@ -109,26 +108,15 @@ def _setting(hw: Hardware, engine: Engine, low_ram: bool, settings: Settings, ex
     """The deciding facts for an engine choice: the start of the reason."""
     chosen = _chosen(settings, explicit)
     low = f"{hw.ram_gb:g} GB RAM, so at most base.en with {LOW_RAM_CHUNK_S:g} s chunks; " if low_ram else ""
-    start = (f"{chosen}; " if chosen else "") + low
-    name = "whisper.cpp" if engine.provider == "whispercpp" else f"faster-whisper {engine.compute}"
-    if engine.device == "metal":
-        return f"{start}{'' if low else f'{hw.ram_gb:g} GB '}Apple Silicon: whisper.cpp on the GPU (Metal)"
-    if engine.device == "cuda" and engine.provider == "whispercpp":
-        return f"{start}CUDA GPU and a whisper.cpp build with CUDA: whisper.cpp on the GPU"
-    if engine.device == "cuda":
-        note = "" if hw.whispercpp_gpu else "; this whisper.cpp build has no CUDA"
-        return f"{start}CUDA GPU ({hw.cuda_devices} device{note}): {name} on it"
-    if hw.os == "darwin":
-        chip = "Apple Silicon" if hw.apple_silicon else "Intel Mac (no Apple GPU)"
-        no_metal = "; CTranslate2 has no Metal" if engine.provider == "faster-whisper" else ""
-        return f"{start}{chip}{no_metal}: {name} on the CPU"
-    gpu = "CUDA GPU unused" if hw.cuda_devices else "no GPU"
-    return f"{start}{gpu}: {name} on {hw.cores} CPU cores"
+    why = PROVIDERS[engine.provider].placement_reason(hw, engine.device, engine.compute, low_ram)
+    return (f"{chosen}; " if chosen else "") + low + why
 
 
-def _voxtral(status: ProviderStatus, settings: Settings, reason: str) -> Recommendation:
+def _top_tier(status: ProviderStatus, settings: Settings, reason: str) -> Recommendation:
+    """The top-tier engine (Voxtral) with its default model on its one backend."""
     model, device = status.default_model, status.backends[0]
-    return Recommendation("voxtral", model, device, "default", settings.voxtral_interval, None, reason)
+    chunk = getattr(settings, PROVIDERS[status.name].chunk_setting)
+    return Recommendation(status.name, model, device, "default", chunk, None, reason)
 
 
 def recommend(
@@ -154,16 +142,17 @@ def recommend(
             else "pip install pywhispercpp"
         )
         raise EchoError(f"no speech engine can run here: {fix} (see `echotui providers`)")
-    vox = by_name.get("voxtral")
-    if "provider" in explicit and settings.provider == "voxtral" and vox:
-        return _voxtral(vox, settings, f"you chose Voxtral Realtime; {vox.reason[0].lower()}{vox.reason[1:]}")
+    vox = next((s for s in statuses if s.name in PROVIDERS and PROVIDERS[s.name].top_tier), None)
+    title = PROVIDERS[vox.name].label("default") if vox else ""
+    if "provider" in explicit and vox and settings.provider == vox.name:
+        return _top_tier(vox, settings, f"you chose {title}; {vox.reason[0].lower()}{vox.reason[1:]}")
     ultra_vox = is_ultra(hw) and vox is not None and vox.available and vox.backends[0] != "cpu"
     chosen = explicit & {"provider", "model", "model_path"}
     if ultra_vox and vox and settings.auto_select_voxtral and not chosen:
         where = "Apple Silicon" if hw.apple_silicon else "with CUDA"
         gpu = GPU_NAMES[vox.backends[0]]
-        reason = f"{hw.ram_gb:g} GB {where} and ECHOTUI_AUTO_SELECT_VOXTRAL=1: Voxtral Realtime on {gpu}"
-        return _voxtral(vox, settings, reason)
+        reason = f"{hw.ram_gb:g} GB {where} and ECHOTUI_AUTO_SELECT_VOXTRAL=1: {title} on {gpu}"
+        return _top_tier(vox, settings, reason)
     engines = _engines(hw, available, settings, explicit)
     if not engines:
         raise EchoError(
@@ -259,11 +248,9 @@ def apply_recommendation(settings: Settings, recommendation: Recommendation, exp
         "whisper_device": recommendation.device,
         "whisper_compute": recommendation.compute,
     }
-    if recommendation.provider == "voxtral":
-        values["voxtral_interval"] = recommendation.chunk_seconds
-    else:
-        values["chunk_seconds"] = recommendation.chunk_seconds
-        if "model_path" not in explicit:
-            values["model"] = recommendation.model
+    engine = PROVIDERS[recommendation.provider]
+    values[engine.chunk_setting] = recommendation.chunk_seconds
+    if engine.capabilities.model_format is not None and "model_path" not in explicit:  # loads `model`
+        values["model"] = recommendation.model
     keep = set(explicit) - ({"provider"} if settings.provider == AUTO else set())
     return replace(settings, **{k: v for k, v in values.items() if k not in keep}).validate()

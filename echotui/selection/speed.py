@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Protocol
 
 from echotui.providers.base import Capabilities
+from echotui.providers.machine import Engine
 
 LADDER = ("tiny.en", "base.en", "small.en", "medium.en", "large-v3-turbo")
 MAX_RTF = 0.5
@@ -66,15 +66,6 @@ class EncoderTimer(Protocol):
     """How long one 30 s encoder window of `model` takes here, or None when it cannot be told."""
 
     def seconds_per_window(self, provider: str, model: str, device: str = "auto") -> float | None: ...
-
-
-@dataclass(frozen=True)
-class Engine:
-    """An engine configuration: provider, device and compute type."""
-
-    provider: str
-    device: str
-    compute: str
 
 
 class Timings:

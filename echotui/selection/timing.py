@@ -1,6 +1,7 @@
 """This machine's measured encoder speed: `measure_encoder` times one full 30 s encoder window of a local
 model, and `CachedEncoderTimer` keeps the result per machine fingerprint, engine, model, device and thread
-count. Only `measure_encoder` loads an engine, and only for a model already on disk.
+count. Only `measure_encoder` loads an engine (through its provider class), and only for a model already on
+disk.
 """
 
 from __future__ import annotations
@@ -12,98 +13,25 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 
-import numpy as np
-
-from echotui import SAMPLE_RATE
-from echotui.selection.hardware import Hardware
+from echotui.providers.machine import Hardware
+from echotui.providers.registry import PROVIDERS
 
 log = logging.getLogger(__name__)
-
-
-def _fastest(call: Callable[[], object], runs: int = 2) -> float:
-    """The fastest of `runs` timed calls: other work on the machine can only slow a run down."""
-    best = math.inf
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def _time_whispercpp(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
-    from echotui.logs import whisper_log
-    from echotui.models.ggml_models import check_ggml_file, local_model
-
-    path = local_model(model, models_dir)
-    if path is None:
-        return None
-    check_ggml_file(path)  # a bad file would crash the process instead of raising
-    from pywhispercpp.model import Model
-
-    stop_listening = whisper_log.listen(lambda line: None)  # whisper.cpp logs go to the log file
-    try:
-        engine = Model(
-            str(path),
-            context_params={"use_gpu": device != "cpu"},
-            n_threads=threads,
-            print_progress=False,
-            print_realtime=False,
-            print_timestamps=False,
-            no_context=True,
-            single_segment=True,
-            max_tokens=1,  # bound the decoder: this times the encoder window, not a random-length text
-            temperature_inc=0.0,
-        )
-        silence = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
-        engine.transcribe(silence[:SAMPLE_RATE], audio_ctx=178)  # warm-up: allocation, GPU kernels
-        return _fastest(lambda: engine.transcribe(silence, audio_ctx=0))  # audio_ctx 0: the full 30 s window
-    finally:
-        stop_listening()
-
-
-def _time_fasterwhisper(model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
-    from echotui.models.ct2_models import local_ct2_model
-
-    folder = local_ct2_model(model, models_dir)  # never downloads just to time it
-    if folder is None or not (folder / "tokenizer.json").is_file():
-        return None
-    from faster_whisper import WhisperModel
-
-    cuda = device == "cuda"
-    engine = WhisperModel(
-        str(folder),
-        device="cuda" if cuda else "cpu",
-        compute_type="float16" if cuda else "int8",
-        cpu_threads=threads,
-        local_files_only=True,
-    )
-    silence = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
-
-    def window() -> object:  # mel features and the encoder, as whisper.cpp's timing includes its mel
-        return engine.encode(engine.feature_extractor(silence)[:, :3000])
-
-    window()  # warm-up
-    return _fastest(window)
 
 
 def measure_encoder(
     provider: str, model: str, device: str, *, models_dir: Path | None = None, threads: int = 4
 ) -> float | None:
     """Seconds for one full 30 s encoder window of a *local* model on `device` ("auto", "cpu", "metal",
-    "cuda"); None when the model is not on disk, the provider cannot be timed, or anything fails.
-
-    whisper.cpp: one call on 30 s of zeros with `audio_ctx=0` and a one-token decoder limit (mel + encoder).
-    faster-whisper: mel features and one `encode()` of a 30 s window. Each after a warm-up, fastest of two.
-    """
-    timers = {"whispercpp": _time_whispercpp, "faster-whisper": _time_fasterwhisper}
-    packages = {"whispercpp": "pywhispercpp", "faster-whisper": "faster_whisper"}
-    if provider not in timers or find_spec(packages[provider]) is None:
+    "cuda"), as the provider's class times it (`Provider.time_encoder`); None when the model is not on
+    disk, the provider cannot be timed, or anything fails."""
+    engine = PROVIDERS.get(provider)
+    if engine is None:
         return None
     try:
-        return timers[provider](model, device, models_dir, threads)
+        return engine.time_encoder(model, device, models_dir, threads)
     except Exception:  # a model that cannot be timed is simply not measured
         log.info("could not time %s %s on %s", provider, model, device, exc_info=True)
         return None

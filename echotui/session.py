@@ -19,6 +19,7 @@ from echotui.audio.source import AudioSource
 from echotui.audio.switching import SwitchableSource
 from echotui.config import Settings
 from echotui.errors import EchoError
+from echotui.local_fallback import watch_server
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import (
@@ -77,6 +78,8 @@ class Session:
         self.pipeline = Pipeline(
             provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
+        self.fallback = watch_server(self.pipeline, settings)
+        """With a server as the engine: a local one stands in while it is gone (None otherwise)."""
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
         """`--record`: the captured audio beside the journal (None without)."""

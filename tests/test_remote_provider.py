@@ -151,8 +151,9 @@ def test_the_server_and_key_come_from_flags_or_the_environment_and_the_key_is_ne
 
 
 def test_a_server_that_stays_down_mid_session_stops_it_with_the_state(sentence_wav: Path) -> None:
-    """The pipeline's failure path: reloaded (the model list still answers), retried, then stopped with
-    the server's one line; the events say so and nothing raises past the pipeline but EngineFailure."""
+    """A bare pipeline, without the session's fallback (tests/test_remote_fallback.py): reloaded (the model
+    list still answers), retried, then stopped with the server's one line; the events say so and nothing
+    raises past the pipeline but EngineFailure."""
     server = ScriptedServer([ok(verbose()), status(502)])
     provider = RemoteProvider(
         "http://127.0.0.1:9", model="tiny.en", transport=server.transport, sleep=server.sleep

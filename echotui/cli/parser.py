@@ -43,6 +43,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--api-key", help="the server's API key (env ECHOTUI_API_KEY or OPENAI_API_KEY; never shown)"
     )
+    group.add_argument(
+        "--fallback-after",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="with a server: a local engine stands in once it is gone this long (default 10)",
+    )
     policy = parser.add_argument_group("streaming")
     policy.add_argument(
         "--chunk-seconds",
@@ -176,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed", "server", "api_key", "revise",
+    "speed", "server", "api_key", "revise", "fallback_after",
 )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
@@ -37,6 +38,9 @@ from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider
+
+if TYPE_CHECKING:
+    from echotui.pipeline.fallback import ServerFallback
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,8 @@ class Pipeline:
         self.abandoned = False
         self.failure: str | None = None
         """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
+        self.fallback: ServerFallback | None = None
+        """A remote engine's outage handling (`fallback.ServerFallback` sets itself here), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
 
@@ -112,6 +118,8 @@ class Pipeline:
             state = "finished"
         elif self.queue.lost is not None:
             state = f"device lost: {self.queue.lost}"
+        elif self.fallback is not None and self.fallback.state is not None:
+            state = self.fallback.state  # "server unreachable", "local fallback"
         elif self.queue.closed:
             state = "finishing"  # the source ended or stop was asked: transcribing what is queued
         elif self.queue.paused:
@@ -203,6 +211,8 @@ class Pipeline:
         self.queue.close()
 
     async def close(self) -> None:
+        if self.fallback is not None:
+            await self.fallback.close()
         await self.swapper.close()
         await self.worker.close()
         self.framing.close()

@@ -56,15 +56,24 @@ class HotSwap:
             return
         self.pending = None
         previous, pipeline.worker = pipeline.worker, pending.worker
-        task = asyncio.create_task(previous.close())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._retire(previous)
         swap_s = time.monotonic() - pending.requested
         pipeline.on_event(
             events.ProviderSwapped(
                 previous.loaded, pending.worker.loaded, pending.worker.load_s or 0.0, swap_s
             )
         )
+
+    def cancel(self) -> None:
+        """Drop the pending provider, loading or loaded: the current one keeps running."""
+        pending, self.pending = self.pending, None
+        if pending is not None and pending.task.done():  # still loading: `_load` closes it when done
+            self._retire(pending.worker)
+
+    def _retire(self, worker: InferenceWorker) -> None:
+        task = asyncio.create_task(worker.close())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def close(self) -> None:
         """Release a provider still loading and the ones still closing."""

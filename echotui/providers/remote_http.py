@@ -37,6 +37,27 @@ FIX_URL = "check --server (or ECHOTUI_SERVER)"
 FIX_KEY = "set the server's key with --api-key or ECHOTUI_API_KEY"
 
 
+class ServerUnreachable(EchoError):
+    """The server gave no transcription it could have given later: it refused the connection, timed out,
+    failed (5xx) or stayed busy. A session rides this out (`pipeline.fallback`): the window is sent again,
+    and a local engine stands in after `--fallback-after`. Other failures (a wrong key, a malformed reply)
+    are plain EchoErrors: sending again would not help."""
+
+
+class ServerBusy(ServerUnreachable):
+    """429 or 503 still after the retries: the server is overloaded (back pressure).
+
+    Attributes:
+        status: the HTTP status (429 or 503).
+        retry_after_s: how long the server last asked to wait (Retry-After, capped at `MAX_WAIT_S`).
+    """
+
+    def __init__(self, message: str, status: int, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
 def server_url(raw: str) -> str:
     """The server's base URL: http(s)://host[:port][/prefix] without a trailing `/v1` or slash."""
     url = raw.strip().rstrip("/")
@@ -136,12 +157,12 @@ class RemoteClient:
         try:
             return self._client.request(method, path, **kwargs)
         except httpx.ConnectError:
-            raise EchoError(f"{where} refused the connection: start it, or {FIX_URL}") from None
+            raise ServerUnreachable(f"{where} refused the connection: start it, or {FIX_URL}") from None
         except httpx.TimeoutException as error:
             what = "connect" if isinstance(error, httpx.ConnectTimeout) else "answer"
-            raise EchoError(f"{where} did not {what} in time: check it is up and reachable") from None
+            raise ServerUnreachable(f"{where} did not {what} in time: check it is up and reachable") from None
         except httpx.HTTPError as error:
-            raise EchoError(f"{where} failed: {type(error).__name__}: {FIX_URL}") from None
+            raise ServerUnreachable(f"{where} failed: {type(error).__name__}: {FIX_URL}") from None
 
     def _read(self, response: Any, attempt: int) -> Any:
         code, where = response.status_code, f"server {self.host}"
@@ -150,10 +171,11 @@ class RemoteClient:
         if code in (401, 403):
             raise EchoError(f"{where} refused the API key ({code}{said}): {FIX_KEY}")
         if code in (429, 503):
-            tries = attempt + 1
-            raise EchoError(f"{where} is busy ({code}) after {tries} tries: try later, or add replicas")
+            tries, wait = attempt + 1, _retry_after(response)
+            busy = f"{where} is busy ({code}) after {tries} tries: try later, or add replicas"
+            raise ServerBusy(busy, code, wait)
         if code >= 500:
-            raise EchoError(f"{where} failed ({code}{said}): see the server's log")
+            raise ServerUnreachable(f"{where} failed ({code}{said}): see the server's log")
         if code == 404:
             raise EchoError(f"{where} has no {response.request.url.path} (404): {FIX_URL}")
         if code >= 400:

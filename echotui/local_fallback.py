@@ -1,5 +1,5 @@
-"""The local engine that stands in for a transcription server while it is gone (`--provider remote`), and
-the session's pipeline wired to `pipeline.fallback.ServerFallback`.
+"""The local engine that stands in for a transcription server while it is gone (`--provider remote` or
+`wyoming`), and the session's pipeline wired to `pipeline.fallback.ServerFallback`.
 
 The stand-in is what auto-selection picks on this machine among the models already on disk (`--models-dir`,
 the Hugging Face cache, the `echotui[tiny]` extra): nothing is downloaded during an outage, whose cause
@@ -18,6 +18,7 @@ from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
 from echotui.providers.registry import AUTO, create_provider
 from echotui.providers.remote import RemoteProvider
+from echotui.providers.wyoming import WyomingProvider
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def local_provider(settings: Settings) -> Provider | None:
 
 def watch_server(pipeline: Pipeline, settings: Settings) -> ServerFallback | None:
     """For a pipeline whose engine is a server: what rides out its outages (None for a local engine)."""
-    if pipeline.worker.provider.name != RemoteProvider.name:
+    if pipeline.worker.provider.name not in (RemoteProvider.name, WyomingProvider.name):
         return None
     return ServerFallback(
         pipeline,

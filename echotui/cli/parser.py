@@ -38,7 +38,8 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
     group.add_argument(
-        "--server", help="with --provider remote: the transcription server's URL (env ECHOTUI_SERVER)"
+        "--server",
+        help="with --provider remote: the server's URL; with wyoming: tcp://HOST:PORT (env ECHOTUI_SERVER)",
     )
     group.add_argument(
         "--api-key", help="the server's API key (env ECHOTUI_API_KEY or OPENAI_API_KEY; never shown)"

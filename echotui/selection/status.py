@@ -123,6 +123,20 @@ def remote_status(settings: Settings) -> ProviderStatus:
     return ProviderStatus("remote", True, f"Runs on the server at {settings.server}.", ("remote",), model)
 
 
+def wyoming_status(settings: Settings) -> ProviderStatus:
+    """A Wyoming server (Home Assistant's protocol): available once a tcp:// or unix:// server is given and
+    the `wyoming` package is there; never chosen by auto-selection, only by --provider wyoming."""
+    import importlib.util
+
+    model, server = settings.model, settings.server or ""
+    if importlib.util.find_spec("wyoming") is None:
+        missing = "The wyoming package is missing: pip install 'echotui[wyoming]'."
+        return ProviderStatus("wyoming", False, missing, (), model)
+    if not server.startswith(("tcp://", "unix://")):
+        return ProviderStatus("wyoming", False, "No Wyoming server: add --server tcp://HOST:PORT.", (), model)
+    return ProviderStatus("wyoming", True, f"Runs on the Wyoming server at {server}.", ("remote",), model)
+
+
 def provider_statuses(hw: Hardware, settings: Settings) -> list[ProviderStatus]:
     """Every provider's status on `hw` with `settings`, in the registry's order."""
     return [
@@ -130,4 +144,5 @@ def provider_statuses(hw: Hardware, settings: Settings) -> list[ProviderStatus]:
         fasterwhisper_status(hw, settings),
         voxtral_status(hw, settings),
         remote_status(settings),
+        wyoming_status(settings),
     ]

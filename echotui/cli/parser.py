@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--replicas", type=int, default=1, help="engine replicas, each loading the model once")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--min-replicas", type=int, help="with --max-replicas: the fewest replicas kept")
+    serve.add_argument(
+        "--max-replicas", type=int, help="autoscale up to this many replicas on requests in flight"
+    )
+    serve.add_argument(
+        "--address", help="join this Ray cluster (ray start --head; 'auto' finds the local one)"
+    )
     _add_engine_options(serve)
 
     providers = commands.add_parser("providers", help="which engines run here, and the one recommended")

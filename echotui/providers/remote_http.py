@@ -9,6 +9,7 @@ fields) instead of failing in a strict model class. 429 and 503 are retried here
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -99,6 +100,20 @@ def _server_message(response: Any) -> str:
     return lines[0][:ERROR_CHARS] if lines else ""
 
 
+def server_timing(header: str | None) -> dict[str, float]:
+    """A `Server-Timing` header's durations in seconds by name (`echotui serve` sends queue, engine and
+    total); {} without one. Entries without a duration are left out."""
+    spans: dict[str, float] = {}
+    for entry in (header or "").split(","):
+        name, *params = (part.strip() for part in entry.split(";"))
+        for param in params:
+            key, _, value = param.partition("=")
+            if name and key.strip() == "dur":
+                with contextlib.suppress(ValueError):
+                    spans[name] = float(value.strip().strip('"')) / 1000.0
+    return spans
+
+
 def _retry_after(response: Any) -> float:
     try:
         wait = float(response.headers.get("retry-after", BUSY_WAIT_S))
@@ -120,6 +135,8 @@ class RemoteClient:
         import httpx
 
         self.host = host_of(self.url)
+        self.last_timing: dict[str, float] = {}
+        """The last reply's `Server-Timing` spans in seconds (`server_timing`), {} when it sent none."""
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._client = httpx.Client(
             base_url=self.url,
@@ -147,6 +164,7 @@ class RemoteClient:
                 continue
             if missing_ok and response.status_code == 404:
                 return None
+            self.last_timing = server_timing(response.headers.get("server-timing"))
             return self._read(response, attempt)
         raise AssertionError("unreachable")
 

@@ -4,7 +4,8 @@ queueing and engine time beside the network's, words per CPU-second; and the sam
     python -m benchmarks.remote --model-path DIR [--replicas 1,2] [--sessions 1,2,4] [--threads 1]
         [--file speech.wav]
 
-For each replica count it starts `echotui serve --provider faster-whisper --model-path DIR` on a free
+Each session replays the speech and then `TAIL_S` of silence (the latency clock runs on while a backlog
+drains). For each replica count it starts `echotui serve --provider faster-whisper --model-path DIR` on a free
 loopback port (Ray in a folder of its own; stopped with SIGINT, and whatever it started killed by pid),
 then runs K sessions at once, each replaying `--file` (default: the demo clip) at speed 1 as live input
 through `--provider remote`, for each K. Last, one session runs the same model here (`--threads`).
@@ -30,13 +31,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import psutil
 
+from echotui import SAMPLE_RATE
 from echotui.audio.demo import demo_clip
-from echotui.audio.file_source import FileSource
+from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent
 from echotui.pipeline.runner import Pipeline
@@ -45,6 +49,21 @@ from echotui.providers.fasterwhisper import FasterWhisperProvider
 from echotui.providers.remote import RemoteProvider
 
 READY_TIMEOUT_S = 600.0
+TAIL_S = 15.0
+"""Silence replayed after the speech: the stream's clock (per-word latency is measured on it) keeps
+running while a backlog drains, instead of stopping at the speech's end."""
+
+
+def with_tail(path: Path, folder: Path) -> Path:
+    """`path` decoded, `TAIL_S` of silence after it, as a 16-bit WAV in `folder`."""
+    audio = np.concatenate([*DecodedFile(path).blocks(), np.zeros(round(TAIL_S * SAMPLE_RATE), np.float32)])
+    out = folder / f"{path.stem}-tail.wav"
+    with wave.open(str(out), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2").tobytes())
+    return out
 
 
 class TimedRemote(RemoteProvider):
@@ -201,7 +220,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--file", type=Path)
     args = parser.parse_args()
-    path = args.file or demo_clip()
+    path = with_tail(args.file or demo_clip(), Path(tempfile.mkdtemp(prefix="bench-remote")))
     counts = [int(n) for n in args.sessions.split(",")]
     print(f"{path.name}, each session at speed 1; {os.cpu_count()} CPUs\n{HEADER}", flush=True)
     for replicas in (int(n) for n in args.replicas.split(",")):

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from echotui.errors import one_line
-from echotui.pipeline.events import EngineNotice
-from echotui.pipeline.failures import EngineFailure, call_with_restart
+from echotui.pipeline.events import EngineFailed, EngineNotice
+from echotui.pipeline.failures import EngineFailure, call_with_restart, describe
 from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker
 from echotui.providers.base import Provider
 from echotui.providers.remote_http import ServerUnreachable
@@ -96,11 +96,12 @@ class ServerFallback:
             if not local_asked and (gone_s >= tuning.after_s or pipeline.stopping):
                 local_asked = True
                 await self._ask_local()
-            if self._standing_in is not None and self._standing_in.loaded is not None:
+            standing, pending = self._standing_in, pipeline.swapper.pending
+            if standing is not None and (pending is None or pending.worker is not standing):
+                self._standing_in = None  # its load failed (SwapFailed said why), or a swap replaced it
+            elif standing is not None and standing.loaded is not None:
                 pipeline.swapper.switch()  # between engine calls: the failed window goes to it next
                 continue
-            if self._standing_in is not None and pipeline.swapper.pending is None:
-                self._standing_in = None  # its load failed (SwapFailed said why): the server it is
             await asyncio.sleep(tuning.retry_s)
             try:
                 result = await failed.worker.transcribe(
@@ -109,6 +110,10 @@ class ServerFallback:
             except ServerUnreachable as error:
                 line = one_line(error)
                 continue
+            except Exception as error:  # the server is back but refuses (a new key?): no use waiting
+                name = failed.worker.provider.name
+                pipeline.on_event(EngineFailed(name, describe(error), fatal=True))
+                raise EngineFailure(f"engine failed: {name}: {describe(error)}") from error
             if self._standing_in is not None:  # still loading: not needed now
                 pipeline.swapper.cancel()
             self._server_back("the server answers again")

@@ -4,8 +4,9 @@ queueing and engine time beside the network's, words per CPU-second; and the sam
     python -m benchmarks.remote --model-path DIR [--replicas 1,2] [--sessions 1,2,4] [--threads 1]
         [--file speech.wav]
 
-Each session replays the speech and then `TAIL_S` of silence (the latency clock runs on while a backlog
-drains). For each replica count it starts `echotui serve --provider faster-whisper --model-path DIR` on a free
+Each session replays the speech, then `TAIL_S` of silence, and rides out a server too busy to answer in
+time as a session does (`pipeline.fallback`, without a local stand-in: every word comes from the server).
+For each replica count it starts `echotui serve --provider faster-whisper --model-path DIR` on a free
 loopback port (Ray in a folder of its own; stopped with SIGINT, and whatever it started killed by pid),
 then runs K sessions at once, each replaying `--file` (default: the demo clip) at speed 1 as live input
 through `--provider remote`, for each K. Last, one session runs the same model here (`--threads`).
@@ -42,16 +43,16 @@ from echotui import SAMPLE_RATE
 from echotui.audio.demo import demo_clip
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
-from echotui.pipeline.events import FinalTranscribed, PipelineEvent
+from echotui.pipeline.events import FinalTranscribed, ModelLoaded, PipelineEvent
+from echotui.pipeline.fallback import ServerFallback
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import ModelChoice, Provider, Segment, TranscribeRequest
 from echotui.providers.fasterwhisper import FasterWhisperProvider
 from echotui.providers.remote import RemoteProvider
 
 READY_TIMEOUT_S = 600.0
-TAIL_S = 15.0
-"""Silence replayed after the speech: the stream's clock (per-word latency is measured on it) keeps
-running while a backlog drains, instead of stopping at the speech's end."""
+TAIL_S = 2.0
+"""Silence replayed after the speech, so its last utterance ends at a pause as live speech does."""
 
 
 def with_tail(path: Path, folder: Path) -> Path:
@@ -90,21 +91,31 @@ class SessionResult:
 
 
 async def one_session(provider: Provider, path: Path) -> SessionResult:
-    words = 0
+    """One live session at speed 1. A word's latency is on the wall clock: its final text out less the
+    moment its end was replayed (the replay starts as the model has loaded), so a backlog that outlasts
+    the file is counted in full (the stream's own clock stops at the file's end)."""
+    latencies: list[float] = []
+    started = time.monotonic()
 
     def heard(event: PipelineEvent) -> None:
-        nonlocal words
-        if isinstance(event, FinalTranscribed):
-            words += len(event.text.split())
+        nonlocal started
+        now = time.monotonic()
+        if isinstance(event, ModelLoaded):
+            started = now
+        elif isinstance(event, FinalTranscribed):
+            latencies.extend(now - started - word.end_s for word in event.words)
 
     pipeline = Pipeline(provider, Settings(), heard)
+    if isinstance(provider, TimedRemote):
+        ServerFallback(pipeline, server=lambda: provider, local=lambda: None)
     try:
         await pipeline.run(FileSource(path, speed=1.0))
     finally:
         await pipeline.close()
-    snap = pipeline.snapshot()
+    dropped = pipeline.snapshot().dropped_s
     calls = provider.calls if isinstance(provider, TimedRemote) else []
-    return SessionResult(snap.word_latency_p50_s, snap.word_latency_p95_s, snap.dropped_s, words, calls)
+    p50, p95 = (_p(latencies, 50), _p(latencies, 95)) if latencies else (None, None)
+    return SessionResult(p50, p95, dropped, len(latencies), calls)
 
 
 def free_port() -> int:

@@ -35,6 +35,7 @@ ENV_NAMES: dict[str, str] = {
     "auto_select_voxtral": "AUTO_SELECT_VOXTRAL",
     "server": "SERVER",
     "api_key": "API_KEY",
+    "fallback_after": "FALLBACK_AFTER",
 }
 
 
@@ -68,6 +69,7 @@ class Settings:
         voxtral_interval: seconds of new audio per Voxtral encoder run (its -I option).
         server: the transcription server's URL for `--provider remote` (and `echotui serve`'s own key).
         api_key: the server's API key (never shown; OPENAI_API_KEY is read too).
+        fallback_after: with a server: seconds it may be gone before a local engine stands in.
     """
 
     provider: str = "auto"
@@ -93,6 +95,7 @@ class Settings:
     voxtral_interval: float = 0.5
     server: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    fallback_after: float = 10.0
 
     def validate(self) -> Settings:
         """Check ranges and spell the provider as the registry does (the seed's names are accepted);
@@ -113,6 +116,8 @@ class Settings:
             raise EchoError("VAD aggressiveness must be 0, 1, 2 or 3")
         if self.speed < 0:
             raise EchoError("speed must be 0 (as fast as possible) or a positive factor such as 1 or 2")
+        if self.fallback_after < 0:
+            raise EchoError("--fallback-after must be 0 or more seconds")
         if self.threads < 1:
             raise EchoError("threads must be at least 1")
         return self

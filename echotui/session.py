@@ -20,6 +20,7 @@ from echotui.audio.source import AudioSource
 from echotui.audio.switching import SwitchableSource
 from echotui.choices import Choices
 from echotui.config import Settings as Settings
+from echotui.local_fallback import watch_server
 from echotui.models.catalog import ModelEntry as ModelEntry
 from echotui.pipeline.events import (
     FinalTranscribed,
@@ -78,6 +79,8 @@ class Session(Choices):
         """The user's own settings and explicit names, when "auto" was decided without measuring."""
         self._refinement: Refinement | None = None
         self.pipeline = build_pipeline(settings, self._on_event, provider=provider, passes=passes)
+        self.fallback = watch_server(self.pipeline, settings)
+        """With a server as the engine: a local one stands in while it is gone (None otherwise)."""
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
         """`--record`: the captured audio beside the journal (None without)."""

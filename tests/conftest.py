@@ -15,8 +15,9 @@ from tests.support.corpus import Speech, build_corpus
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
-# `terminal`: the app in tmux; `echo_server`: `echotui serve` on Ray, once per run
-pytest_plugins = ["tests.support.terminal", "tests.support.serve"]
+# once per run: `terminal`, the app in tmux; `echo_server`, `echotui serve` on Ray; `wyoming_server`,
+# wyoming-faster-whisper
+pytest_plugins = ["tests.support.terminal", "tests.support.serve", "tests.support.wyoming"]
 
 WORDS = (
     "the quick brown fox jumps over the lazy dog while seven bright stars rise above "

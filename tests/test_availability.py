@@ -47,7 +47,7 @@ def voxtral(tmp_path: Path) -> Settings:
 
 def test_installed_engines_are_available_here() -> None:
     found = by_name(LINUX_CPU, Settings(voxtral_bin="/nonexistent/voxtral"))
-    assert [s for s in found] == ["whispercpp", "faster-whisper", "voxtral", "remote"]
+    assert [s for s in found] == ["whispercpp", "faster-whisper", "voxtral", "remote", "wyoming"]
     assert found["whispercpp"].available and found["whispercpp"].backends == ("cpu",)
     assert "no GPU backend" in found["whispercpp"].reason
     assert found["faster-whisper"].available and found["faster-whisper"].backends == ("cpu",)
@@ -134,6 +134,14 @@ def test_remote_is_available_once_a_server_is_given() -> None:
     assert status.available and status.reason == "Runs on the server at http://gpu-box:8000."
 
 
+def test_wyoming_is_available_once_a_wyoming_server_is_given() -> None:
+    assert not by_name(LINUX_CPU, Settings(server="http://gpu-box:8000"))["wyoming"].available
+    status = by_name(LINUX_CPU, Settings(server="tcp://homeassistant.local:10300"))["wyoming"]
+    assert (
+        status.available and status.reason == "Runs on the Wyoming server at tcp://homeassistant.local:10300."
+    )
+
+
 def test_format_and_json() -> None:
     statuses = provider_statuses(LINUX_CPU, Settings(voxtral_bin="/nonexistent/voxtral"))
     rec = Recommendation(
@@ -141,14 +149,15 @@ def test_format_and_json() -> None:
     )
     text = format_providers(statuses, rec, LINUX_CPU)
     lines = text.splitlines()
-    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 7
+    assert lines[0].split()[:2] == ["provider", "available"] and len(lines) == 8
     assert lines[-2] == "seed tier: CPU (2 cores, 24 GB, no GPU): whisper.cpp on the CPU first"
     assert lines[-1].startswith("recommended: whispercpp tiny.en on cpu") and "because no GPU" in lines[-1]
     assert "recommended: nothing" in format_providers(statuses, None, LINUX_CPU)
     data = providers_json(statuses, rec, LINUX_CPU)
     assert json.loads(json.dumps(data)) == data
     assert data["recommended"]["reason"] == rec.reason and data["hardware"]["cores"] == 2
-    assert [p["name"] for p in data["providers"]] == ["whispercpp", "faster-whisper", "voxtral", "remote"]
+    names = ["whispercpp", "faster-whisper", "voxtral", "remote", "wyoming"]
+    assert [p["name"] for p in data["providers"]] == names
     assert data["seed_tier"].startswith("CPU (2 cores")
 
 

@@ -15,7 +15,7 @@ def test_providers_json_on_this_machine(models_dir: Path) -> None:
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)
     by_name = {p["name"]: p for p in report["providers"]}
-    assert set(by_name) == {"whispercpp", "faster-whisper", "voxtral", "remote"}
+    assert set(by_name) == {"whispercpp", "faster-whisper", "voxtral", "remote", "wyoming"}
     assert not by_name["remote"]["available"] and "--server URL" in by_name["remote"]["reason"]
     assert by_name["whispercpp"]["available"] and by_name["faster-whisper"]["available"]
     assert not by_name["voxtral"]["available"] and "ECHOTUI_VOXTRAL_BIN" in by_name["voxtral"]["reason"]

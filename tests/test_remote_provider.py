@@ -22,6 +22,7 @@ from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.registry import create_provider
 from echotui.providers.remote import NO_WORDS, RemoteProvider
+from echotui.providers.remote_http import ServerBusy, ServerUnreachable, server_timing
 from tests.cli import echotui
 from tests.remote_double import SENTENCE, ScriptedServer, ok, raises, raw, status, verbose
 
@@ -151,8 +152,9 @@ def test_the_server_and_key_come_from_flags_or_the_environment_and_the_key_is_ne
 
 
 def test_a_server_that_stays_down_mid_session_stops_it_with_the_state(sentence_wav: Path) -> None:
-    """The pipeline's failure path: reloaded (the model list still answers), retried, then stopped with
-    the server's one line; the events say so and nothing raises past the pipeline but EngineFailure."""
+    """A bare pipeline, without the session's fallback (tests/test_remote_fallback.py): reloaded (the model
+    list still answers), retried, then stopped with the server's one line; the events say so and nothing
+    raises past the pipeline but EngineFailure."""
     server = ScriptedServer([ok(verbose()), status(502)])
     provider = RemoteProvider(
         "http://127.0.0.1:9", model="tiny.en", transport=server.transport, sleep=server.sleep
@@ -176,3 +178,33 @@ def test_a_server_that_stays_down_mid_session_stops_it_with_the_state(sentence_w
         str(raised.value)
         == "engine failed: remote: server 127.0.0.1:9 failed (502: scripted 502): see the server's log"
     )
+
+
+def test_a_busy_server_is_back_pressure_and_a_gone_one_is_unreachable() -> None:
+    """429/503 after the retries is `ServerBusy` (the status and the wait the server asked for), refused
+    and 5xx are `ServerUnreachable` (a session rides those out); a wrong key is neither."""
+    with pytest.raises(ServerBusy) as busy:
+        call(remote(ScriptedServer([status(429, {"retry-after": "3"})])))
+    assert (busy.value.status, busy.value.retry_after_s) == (429, 3.0)
+    for reply in (status(502), raises(httpx.ConnectError)):
+        with pytest.raises(ServerUnreachable):
+            call(remote(ScriptedServer([reply])))
+    with pytest.raises(EchoError) as refused:
+        call(remote(ScriptedServer([status(401)])))
+    assert not isinstance(refused.value, ServerUnreachable)
+
+
+def test_server_timing_splits_the_round_trip() -> None:
+    assert server_timing("queue;dur=12.5, engine;dur=300, total;desc=x;dur=320.1, cache") == {
+        "queue": 0.0125,
+        "engine": 0.3,
+        "total": 0.3201,
+    }
+    assert server_timing(None) == {} and server_timing("engine;dur=soon") == {}
+    timed = ok(verbose())
+    server = ScriptedServer(
+        [lambda: httpx.Response(200, json=timed().json(), headers={"server-timing": "engine;dur=40"})]
+    )
+    provider = remote(server)
+    call(provider)
+    assert provider.server_timing == {"engine": 0.04}

@@ -48,7 +48,7 @@ def test_an_unknown_name_lists_the_choices() -> None:
     assert run.code == 1
     assert run.stderr_lines == [
         "echotui: error: unknown provider 'whisper': "
-        "choose one of auto, whispercpp, faster-whisper, voxtral, remote"
+        "choose one of auto, whispercpp, faster-whisper, voxtral, remote, wyoming"
     ]
 
 

@@ -20,7 +20,10 @@ from textual.widgets import Static
 from echotui.app import EchoApp
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
+from echotui.errors import EchoError
+from echotui.providers.remote_http import server_timing
 from echotui.quality import word_errors, words
+from echotui.serve.run import ServeOptions, check_options
 from echotui.session import Session
 from tests.cli import echotui
 from tests.support.serve import Served
@@ -57,8 +60,13 @@ def test_the_official_openai_client_gets_the_words_with_their_times(
     assert said[0].start < 0.5 and said[-1].end > result.duration - 1.0, "the words span the sentence"
     assert result.segments and result.segments[0].start == 0.0 and result.language == "en"
     with sentence_wav.open("rb") as audio:
-        text = api.audio.transcriptions.create(model="tiny.en", file=audio, response_format="text")
-    assert words(str(text)) == words(result.text)
+        raw = api.audio.transcriptions.with_raw_response.create(
+            model="tiny.en", file=audio, response_format="text"
+        )
+    assert words(str(raw.parse())) == words(result.text)
+    spans = server_timing(raw.headers.get("server-timing"))  # the server's part of the round trip
+    assert set(spans) == {"queue", "engine", "total"} and spans["queue"] + spans["engine"] <= spans["total"]
+    assert spans["engine"] > 0
 
 
 def _wer(text: str) -> float:
@@ -196,3 +204,19 @@ def test_the_app_captions_through_the_server_and_shows_where_it_runs(
     asyncio.run(story())
     said = " ".join(f.text for f in session.finals)
     assert word_errors(SAID, said).wer <= 0.1, said
+
+
+def test_autoscaling_is_asked_of_ray_serve_and_bad_bounds_are_one_line() -> None:
+    fixed = ServeOptions(replicas=2)
+    assert fixed.deployment(1) == {"num_replicas": 2, "ray_actor_options": {"num_cpus": 1}}
+    scaling = ServeOptions(min_replicas=1, max_replicas=3).deployment(2)["autoscaling_config"]
+    assert scaling == {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 2}
+    for bad, message in (
+        (
+            ServeOptions(min_replicas=3, max_replicas=2),
+            "autoscaling needs 1 <= --min-replicas <= --max-replicas",
+        ),
+        (ServeOptions(min_replicas=2), "--min-replicas goes with --max-replicas"),
+    ):
+        with pytest.raises(EchoError, match=message):
+            check_options(bad, None)

@@ -38,10 +38,17 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
     group.add_argument(
-        "--server", help="with --provider remote: the transcription server's URL (env ECHOTUI_SERVER)"
+        "--server",
+        help="with --provider remote: the server's URL; with wyoming: tcp://HOST:PORT (env ECHOTUI_SERVER)",
     )
     group.add_argument(
         "--api-key", help="the server's API key (env ECHOTUI_API_KEY or OPENAI_API_KEY; never shown)"
+    )
+    group.add_argument(
+        "--fallback-after",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="with a server: a local engine stands in once it is gone this long (default 10)",
     )
     policy = parser.add_argument_group("streaming")
     policy.add_argument(
@@ -152,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--replicas", type=int, default=1, help="engine replicas, each loading the model once")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--min-replicas", type=int, help="with --max-replicas: the fewest replicas kept")
+    serve.add_argument(
+        "--max-replicas", type=int, help="autoscale up to this many replicas on requests in flight"
+    )
+    serve.add_argument(
+        "--address", help="join this Ray cluster (ray start --head; 'auto' finds the local one)"
+    )
     _add_engine_options(serve)
 
     providers = commands.add_parser("providers", help="which engines run here, and the one recommended")
@@ -176,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed", "server", "api_key", "revise",
+    "speed", "server", "api_key", "revise", "fallback_after",
 )  # fmt: skip
 
 

@@ -21,12 +21,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, _ = auto_select(settings, explicit, measure=False)
     # The server's own key: --api-key or ECHOTUI_API_KEY, never an OPENAI_API_KEY meant for OpenAI.
     key = args.api_key or from_env(os.environ).get("api_key")
-    options = ServeOptions(args.replicas, args.host, args.port)
+    options = ServeOptions(
+        args.replicas, args.host, args.port, args.min_replicas, args.max_replicas, args.address
+    )
 
     def ready(seconds: float) -> None:
         say(
             f"echotui serve: http://{options.host}:{options.port}/v1 ready in {seconds:.1f} s: "
-            f"{settings.provider}, {options.replicas} replica(s); Ctrl-C stops"
+            f"{settings.provider}, {options.describe()}; Ctrl-C stops"
         )
 
     serve_until_stopped(settings, options, key, ready)

@@ -5,11 +5,15 @@ provider is reloaded on its own thread and the call retried once. If the reload 
 or the engine fails again within `HEALTHY_CALLS` calls of a reload, `EngineFailure` stops the session
 with a one-line reason: the pipeline counts what was still queued as not transcribed, and `transcribe`
 exits non-zero. (An engine that then ran well for a long while gets another reload.)
+
+A transcription server that is unreachable (`ServerUnreachable`) is no broken engine: when the worker has an
+`outage` handler (`fallback.ServerFallback`), the call goes to it instead (sent again, or to a local engine).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -17,8 +21,9 @@ import numpy as np
 from echotui.errors import EchoError
 from echotui.pipeline.events import EngineFailed, PipelineEvent
 from echotui.pipeline.state import Failure, State
-from echotui.pipeline.worker import CallResult, InferenceWorker
+from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker
 from echotui.providers.base import TranscribeRequest
+from echotui.providers.remote_http import ServerUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +56,12 @@ async def call_with_restart(
     gate_audio: np.ndarray | None = None,
 ) -> CallResult:
     """One engine call; on an exception reload the provider and retry once, else raise EngineFailure."""
-    name = worker.provider.name
+    name, began = worker.provider.name, time.monotonic()
     try:
         result = await worker.transcribe(request, check_speech=check_speech, gate_audio=gate_audio)
     except Exception as error:
+        if isinstance(error, ServerUnreachable) and worker.outage is not None:
+            return await worker.outage(FailedCall(worker, request, check_speech, gate_audio, error, began))
         if worker.calls_since_restart is not None and worker.calls_since_restart < HEALTHY_CALLS:
             return _stop(name, error, on_event)  # failed again soon after a reload
         log.warning("engine %s failed; reloading it and retrying the call", name, exc_info=True)

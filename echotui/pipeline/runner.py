@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
@@ -37,6 +38,9 @@ from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider
+
+if TYPE_CHECKING:
+    from echotui.pipeline.fallback import ServerFallback
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,8 @@ class Pipeline:
         self.abandoned = False
         self.failure: Failure | None = None
         """Why the session stopped on an error (a model that did not load, the engine), else None."""
+        self.fallback: ServerFallback | None = None
+        """A remote engine's outage handling (`fallback.ServerFallback` sets itself here), else None."""
 
     # ---- accounting -------------------------------------------------------------------------------
 
@@ -125,6 +131,8 @@ class Pipeline:
             return State.FINISHED, None
         if self.queue.lost is not None:
             return State.DEVICE_LOST, self.queue.lost
+        if self.fallback is not None and self.fallback.state is not None:
+            return self.fallback.state, None  # the server is gone: retried, or a local engine stands in
         if self.queue.closed:  # the source ended or stop was asked: transcribing what is queued
             return State.FINISHING, None
         if self.queue.paused:
@@ -204,6 +212,8 @@ class Pipeline:
         self.queue.close()
 
     async def close(self) -> None:
+        if self.fallback is not None:
+            await self.fallback.close()
         await self.swapper.close()
         await self.worker.close()
         self.framing.close()

@@ -66,15 +66,24 @@ class HotSwap:
             return
         self.incoming = None
         previous, pipeline.worker = pipeline.worker, incoming.worker
-        task = asyncio.create_task(previous.close())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._retire(previous)
         swap_s = time.monotonic() - incoming.requested
         pipeline.on_event(
             events.ProviderSwapped(
                 previous.loaded, incoming.worker.loaded, incoming.worker.load_s or 0.0, swap_s
             )
         )
+
+    def cancel(self) -> None:
+        """Drop the incoming provider, loading or loaded: the current one keeps running."""
+        incoming, self.incoming = self.incoming, None
+        if incoming is not None and incoming.task.done():  # still loading: `_load` closes it when done
+            self._retire(incoming.worker)
+
+    def _retire(self, worker: InferenceWorker) -> None:
+        task = asyncio.create_task(worker.close())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def close(self) -> None:
         """Release a provider still loading and the ones still closing."""

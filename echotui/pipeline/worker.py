@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,6 +38,19 @@ class CallResult:
     notices: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class FailedCall:
+    """An engine call that raised, as `call_with_restart` hands it to a worker's `outage` handler."""
+
+    worker: InferenceWorker
+    request: TranscribeRequest
+    check_speech: bool
+    gate_audio: np.ndarray | None
+    error: Exception
+    began: float
+    """`time.monotonic()` when the call was sent."""
+
+
 class InferenceWorker:
     """Runs `provider.load()` and `provider.transcribe()` on a dedicated thread."""
 
@@ -47,6 +61,8 @@ class InferenceWorker:
         self.load_s: float | None = None
         self.calls_since_restart: int | None = None
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
+        self.outage: Callable[[FailedCall], Awaitable[CallResult]] | None = None
+        """Who rides out a transcription server's outage (`fallback.ServerFallback`), for a remote engine."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
         self._loading: asyncio.Future[tuple[LoadedModel, float]] | None = None
         self._calling: asyncio.Future[CallResult] | None = None

@@ -10,7 +10,8 @@ WHISPERCPP = "whispercpp"
 FASTER_WHISPER = "faster-whisper"
 VOXTRAL = "voxtral"
 REMOTE = "remote"
-PROVIDER_NAMES = (WHISPERCPP, FASTER_WHISPER, VOXTRAL, REMOTE)
+WYOMING = "wyoming"
+PROVIDER_NAMES = (WHISPERCPP, FASTER_WHISPER, VOXTRAL, REMOTE, WYOMING)
 """Every provider, in the registry's order (a test checks the registry lists the same)."""
 AUTO = "auto"
 SEED_NAMES = {"whisper_cpp": WHISPERCPP, "faster_whisper": FASTER_WHISPER, "voxtral_realtime": VOXTRAL}

@@ -11,12 +11,14 @@ from echotui.providers.names import AUTO, canonical_name
 from echotui.providers.remote import RemoteProvider
 from echotui.providers.voxtral import VoxtralProvider
 from echotui.providers.whispercpp import WhisperCppProvider
+from echotui.providers.wyoming import WyomingProvider
 
 if TYPE_CHECKING:
     from echotui.config import Settings
 
 PROVIDERS: dict[str, type[Provider]] = {
-    cls.name: cls for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider, RemoteProvider)
+    cls.name: cls
+    for cls in (WhisperCppProvider, FasterWhisperProvider, VoxtralProvider, RemoteProvider, WyomingProvider)
 }
 AUTO_MEANS = WhisperCppProvider.name
 """What "auto" means when nothing measured or chose otherwise: whisper.cpp, which runs everywhere."""

@@ -132,6 +132,13 @@ class RemoteProvider(Provider):
             self.capabilities = replace(self.capabilities, word_timestamps=False)  # type: ignore[misc]
             self._notices.append(NO_WORDS)
 
+    @property
+    def server_timing(self) -> dict[str, float]:
+        """The last call's time on the server in seconds (`queue`, `engine`, `total` from `echotui serve`'s
+        Server-Timing header; {} from servers that send none): the round trip less `total` is the
+        network's."""
+        return self._client.last_timing if self._client is not None else {}
+
     def drain_notices(self) -> list[str]:
         notices, self._notices = self._notices, []
         return notices

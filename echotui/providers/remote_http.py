@@ -9,6 +9,7 @@ fields) instead of failing in a strict model class. 429 and 503 are retried here
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -35,6 +36,27 @@ MAX_WAIT_S = 10.0
 ERROR_CHARS = 120
 FIX_URL = "check --server (or ECHOTUI_SERVER)"
 FIX_KEY = "set the server's key with --api-key or ECHOTUI_API_KEY"
+
+
+class ServerUnreachable(EchoError):
+    """The server gave no transcription it could have given later: it refused the connection, timed out,
+    failed (5xx) or stayed busy. A session rides this out (`pipeline.fallback`): the window is sent again,
+    and a local engine stands in after `--fallback-after`. Other failures (a wrong key, a malformed reply)
+    are plain EchoErrors: sending again would not help."""
+
+
+class ServerBusy(ServerUnreachable):
+    """429 or 503 still after the retries: the server is overloaded (back pressure).
+
+    Attributes:
+        status: the HTTP status (429 or 503).
+        retry_after_s: how long the server last asked to wait (Retry-After, capped at `MAX_WAIT_S`).
+    """
+
+    def __init__(self, message: str, status: int, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 def server_url(raw: str) -> str:
@@ -78,6 +100,20 @@ def _server_message(response: Any) -> str:
     return lines[0][:ERROR_CHARS] if lines else ""
 
 
+def server_timing(header: str | None) -> dict[str, float]:
+    """A `Server-Timing` header's durations in seconds by name (`echotui serve` sends queue, engine and
+    total); {} without one. Entries without a duration are left out."""
+    spans: dict[str, float] = {}
+    for entry in (header or "").split(","):
+        name, *params = (part.strip() for part in entry.split(";"))
+        for param in params:
+            key, _, value = param.partition("=")
+            if name and key.strip() == "dur":
+                with contextlib.suppress(ValueError):
+                    spans[name] = float(value.strip().strip('"')) / 1000.0
+    return spans
+
+
 def _retry_after(response: Any) -> float:
     try:
         wait = float(response.headers.get("retry-after", BUSY_WAIT_S))
@@ -99,6 +135,8 @@ class RemoteClient:
         import httpx
 
         self.host = host_of(self.url)
+        self.last_timing: dict[str, float] = {}
+        """The last reply's `Server-Timing` spans in seconds (`server_timing`), {} when it sent none."""
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._client = httpx.Client(
             base_url=self.url,
@@ -126,6 +164,7 @@ class RemoteClient:
                 continue
             if missing_ok and response.status_code == 404:
                 return None
+            self.last_timing = server_timing(response.headers.get("server-timing"))
             return self._read(response, attempt)
         raise AssertionError("unreachable")
 
@@ -136,12 +175,12 @@ class RemoteClient:
         try:
             return self._client.request(method, path, **kwargs)
         except httpx.ConnectError:
-            raise EchoError(f"{where} refused the connection: start it, or {FIX_URL}") from None
+            raise ServerUnreachable(f"{where} refused the connection: start it, or {FIX_URL}") from None
         except httpx.TimeoutException as error:
             what = "connect" if isinstance(error, httpx.ConnectTimeout) else "answer"
-            raise EchoError(f"{where} did not {what} in time: check it is up and reachable") from None
+            raise ServerUnreachable(f"{where} did not {what} in time: check it is up and reachable") from None
         except httpx.HTTPError as error:
-            raise EchoError(f"{where} failed: {type(error).__name__}: {FIX_URL}") from None
+            raise ServerUnreachable(f"{where} failed: {type(error).__name__}: {FIX_URL}") from None
 
     def _read(self, response: Any, attempt: int) -> Any:
         code, where = response.status_code, f"server {self.host}"
@@ -150,10 +189,11 @@ class RemoteClient:
         if code in (401, 403):
             raise EchoError(f"{where} refused the API key ({code}{said}): {FIX_KEY}")
         if code in (429, 503):
-            tries = attempt + 1
-            raise EchoError(f"{where} is busy ({code}) after {tries} tries: try later, or add replicas")
+            tries, wait = attempt + 1, _retry_after(response)
+            busy = f"{where} is busy ({code}) after {tries} tries: try later, or add replicas"
+            raise ServerBusy(busy, code, wait)
         if code >= 500:
-            raise EchoError(f"{where} failed ({code}{said}): see the server's log")
+            raise ServerUnreachable(f"{where} failed ({code}{said}): see the server's log")
         if code == 404:
             raise EchoError(f"{where} has no {response.request.url.path} (404): {FIX_URL}")
         if code >= 400:

@@ -5,6 +5,7 @@ context is never used from two threads. A request that fails is answered and the
 # No `from __future__ import annotations`: FastAPI reads these handlers' annotations at run time.
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from echotui import SAMPLE_RATE
 from echotui.config import Settings
-from echotui.providers.base import TranscribeRequest
+from echotui.providers.base import Segment, TranscribeRequest
 from echotui.providers.registry import create_provider
 from echotui.providers.remote import FULL_WINDOW_FIELD
 from echotui.serve.api import MAX_BODY_BYTES, BadRequest, check_format, check_key, decode_audio, reply
@@ -65,6 +66,10 @@ class Transcriber:
             return _refuse(error)
 
     async def _transcribe(self, request: Request) -> Response:
+        """The transcription, with a `Server-Timing` header: `queue` (waiting for this replica's engine),
+        `engine` (the engine call) and `total` (the whole handler, reading the upload included), in ms,
+        so a client can split its round trip into the network's share and the server's."""
+        arrived = time.perf_counter()
         if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
             raise BadRequest(413, f"the body is over {MAX_BODY_BYTES >> 20} MB: send at most 30 s of audio")
         try:
@@ -83,11 +88,19 @@ class Transcriber:
         engine_request = TranscribeRequest(
             audio, 0.0, True, prompt=str(form.get("prompt") or ""), word_timestamps=words, full_window=full
         )
-        loop = asyncio.get_running_loop()
+        queued = time.perf_counter()
+
+        def run() -> tuple[list[Segment], float, float]:
+            began = time.perf_counter()
+            return self._provider.transcribe(engine_request), began, time.perf_counter()
+
         try:
-            segments = await loop.run_in_executor(self._engine, self._provider.transcribe, engine_request)
+            segments, began, ended = await asyncio.get_running_loop().run_in_executor(self._engine, run)
         except Exception as error:
             log.exception("the engine failed on a request")
             raise BadRequest(500, f"the engine failed: {type(error).__name__}", "server_error") from None
         body = reply(response_format, segments, len(audio) / SAMPLE_RATE, self._language, words)
-        return PlainTextResponse(body) if isinstance(body, str) else JSONResponse(body)
+        response = PlainTextResponse(body) if isinstance(body, str) else JSONResponse(body)
+        spans = {"queue": began - queued, "engine": ended - began, "total": time.perf_counter() - arrived}
+        response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in spans.items())
+        return response

@@ -21,11 +21,45 @@ from echotui.providers.registry import catalogue_providers
 APP_NAME = "echotui"
 
 
+TARGET_ONGOING_REQUESTS = 2
+"""With autoscaling: requests in flight per replica that Ray Serve aims at (one decoding, one waiting)."""
+
+
 @dataclass(frozen=True)
 class ServeOptions:
+    """How `echotui serve` runs.
+
+    Attributes:
+        replicas: a fixed number of replicas (without `max_replicas`).
+        min_replicas, max_replicas: autoscaling between these on requests in flight, when `max_replicas`.
+        address: an existing Ray cluster to join (`ray start --head` on one machine, `ray start
+            --address=…` on the others); None starts Ray here for this server alone.
+    """
+
     replicas: int = 1
     host: str = "127.0.0.1"
     port: int = 8000
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    address: str | None = None
+
+    def deployment(self, threads: int) -> dict[str, object]:
+        """Ray Serve's deployment options: the replicas, each holding its engine's `threads` CPUs (Ray then
+        sets its OMP_NUM_THREADS to match)."""
+        actor = {"ray_actor_options": {"num_cpus": threads}}
+        if self.max_replicas is None:
+            return {"num_replicas": self.replicas, **actor}
+        scaling = {
+            "min_replicas": self.min_replicas or 1,
+            "max_replicas": self.max_replicas,
+            "target_ongoing_requests": TARGET_ONGOING_REQUESTS,
+        }
+        return {"autoscaling_config": scaling, **actor}
+
+    def describe(self) -> str:
+        if self.max_replicas is None:
+            return f"{self.replicas} replica(s)"
+        return f"{self.min_replicas or 1}-{self.max_replicas} replicas (autoscaling)"
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +75,10 @@ def check_options(options: ServeOptions, api_key: str | None) -> None:
     """Loopback unless told; anything else needs a key. The port must be free."""
     if options.replicas < 1:
         raise EchoError("--replicas must be at least 1")
+    if options.max_replicas is not None and not 1 <= (options.min_replicas or 1) <= options.max_replicas:
+        raise EchoError("autoscaling needs 1 <= --min-replicas <= --max-replicas")
+    if options.min_replicas is not None and options.max_replicas is None:
+        raise EchoError("--min-replicas goes with --max-replicas (autoscaling): add --max-replicas N")
     if not is_loopback(options.host) and not api_key:
         raise EchoError(
             f"--host {options.host} is reachable from other machines: "
@@ -92,13 +130,15 @@ def serve_until_stopped(
     from echotui.serve.api import key_digest
     from echotui.serve.app import Transcriber
 
-    cpus = max(os.cpu_count() or 1, options.replicas * settings.threads)
-    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+    if options.address is not None:  # the cluster's machines bring their own CPUs
+        ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
+    else:
+        most = max(options.replicas, options.max_replicas or 1)
+        cpus = max(os.cpu_count() or 1, most * settings.threads)
+        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
     try:
         serve.start(http_options={"host": options.host, "port": options.port})
-        # A replica holds its engine's --threads CPUs; Ray then sets its OMP_NUM_THREADS to match.
-        replicas = {"num_replicas": options.replicas, "ray_actor_options": {"num_cpus": settings.threads}}
-        deployment = Transcriber.options(**replicas)  # type: ignore[attr-defined]
+        deployment = Transcriber.options(**options.deployment(settings.threads))  # type: ignore[attr-defined]
         serve.run(deployment.bind(settings, key_digest(api_key)), name=APP_NAME, route_prefix="/")
         stop = threading.Event()
         for number in (signal.SIGINT, signal.SIGTERM):

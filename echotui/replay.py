@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +95,7 @@ def word_diff(recorded: list[str], replayed: list[str]) -> WordDiff:
 
 async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[FinalTranscribed]) -> Any:
     from echotui.audio.file_source import FileSource
-    from echotui.pipeline.policy import StreamingPolicy
+    from echotui.pipeline.passes import RecordedPasses
     from echotui.pipeline.runner import Pipeline
     from echotui.providers.registry import create_provider
 
@@ -104,9 +103,7 @@ async def _run(settings: Settings, audio: Path, passes: list[int], finals: list[
         if isinstance(event, FinalTranscribed):
             finals.append(event)
 
-    pipeline = Pipeline(create_provider(settings), settings, on_event)
-    assert isinstance(pipeline.policy, StreamingPolicy)  # given a schedule, the runner keeps it
-    pipeline.policy.schedule = deque(passes)
+    pipeline = Pipeline(create_provider(settings), settings, on_event, passes=RecordedPasses(passes))
     try:  # blocks of one VAD frame: every place a pass of the session ended is reached exactly
         await pipeline.run(FileSource(audio, speed=0, block_s=FRAME_SAMPLES / SAMPLE_RATE))
     finally:

@@ -62,6 +62,11 @@ class PolicyHost:
     def _choose(self) -> Policy:
         return choose_policy(self.port.word_times, self._flat_out, self.port, self.config, self.passes)
 
+    def end(self) -> None:
+        """The session is abandoned: the tentative words on screen become final, and no more text goes out."""
+        self.output.keep_shown()
+        self.output.ended = True
+
     async def take(self, call: Callable[[Policy], AsyncIterator[Step]]) -> None:
         """Call the policy (chosen again first if a swap brought an engine with other abilities) and take
         its steps as it makes them: the counts first (the ledger holds), then the text, in order."""

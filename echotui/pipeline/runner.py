@@ -81,9 +81,9 @@ class Pipeline:
         committed: Callable[[list[Word]], None] = lambda words: self.reviser.committed(words)  # noqa: E731
         self.host = PolicyHost(port, config, passes or LivePasses(), self.metrics, send, committed)
         self.tally = self.host.tally  # where the audio given to the policy went
-        self._source: AudioSource | None = None
         self.reviser = Reviser(self)  # behind the live words: told of each commit by the caption output
         self._stop = asyncio.Event()
+        self._source: AudioSource | None = None
         self._finished = False
         self.swapper = HotSwap(self)
         self.heap = HeapReturner()
@@ -179,8 +179,8 @@ class Pipeline:
     def abandon(self) -> None:
         """End now, before what was captured is finished (a quit past its grace): the words on screen are
         kept as final text, nothing more goes out, and what was waiting counts as untranscribed."""
-        self.host.output.keep_shown()
-        self.host.output.ended = self.abandoned = True  # no more text goes out
+        self.host.end()
+        self.abandoned = True  # the policy's text goes out no more
         self._stop.set()
 
     async def run(self, source: AudioSource) -> None:

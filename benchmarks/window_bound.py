@@ -26,11 +26,13 @@ from echotui.audio.file_source import DecodedFile
 from echotui.config import Settings
 from echotui.logs import setup_logging
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.policy import PROMPT_CHARS, TAIL_S
+from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Provider, TranscribeRequest, Word
 from echotui.providers.registry import create_provider
 from echotui.quality import word_errors
 from tests.support.corpus import Speech
+
+TAIL_S, PROMPT_CHARS = STREAMING.tail_s, STREAMING.prompt_chars  # as the live policy hears a window
 
 
 def sentence_cuts(words: list[Word], duration_s: float) -> list[float]:

@@ -5,13 +5,12 @@ the recorded session's pass schedule. Never imports Textual."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 
 from echotui.config import Settings
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import PipelineEvent
-from echotui.pipeline.policy import StreamingPolicy
+from echotui.pipeline.passes import RecordedPasses
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
 from echotui.providers.registry import create_provider
@@ -27,8 +26,10 @@ def build_pipeline(
     """The pipeline for `settings`, telling `on_event` what happens. `provider`: the engine to run instead
     of the one the settings name. `passes`: a replay's schedule (the stream positions where the recorded
     session's passes over the open utterance ended), so the same engine gives the same finals."""
-    pipeline = Pipeline(provider or create_provider(settings), settings, on_event, progress=describe_download)
-    if passes is not None:
-        assert isinstance(pipeline.policy, StreamingPolicy)  # given a schedule, the runner keeps it
-        pipeline.policy.schedule = deque(passes)
-    return pipeline
+    return Pipeline(
+        provider or create_provider(settings),
+        settings.streaming(),
+        on_event,
+        progress=describe_download,
+        passes=RecordedPasses(passes) if passes is not None else None,
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from echotui.errors import EchoError
+from echotui.pipeline.streaming_config import StreamingConfig, min_queue_seconds
 from echotui.providers.names import canonical_name
 
 ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
@@ -102,20 +103,7 @@ class Settings:
         raise EchoError with the fix in one line."""
         if (provider := canonical_name(self.provider)) != self.provider:
             return replace(self, provider=provider).validate()
-        if not 0.2 <= self.chunk_seconds <= 30:
-            raise EchoError(f"chunk length {self.chunk_seconds:g} s is out of range: use 0.2 to 30 seconds")
-        if self.max_utterance_seconds < max(2.0, self.chunk_seconds) or self.max_utterance_seconds > 30:
-            raise EchoError("max utterance length must lie between max(2 s, chunk length) and 30 s")
-        minimum = self.min_queue_seconds
-        if self.queue_seconds < minimum:
-            raise EchoError(
-                f"queue of {self.queue_seconds:g} s is smaller than one engine call can consume: "
-                f"use at least {minimum:g} s"
-            )
-        if not 0 <= self.vad_aggressiveness <= 3:
-            raise EchoError("VAD aggressiveness must be 0, 1, 2 or 3")
-        if self.speed < 0:
-            raise EchoError("speed must be 0 (as fast as possible) or a positive factor such as 1 or 2")
+        self.streaming()  # the streaming knobs are checked where the pipeline takes them
         if self.fallback_after < 0:
             raise EchoError("--fallback-after must be 0 or more seconds")
         if self.threads < 1:
@@ -126,10 +114,19 @@ class Settings:
     def min_queue_seconds(self) -> float:
         return min_queue_seconds(self.max_utterance_seconds, self.chunk_seconds)
 
-
-def min_queue_seconds(max_utterance_seconds: float, chunk_seconds: float) -> float:
-    """The queue must hold at least one engine call's worth of audio plus one step."""
-    return max_utterance_seconds + chunk_seconds
+    def streaming(self) -> StreamingConfig:
+        """What the pipeline takes from these settings (the one place it is built); EchoError if out of
+        range."""
+        return StreamingConfig(
+            chunk_seconds=self.chunk_seconds,
+            max_utterance_seconds=self.max_utterance_seconds,
+            min_silence_seconds=self.min_silence_seconds,
+            queue_seconds=self.queue_seconds,
+            vad=self.vad,
+            vad_aggressiveness=self.vad_aggressiveness,
+            speed=self.speed,
+            revise=self.revise,
+        )
 
 
 def _parse_bool(text: str) -> bool:

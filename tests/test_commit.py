@@ -15,7 +15,7 @@ from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.commit import LocalAgreement, trim_point
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
-from echotui.pipeline.policy import STUCK_S
+from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from tests.doubles import TimedWordOracle
 from tests.support.speech import WordTiming
@@ -240,7 +240,7 @@ class _Flipper(TimedWordOracle):
 def test_a_word_that_stays_unagreed_brings_the_next_pass_sooner(
     timed_words: tuple[Path, list[WordTiming]],
 ) -> None:
-    """While the first tentative word has waited `STUCK_S`, passes come every half `chunk_seconds`, so a
+    """While the first tentative word has waited `stuck_s`, passes come every half `chunk_seconds`, so a
     word the engine is unsure of holds the words after it back for less time."""
     path, words = timed_words
     audio = decode(path)
@@ -251,8 +251,9 @@ def test_a_word_that_stays_unagreed_brings_the_next_pass_sooner(
     assert recorder_words(recorder) == [t.word for t in words], "every word once, when its utterance ends"
     steps = [(a, b - a) for a, b in zip(engine.ends, engine.ends[1:], strict=False) if b > a]
     assert min(step for _, step in steps) >= 0.45, steps  # never more often than every half step
-    waited = [step for at, step in steps if over.end_s + STUCK_S < at < over.end_s + STUCK_S + 1.5]
-    assert waited and min(waited) < 0.75, f"passes after {over.end_s + STUCK_S:.1f} s: {steps}"
+    stuck_s = STREAMING.stuck_s
+    waited = [step for at, step in steps if over.end_s + stuck_s < at < over.end_s + stuck_s + 1.5]
+    assert waited and min(waited) < 0.75, f"passes after {over.end_s + stuck_s:.1f} s: {steps}"
     assert max(step for at, step in steps if at < over.end_s) > 0.9, "before a word waits: every step"
 
 

@@ -29,12 +29,12 @@ def test_histories_are_bounded_and_figures_match_an_independent_computation() ->
 
 
 def test_freed_heap_is_returned_at_most_once_a_period() -> None:
-    from echotui.pipeline.memory import HeapTrimmer
+    from echotui.pipeline.memory import HeapReturner
 
-    now = HeapTrimmer(every_s=0.0)
-    now.maybe_trim()
-    now.maybe_trim()
-    assert now.trims == 2, "glibc (Linux) has malloc_trim"
-    later = HeapTrimmer(every_s=60.0)
-    later.maybe_trim()
-    assert later.trims == 0
+    now = HeapReturner(every_s=0.0)
+    now.maybe_return()
+    now.maybe_return()
+    assert now.returns == 2, "glibc (Linux) has malloc_trim"
+    later = HeapReturner(every_s=60.0)
+    later.maybe_return()
+    assert later.returns == 0

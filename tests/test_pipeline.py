@@ -28,6 +28,7 @@ from tests.doubles import (
     LiveReplaySource,
     SlowLoadingOracle,
     SlowProvider,
+    TimedWordOracle,
     WordOracleProvider,
 )
 from tests.support.speech import WordTiming
@@ -208,6 +209,44 @@ def test_swap_mid_file_loses_and_repeats_nothing(timed_words: tuple[Path, list[W
     # The old engine stopped at an utterance boundary: it made no call after the new one's first.
     first_new = min(start for start, _, _ in new.requests)
     assert all(start < first_new for start, _, _ in old.requests)
+    ledger = pipeline.ledger()
+    assert ledger.balanced and ledger.pending == 0 and ledger.captured == len(audio)
+
+
+def test_a_swap_to_an_engine_without_word_times_hands_over_to_whole_utterances(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """Words come a few at a time from an engine with word times; after a swap to an engine without them
+    the policy is chosen again and each utterance's text comes whole at its end. No word is lost or
+    repeated at the hand-over, and the ledger holds throughout."""
+    path, words = timed_words
+    audio = decode(path)
+    old, new = TimedWordOracle(words, audio), SlowLoadingOracle(words, audio, load_s=0.2)
+    recorder = Recorder()
+    pipeline = Pipeline(
+        old, Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10), recorder
+    )
+    recorder.pipeline = pipeline
+
+    async def main() -> None:
+        watcher = asyncio.create_task(recorder.watch())
+        run = asyncio.create_task(pipeline.run(FileSource(path, speed=4.0)))
+        await asyncio.sleep(1.0)  # mid-file
+        pipeline.swap(new)
+        await run
+        watcher.cancel()
+        await pipeline.close()
+
+    asyncio.run(main())
+    swapped = recorder.events.index(recorder.of(ProviderSwapped)[0])
+    finals = [e for e in recorder.events if isinstance(e, FinalTranscribed)]
+    before = [e for e in recorder.events[:swapped] if isinstance(e, FinalTranscribed)]
+    after = [e for e in recorder.events[swapped:] if isinstance(e, FinalTranscribed)]
+    assert any(not f.closes for f in before), "with word times, words were committed mid-utterance"
+    assert after and all(f.closes and not f.words for f in after), "without, whole utterances"
+    said = " ".join(c.text for f in finals for c in f.captions).split()
+    assert said == [w.word for w in words], "every word once, in order"
+    assert old.mismatches == 0 and new.mismatches == 0 and new.requests
     ledger = pipeline.ledger()
     assert ledger.balanced and ledger.pending == 0 and ledger.captured == len(audio)
 

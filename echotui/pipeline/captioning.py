@@ -1,21 +1,18 @@
-"""What the streaming policy sends out: tentative text (partials, each replacing the one before) and final
-text, with the metrics they feed. It also remembers what is on screen as tentative, so that a session
-ended before that text was final (a quit past its grace) keeps it as the user saw it."""
+"""What the policies' words become: tentative text (partials, each replacing the one before) and final
+text, sent as events, with the metrics they feed. The runner owns it and sends each policy step's text
+through it. It also remembers what is on screen as tentative, so that a session ended before that text was
+final (a quit past its grace) keeps it as the user saw it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from echotui import SAMPLE_RATE
-from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
+from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent
+from echotui.pipeline.metrics import Metrics
+from echotui.pipeline.port import Commit, Step
 from echotui.pipeline.segmenter import Utterance
 from echotui.providers.base import Segment, Word
-
-if TYPE_CHECKING:
-    from echotui.pipeline.runner import Pipeline
-
-PROMPT_CHARS = 200
 
 
 def text_of(words: list[Word]) -> str:
@@ -23,32 +20,48 @@ def text_of(words: list[Word]) -> str:
 
 
 class CaptionOutput:
-    """Partials and finals for one pipeline. `committing()`: the engine gives word times (committed words
-    go out a few at a time), else each utterance's text goes out whole at its end."""
+    """Partials and finals for one pipeline. `word_times()`: the policy's engine gives word times (committed
+    words go out a few at a time, each final one caption), else each utterance's text goes out whole at its
+    end, a caption for each of the engine's segments."""
 
-    def __init__(self, pipeline: Pipeline, committing: Callable[[], bool]) -> None:
-        self.pipeline = pipeline
-        self.committing = committing
-        self.prompt = ""
-        """The last `PROMPT_CHARS` of final text, for engines without word times."""
+    def __init__(
+        self,
+        metrics: Metrics,
+        clock_s: Callable[[], float],
+        send: Callable[[PipelineEvent], None],
+        *,
+        word_times: Callable[[], bool],
+        committed: Callable[[list[Word]], None],
+    ) -> None:
+        """`clock_s`: the stream's clock (seconds captured); `committed`: told of committed words before
+        anyone hears of them (the revision layer)."""
+        self.metrics, self.clock_s, self.send = metrics, clock_s, send
+        self.word_times, self.committed = word_times, committed
+        self.ended = False
+        """The session was abandoned: what was on screen is final already, nothing more goes out."""
         self.shown: tuple[Utterance, list[Word]] | None = None
         """The tentative words on screen now, and their utterance."""
 
-    @property
-    def _clock_s(self) -> float:
-        """The stream's clock: seconds of audio captured so far."""
-        return self.pipeline.queue.captured / SAMPLE_RATE
+    def take(self, step: Step) -> None:
+        """A policy step's text, in order (and its pass, for the metrics)."""
+        if step.window_s is not None:
+            self.metrics.record_pass(self.clock_s(), step.window_s)
+        for text in step.texts:
+            if isinstance(text, Commit):
+                self.final(text.utterance, text.words, latency=text.latency, closes=text.closes)
+            else:
+                self.partial(text.utterance, text.words)
 
     def partial(self, utterance: Utterance, words: list[Word]) -> None:
-        if self.pipeline.abandoned:  # the session ended: what was on screen is final already
+        if self.ended:
             return
         text = text_of(words)
-        committing = self.committing()
-        if text or committing:  # a committing engine clears its tentative text with an empty one
+        timed = self.word_times()
+        if text or timed:  # with word times tentative text is cleared with an empty one
             self.shown = (utterance, list(words)) if text else None
-            self.pipeline.on_event(
+            self.send(
                 PartialTranscribed(
-                    utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, text, self._clock_s
+                    utterance.id, utterance.start_s, utterance.end / SAMPLE_RATE, text, self.clock_s()
                 )
             )
 
@@ -57,30 +70,26 @@ class CaptionOutput:
     ) -> None:
         """Final text; `measured` False for words that were never agreed or finished (kept at an abandon):
         they feed no latency figure."""
-        if self.pipeline.abandoned:
+        if self.ended:
             return
-        clock, committing = self._clock_s, self.committing()
+        clock, word_times = self.clock_s(), self.word_times()
         if closes:
             self.shown = None
         if words and measured:
-            self.pipeline.metrics.record_words([clock - w.end_s for w in words])
+            self.metrics.record_words([clock - w.end_s for w in words])
         text = text_of(words)
-        if not committing:  # each of the engine's segments is a caption, as it said them
+        if not word_times:  # each of the engine's segments is a caption, as it said them
             captions = tuple(Segment(w.start_s, w.end_s, w.text) for w in words)
         else:
             captions = (Segment(words[0].start_s, words[-1].end_s, text),) if words else ()
-        self.pipeline.metrics.record_final(latency if closes and measured else None, len(captions))
-        if text:
-            self.prompt = (self.prompt + " " + text)[-PROMPT_CHARS:].lstrip()
+        self.metrics.record_final(latency if closes and measured else None, len(captions))
         start, end = utterance.start_s, utterance.end / SAMPLE_RATE
-        if committing and words:
+        if word_times and words:
             start, end = words[0].start_s, words[-1].end_s
-        timed = tuple(words) if committing else ()
+        timed = tuple(words) if word_times else ()
         if timed:
-            self.pipeline.reviser.committed(words)  # before anyone hears of them, as the journal does
-        self.pipeline.on_event(
-            FinalTranscribed(utterance.id, start, end, captions, latency, timed, clock, closes)
-        )
+            self.committed(words)  # before anyone hears of them, as the journal does
+        self.send(FinalTranscribed(utterance.id, start, end, captions, latency, timed, clock, closes))
 
     def keep_shown(self) -> None:
         """The session ends before the open utterance could be finished: the tentative words on screen

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from echotui.config import Settings
 from echotui.pipeline.queue import AudioBlock
 from echotui.pipeline.segmenter import Segmenter, Utterance
+from echotui.pipeline.streaming_config import StreamingConfig
 from echotui.pipeline.vad import AllSpeech, CombinedVad, FrameClassifier
 
 
@@ -32,7 +32,9 @@ class FramingThread:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="echotui-vad")
 
     @classmethod
-    def for_settings(cls, config: Settings, classifier: FrameClassifier | None = None) -> FramingThread:
+    def for_settings(
+        cls, config: StreamingConfig, classifier: FrameClassifier | None = None
+    ) -> FramingThread:
         """webrtcvad with streaming Silero (or every frame speech with `vad` off), unless `classifier`."""
         if classifier is None:
             classifier = CombinedVad(config.vad_aggressiveness) if config.vad else AllSpeech()

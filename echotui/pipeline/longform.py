@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from echotui import SAMPLE_RATE
-from echotui.pipeline.captioning import PROMPT_CHARS, text_of
+from echotui.pipeline.captioning import text_of
+from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Segment, Word
 
 
@@ -40,7 +41,7 @@ class LongformTuning:
     min_window_s: float = 12.0
     edge_s: float = 2.0
     tail_s: float = 0.3
-    prompt_chars: int = PROMPT_CHARS
+    prompt_chars: int = STREAMING.prompt_chars
 
 
 LONGFORM = LongformTuning()

@@ -13,7 +13,7 @@ import ctypes.util
 import time
 from typing import Any
 
-TRIM_EVERY_S = 60.0
+RETURN_EVERY_S = 60.0
 
 
 def _libc() -> Any:
@@ -25,18 +25,19 @@ def _libc() -> Any:
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
-class HeapTrimmer:
-    """`maybe_trim()` after engine calls: trims at most once every `every_s` seconds."""
+class HeapReturner:
+    """`maybe_return()` after engine calls: returns freed heap (`malloc_trim`) at most once every `every_s`
+    seconds. (The policies' "trim" is the window's front moving on: another thing.)"""
 
-    def __init__(self, every_s: float = TRIM_EVERY_S) -> None:
+    def __init__(self, every_s: float = RETURN_EVERY_S) -> None:
         self.every_s = every_s
-        self.trims = 0
+        self.returns = 0
         self._libc = _libc()
         self._last = time.monotonic()
 
-    def maybe_trim(self) -> None:
+    def maybe_return(self) -> None:
         if self._libc is None or time.monotonic() - self._last < self.every_s:
             return
         self._libc.malloc_trim(0)
         self._last = time.monotonic()
-        self.trims += 1
+        self.returns += 1

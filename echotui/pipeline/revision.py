@@ -1,6 +1,6 @@
 """The revision layer: finished speech decoded again as offline transcription decodes it.
 
-The live layer (`policy.StreamingPolicy`) commits words from short windows within two seconds; short
+The live layer (`committing_policy`) commits words from short windows within two seconds; short
 windows cost words. Behind it, once a stretch of committed speech is finished (a committed sentence end
 followed by a pause, a long pause after any word, or at the latest `RevisionTuning.max_stretch_s` of
 speech), the `Reviser` decodes that stretch again with the long-window decoder (`longform.LongWindowDecoder`:
@@ -28,7 +28,6 @@ from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import EngineNotice, TranscriptRevised
 from echotui.pipeline.failures import call_with_restart
 from echotui.pipeline.longform import LongWindowDecoder
-from echotui.pipeline.policy import StreamingPolicy
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.segmenter import Utterance
 from echotui.providers.base import Segment, TranscribeRequest, Word
@@ -120,10 +119,8 @@ class Reviser:
     def active(self) -> bool:
         """On: asked for, streaming (not the long-window policy, not a replay), with word times."""
         pipeline = self.pipeline
-        policy = pipeline.policy
-        streaming = isinstance(policy, StreamingPolicy) and policy.schedule is None
         timed = pipeline.worker.provider.capabilities.word_timestamps
-        return pipeline.config.revise and streaming and timed and not pipeline.abandoned
+        return pipeline.config.revise and pipeline.policy.revisable and timed and not pipeline.abandoned
 
     @property
     def _clock_s(self) -> float:
@@ -157,8 +154,7 @@ class Reviser:
     async def when_idle(self, ended: bool = False) -> None:
         """The live layer is idle: revise what is finished (at the end of the stream, everything left)."""
         while self.pending and self.active and (ended or not self.pipeline.queue.fill):
-            policy = self.pipeline.policy
-            tentative = policy.agreement.tentative if isinstance(policy, StreamingPolicy) else []
+            tentative = self.pipeline.policy.tentative
             next_s = tentative[0].start_s if tentative else self._clock_s
             count = len(self.pending) if ended and not tentative else finished(self.pending, next_s)
             if not count:

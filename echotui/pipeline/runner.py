@@ -6,9 +6,11 @@ ONNX model every 32 ms must not stall the UI), and engine calls, which run on th
 pending until the loop takes the segmenter's counts back, so the conservation law holds at every moment the
 loop can observe.
 
-The consumer takes audio from the queue a frame at a time; what is transcribed when is the streaming
-policy's (`policy.StreamingPolicy`: committed words, or partials and finals). The backlog stays in the
-bounded queue where it is measured (and, for live input, dropped oldest-first).
+The consumer takes audio from the queue a frame at a time; what is transcribed when is the policy's
+(`policy.choose_policy`: committed words, partials and finals, or long windows), which works through a
+narrow port (`port.PolicyPort`) and hands back steps: the runner's policy host (`policy_host`) sends their
+text and counts where their audio went; the runner keeps the metrics and swaps engines. The backlog stays
+in the bounded queue where it is measured (and, for live input, dropped oldest-first).
 """
 
 from __future__ import annotations
@@ -21,23 +23,27 @@ from typing import TYPE_CHECKING
 
 from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
-from echotui.config import Settings, min_queue_seconds
+from echotui.config import Settings
 from echotui.pipeline import events
 from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
-from echotui.pipeline.longform_policy import LongformPolicy, choose_policy
-from echotui.pipeline.memory import HeapTrimmer
+from echotui.pipeline.memory import HeapReturner
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
-from echotui.pipeline.policy import RECENT_S, StreamingPolicy
+from echotui.pipeline.passes import LivePasses, PassSchedule
+from echotui.pipeline.policy import Policy
+from echotui.pipeline.policy_host import PolicyHost
+from echotui.pipeline.port import PolicyPort
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision import Reviser
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.state import Failure, State
+from echotui.pipeline.streaming_config import StreamingConfig
 from echotui.pipeline.swapping import HotSwap
+from echotui.pipeline.tuning import STREAMING
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
-from echotui.providers.base import Provider
+from echotui.providers.base import Provider, Word
 
 if TYPE_CHECKING:
     from echotui.pipeline.fallback import ServerFallback
@@ -51,16 +57,18 @@ class Pipeline:
     def __init__(
         self,
         provider: Provider,
-        config: Settings,
+        config: StreamingConfig | Settings,
         on_event: Callable[[events.PipelineEvent], None] = lambda event: None,
         *,
         classifier: FrameClassifier | None = None,
         progress: Callable[[], str | None] = lambda: None,
+        passes: PassSchedule | None = None,
     ) -> None:
-        """`config`: the streaming knobs of the settings (chunk, utterance, silence, queue, VAD).
-        `progress`: what is being prepared meanwhile (a model download), shown in the snapshot."""
-        if config.queue_seconds < min_queue_seconds(config.max_utterance_seconds, config.chunk_seconds):
-            raise ValueError("queue must hold at least one utterance plus one step")
+        """`config`: the streaming knobs (from settings: `Settings.streaming()`, which is called here when
+        given the settings). `progress`: what is being prepared meanwhile (a model download), shown in the
+        snapshot. `passes`: when the open utterance is passed to the engine (`echotui replay`: where the
+        recorded session's passes were), else the policy's own rule."""
+        config = config.streaming() if isinstance(config, Settings) else config
         self.config = config
         self.on_event = on_event
         self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
@@ -69,33 +77,42 @@ class Pipeline:
         self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
         self.metrics = Metrics()
         self.progress = progress
-        self.transcribed = 0
-        self.gate_skipped = 0
-        self._inflight = 0
         self._next_sample = 0  # timeline index the consumer expects next; more means a drop
-        self.recent = RecentAudio(round(RECENT_S * SAMPLE_RATE))
-        self.policy: StreamingPolicy | LongformPolicy = StreamingPolicy(self)
+        self.recent = RecentAudio(round(STREAMING.recent_s * SAMPLE_RATE))
+        send: Callable[[events.PipelineEvent], None] = lambda event: self.on_event(event)  # noqa: E731
+        port = PolicyPort(self.queue, self.framing, self.recent, lambda: self.worker, self.metrics, send)
+        committed: Callable[[list[Word]], None] = lambda words: self.reviser.committed(words)  # noqa: E731
+        self.host = PolicyHost(port, config, passes or LivePasses(), self.metrics, send, committed)
+        self.tally = self.host.tally  # where the audio given to the policy went
         self.reviser = Reviser(self)  # behind the live words: told of each commit by the caption output
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
         self.swapper = HotSwap(self)
-        self.trimmer = HeapTrimmer()
+        self.heap = HeapReturner()
         self.abandoned = False
         self.failure: Failure | None = None
         """Why the session stopped on an error (a model that did not load, the engine), else None."""
         self.fallback: ServerFallback | None = None
         """A remote engine's outage handling (`fallback.ServerFallback` sets itself here), else None."""
 
+    @property
+    def policy(self) -> Policy:
+        return self.host.policy
+
     # ---- accounting -------------------------------------------------------------------------------
 
+    @property
+    def transcribed(self) -> int:
+        return self.tally.transcribed
+
     def ledger(self) -> Ledger:
-        waiting = self.queue.fill + self.framing.in_flight + self.framing.pending + self._inflight
+        waiting = self.queue.fill + self.framing.in_flight + self.framing.pending + self.tally.inflight
         stopped = self.failure is not None or self.abandoned  # nothing waiting will be transcribed now
         return Ledger(
             captured=self.queue.captured,
-            transcribed=self.transcribed,
-            vad_skipped=self.framing.skipped + self.gate_skipped,
+            transcribed=self.tally.transcribed,
+            vad_skipped=self.framing.skipped + self.tally.gate_skipped,
             dropped=self.queue.dropped,
             pending=0 if stopped else waiting,
             untranscribed=waiting if stopped else 0,
@@ -170,14 +187,14 @@ class Pipeline:
     def abandon(self) -> None:
         """End now, before what was captured is finished (a quit past its grace): the words on screen are
         kept as final text, nothing more goes out, and what was waiting counts as untranscribed."""
-        self.policy.keep_shown()
-        self.abandoned = True  # the policy sends no more text
+        self.host.end()
+        self.abandoned = True  # the policy's text goes out no more
         self._stop.set()
 
     async def run(self, source: AudioSource) -> None:
         """Feed `source` through the engine until it ends or `stop()` is called."""
         self._source = source
-        self.policy = choose_policy(self, source)  # once: a file at speed 0 is decoded in long windows
+        self.host.choose(flat_out=not source.live and self.config.speed == 0)  # a file in long windows
         if self.worker.loaded is None and not await self.load():
             return  # stopped while loading: nothing was captured yet
         consumer = asyncio.create_task(self._consume())
@@ -236,11 +253,7 @@ class Pipeline:
     @property
     def idle(self) -> bool:
         """No utterance open, and none being transcribed: a swap may take over now."""
-        return not self.framing.is_open and self.framing.in_flight == 0 and self._inflight == 0
-
-    def release_inflight(self, samples: int) -> None:
-        """A closed utterance's samples leave "in flight" (the policy counts them where they went)."""
-        self._inflight -= samples
+        return not self.framing.is_open and self.framing.in_flight == 0 and self.tally.inflight == 0
 
     # ---- consumer ---------------------------------------------------------------------------------
 
@@ -253,7 +266,7 @@ class Pipeline:
                 gap, self._next_sample = block.start - self._next_sample, block.end
                 self.recent.append(block.start, block.samples)
                 closed = await self.framing.push(block)  # in flight there, then pending here
-                self._inflight += sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
+                self.tally.inflight += sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
                 if gap > 0:  # dropped audio lies just before this block: say so where it happened
                     start = (block.start - gap) / SAMPLE_RATE
                     self.on_event(events.AudioDropped(start, gap / SAMPLE_RATE))
@@ -261,13 +274,18 @@ class Pipeline:
                         self.on_event(events.DeviceRestored(device, gap / SAMPLE_RATE))
                 self.reviser.heard(block, closed)
                 await self._finalize_all(closed, counted=True)
-                await self.policy.after_block()
-            await self.policy.when_idle()
+                await self.host.take(lambda policy: policy.after_block())
+            await self._idle()
             await self.reviser.when_idle()  # only now, and only while no audio waits
-            self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system
+            self.heap.maybe_return()  # at most once a minute: freed heap back to the system
         await self._finalize_all(self.framing.flush())
-        await self.policy.when_idle()  # the end: what a policy still holds is transcribed
+        await self._idle()  # the end: what a policy still holds is transcribed
         await self.reviser.when_idle(ended=True)
+
+    async def _idle(self) -> None:
+        if self.policy.untouched:  # the old provider has shown nothing of the open utterance
+            self.switch_provider()
+        await self.host.take(lambda policy: policy.when_idle())
 
     async def _handle_losses(self, upto: int | None = None) -> None:
         """Device losses up to timeline index `upto` (default: all once the queue is empty): end the
@@ -283,7 +301,7 @@ class Pipeline:
 
     async def _finalize_all(self, closed: list[Utterance], counted: bool = False) -> None:
         # Closed utterances count as pending ("in flight") until their text is out (a policy may hold some)
-        self._inflight += 0 if counted else sum(len(u.audio) for u in closed)
+        self.tally.inflight += 0 if counted else sum(len(u.audio) for u in closed)
         for utterance in closed:
-            await self.policy.finalize(utterance)
-            self.swapper.switch()  # an utterance boundary
+            await self.host.take(lambda policy: policy.finalize(utterance))  # noqa: B023 (awaited here)
+            self.switch_provider()  # an utterance boundary

@@ -17,8 +17,6 @@ from echotui.pipeline.fallback import FallbackTuning, ServerFallback
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
 from echotui.providers.registry import AUTO, create_provider
-from echotui.providers.remote import RemoteProvider
-from echotui.providers.wyoming import WyomingProvider
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +45,8 @@ def local_provider(settings: Settings) -> Provider | None:
 
 def watch_server(pipeline: Pipeline, settings: Settings) -> ServerFallback | None:
     """For a pipeline whose engine is a server: what rides out its outages (None for a local engine)."""
-    if pipeline.worker.provider.name not in (RemoteProvider.name, WyomingProvider.name):
-        return None
+    if "remote" not in pipeline.worker.provider.capabilities.backends:
+        return None  # a local engine: nothing to stand in for
     return ServerFallback(
         pipeline,
         server=lambda: create_provider(settings),

@@ -19,10 +19,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from echotui.errors import one_line
-from echotui.pipeline.events import EngineFailed, EngineNotice
+from echotui.pipeline.events import EngineFailed, EngineNotice, PipelineEvent
 from echotui.pipeline.failures import EngineFailure, call_with_restart, describe
 from echotui.pipeline.state import Failure, State
 from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker
@@ -30,7 +30,7 @@ from echotui.providers.base import Provider
 from echotui.providers.remote_http import ServerUnreachable
 
 if TYPE_CHECKING:
-    from echotui.pipeline.runner import Pipeline
+    from echotui.pipeline.swapping import HotSwap
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,29 @@ class FallbackTuning:
     probe_s: float = 2.0
 
 
+class FallbackHost(Protocol):
+    """What the outage handling needs of the pipeline: the worker running now, its event listener, the hot
+    swap (a local engine stands in through it), and whether the session is stopping or abandoned."""
+
+    worker: InferenceWorker
+    on_event: Callable[[PipelineEvent], None]
+    swapper: HotSwap
+    abandoned: bool
+    fallback: ServerFallback | None
+
+    @property
+    def stopping(self) -> bool: ...
+
+    def swap(self, provider: Provider) -> None: ...
+
+
 class ServerFallback:
     """The pipeline's answer to an unreachable server: `server()` makes a fresh provider for the server,
     `local()` the local engine to stand in (None when none can run here); both run off the event loop."""
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: FallbackHost,
         server: Callable[[], Provider],
         local: Callable[[], Provider | None],
         tuning: FallbackTuning = FallbackTuning(),
@@ -73,7 +89,7 @@ class ServerFallback:
         """Set once no local engine could be found: outages are then only waited out."""
         self._standing_in: InferenceWorker | None = None
         self._probe: asyncio.Task[None] | None = None
-        pipeline.fallback = self
+        pipeline.fallback = self  # its state is the pipeline's while the server is gone
         pipeline.worker.outage = self.ride_out
 
     async def ride_out(self, failed: FailedCall) -> CallResult:

@@ -24,7 +24,7 @@ from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptR
 from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
-from echotui.pipeline.revision import finished
+from echotui.pipeline.stretches import belonging, finished
 from echotui.providers.base import Word
 from echotui.quality import word_errors
 from echotui.session import Session
@@ -51,11 +51,13 @@ def sentences(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Word
 
 
 def session_for(path: Path, words: list[WordTiming], **settings: object) -> tuple[Session, MisheardOracle]:
+    """A session whose live engine mishears `MISHEARD`; the revision's own engine (returned) hears right."""
     audio = np.concatenate(list(DecodedFile(path).blocks()))
-    oracle = MisheardOracle(words, audio, MISHEARD)
     settings.setdefault("revise", True)
     config = Settings(provider="whispercpp", chunk_seconds=0.5, **settings)  # type: ignore[arg-type]
-    return Session(config, FileSource(path, speed=4.0), provider=oracle), oracle
+    session = Session(config, FileSource(path, speed=4.0), provider=MisheardOracle(words, audio, MISHEARD))
+    session.pipeline.reviser.provider = reviser = MisheardOracle(words, audio, MISHEARD)
+    return session, reviser
 
 
 def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
@@ -135,13 +137,32 @@ def test_with_no_revise_the_live_words_are_what_is_kept(
     assert session.pipeline.reviser.stats()["revision_delay_p50_s"] is None
 
 
-def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_after_25_s() -> None:
+def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_after_6_s() -> None:
     said = [Word(i * 0.5, i * 0.5 + 0.4, f"w{i}" + ("." if i % 10 == 9 else "")) for i in range(80)]
     assert finished(said[:8], next_s=4.0) == 0, "no sentence end yet"
     assert finished(said[:10], next_s=4.7) == 0, "a sentence end, but the next word follows at once"
     assert finished(said[:10], next_s=5.6) == 10, "a sentence end and a pause"
     assert finished(said[:8], next_s=6.0) == 8, "a long pause ends a stretch without a sentence end"
-    assert finished(said, next_s=40.0) == 50, "speech that runs on: cut at the last sentence end in 25 s"
+    assert finished(said, next_s=40.0) == 10, "speech that runs on: cut at the last sentence end in 6 s"
+    unended = [
+        Word(w.start_s + (0.3 if i > 6 else 0.0), w.end_s + (0.3 if i > 6 else 0.0), f"w{i}")
+        for i, w in enumerate(said)
+    ]
+    assert finished(unended, next_s=40.0) == 7, "no sentence end in 6 s: cut at the widest pause"
+
+
+def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_keeps_its_edge_words() -> None:
+    def said(text: str, start_s: float) -> list[Word]:
+        return [Word(start_s + i * 0.5, start_s + i * 0.5 + 0.4, w) for i, w in enumerate(text.split())]
+
+    before = said("And so my fellow Americans,", 0.0)  # revised already: the window's context
+    own = said("ask knot what your country", 2.5)  # the stretch, as the live layer committed it
+    after = said("can do", 5.0)  # what follows it, not revised yet
+    heard = said("And so, my fellow Americans, ask not what your country can do", 0.0)
+    assert [w.text for w in belonging(heard, before, own, after)] == "ask not what your country".split()
+    split = said("my fellow Americans, asked not what your country can", 1.0)  # a boundary word misheard
+    assert [w.text for w in belonging(split, before, own, after)] == "asked not what your country".split()
+    assert [w.text for w in belonging(heard[:5], before, own, after)] == [], "the stretch not heard"
 
 
 KILLED_CHILD = """
@@ -160,6 +181,7 @@ oracle = MisheardOracle(words, audio, eval(sys.argv[3]))
 session = Session(
     Settings(provider="whispercpp", chunk_seconds=0.5, revise=True), FileSource(path, speed=4.0), oracle
 )
+session.pipeline.reviser.provider = MisheardOracle(words, audio, {})
 def on_event(event):
     if isinstance(event, TranscriptRevised) and event.end_s > 5:  # journaled before listeners hear it
         os.kill(os.getpid(), signal.SIGKILL)

@@ -203,6 +203,7 @@ class Pipeline:
         self.queue.close()
 
     async def close(self) -> None:
+        await self.reviser.close()
         await self.swapper.close()
         await self.worker.close()
         self.framing.close()

@@ -13,11 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptRevised
@@ -25,7 +27,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.stretches import belonging, finished
-from echotui.providers.base import Word
+from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
 from tests.cli import echotui
@@ -123,6 +125,50 @@ def test_a_revision_never_loses_or_doubles_a_committed_word(
     assert [w.text for w in timeline] == " ".join(SENTENCES).split()
     assert all(a.start_s <= b.start_s for a, b in itertools.pairwise(timeline)), "in the order said"
     assert kept == session.finals
+
+
+class HeldOracle(MisheardOracle):
+    """A revision engine that answers only once `gate` is open (a revision that cannot keep up)."""
+
+    def __init__(self, words: list[WordTiming], source: np.ndarray, gate: threading.Event) -> None:
+        super().__init__(words, source, {})
+        self.gate = gate
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.gate.wait(timeout=60)
+        return super().transcribe(request)
+
+
+def test_the_panel_s_revision_lag_is_the_age_of_the_oldest_word_not_revised_yet(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, _ = session_for(path, words)
+    gate = threading.Event()
+    session.pipeline.reviser.provider = HeldOracle(
+        words, np.concatenate(list(DecodedFile(path).blocks())), gate
+    )
+    first: list[float] = []
+    held: list[tuple[float | None, float]] = []
+
+    def watch(event: PipelineEvent) -> None:
+        if not isinstance(event, FinalTranscribed) or not event.words:
+            return
+        first.append(first[0] if first else event.words[0].start_s)
+        clock = session.pipeline.ledger().captured / SAMPLE_RATE  # the stream's clock, from the ledger
+        if not gate.is_set():  # nothing revised yet: the first word said waits
+            held.append((session.pipeline.snapshot().revision_lag_s, clock - first[0]))
+        if clock > 9.0:
+            gate.set()
+
+    session.listeners.append(watch)
+    asyncio.run(session.run())
+    assert len(held) >= 3
+    assert all(lag == pytest.approx(waited) for lag, waited in held), held
+    assert held[-1][1] > 5.0, "the lag grew while the revision was held"
+    assert session.pipeline.reviser.lag_s() == 0.0, "caught up at the end"
+    assert session.pipeline.reviser.revisions >= 2
 
 
 def test_with_no_revise_the_live_words_are_what_is_kept(

@@ -132,7 +132,7 @@ class Reviser:
         if not self.active:
             return
         self.pending.extend(words)
-        if self._task is None:
+        if self._task is None or self._task.done():  # (first words, or on again after a pause)
             self._task = asyncio.get_running_loop().create_task(self._run())
         self._wake.set()
 
@@ -173,9 +173,12 @@ class Reviser:
 
     async def _run(self) -> None:
         try:
-            provider = self.provider or revision_provider(self.pipeline.config, self.pipeline.worker.provider)
-            self.worker = RevisionWorker(provider, self.tuning.nice)
-            await self.worker.load()
+            if self.worker is None:
+                live = self.pipeline.worker.provider
+                self.worker = RevisionWorker(
+                    self.provider or revision_provider(self.pipeline.config, live), self.tuning.nice
+                )
+                await self.worker.load()
             while True:
                 await self._wake.wait()
                 self._wake.clear()

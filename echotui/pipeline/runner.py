@@ -128,6 +128,7 @@ class Pipeline:
             state=state,
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
+            revision_lag_s=self.reviser.lag_s(),
         )
 
     def pause(self) -> None:

@@ -220,18 +220,17 @@ class Reviser:
             self.kept.extend(words)
             return
         after = [w for w in following if w.start_s < end_s]
-        before = [
-            w for w in self.kept if w.end_s <= words[0].start_s and w.start_s >= start_s - tuning.context_s
-        ]
-        before = [w for w in before if w.start_s - tuning.pad_s >= ring_start_s]
+        reach = max(start_s - tuning.context_s, ring_start_s + tuning.pad_s)
+        first = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
         while True:  # the window holds at most the 30 s whisper hears: the context gives way
-            since = before[0].start_s - tuning.pad_s if before else start_s
+            before = self.kept[first:]  # (the kept words come before the stretch, whatever their times)
+            since = min(start_s, before[0].start_s - tuning.pad_s) if before else start_s
             pieces = self._pieces(round(since * SAMPLE_RATE), round(end_s * SAMPLE_RATE))
             if not before or sum(hi - lo for lo, hi in pieces) < (LONGFORM.window_s - 1) * SAMPLE_RATE:
                 break
-            before = before[1:]
+            first += 1
         decoder = LongWindowDecoder()
-        decoder.text = text_of([w for w in self.kept if w.end_s <= since])[-PROMPT_CHARS:]
+        decoder.text = text_of(self.kept[:first])[-PROMPT_CHARS:]
         for lo, hi in pieces:
             decoder.add(lo, self.ring.slice(lo, hi))
         self.working = words

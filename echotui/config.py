@@ -120,6 +120,16 @@ class Settings:
             raise EchoError("threads must be at least 1")
         return self
 
+    def for_revision(self) -> Settings:
+        """The settings the revision layer's own engine is built from: `revise_model` names a model of the
+        catalogue or a model file/folder (a path: it exists, or it has a folder in it); else the live one."""
+        wanted = self.revise_model
+        if not wanted:
+            return self
+        if Path(wanted).expanduser().exists() or "/" in wanted or os.sep in wanted:
+            return replace(self, model_path=Path(wanted).expanduser())
+        return replace(self, model=wanted, model_path=None)
+
     @property
     def min_queue_seconds(self) -> float:
         return min_queue_seconds(self.max_utterance_seconds, self.chunk_seconds)

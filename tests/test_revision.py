@@ -33,6 +33,7 @@ from echotui.session import Session
 from tests.cli import echotui
 from tests.doubles import MisheardOracle
 from tests.support.corpus import Speech, runs_on
+from tests.support.real_model import copy_ct2_tiny_en
 from tests.support.speech import WordTiming, synthesize_words
 
 SENTENCES = (
@@ -263,12 +264,15 @@ def long_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
 def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     real_models: dict[str, Path], long_speech: Speech, tmp_path: Path
 ) -> None:
-    """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript."""
+    """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript; the
+    revision runs the model `--revise-model` names (here a copy of the same weights, in a folder of its
+    own), loaded on its own thread."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
+    reviser = copy_ct2_tiny_en(tmp_path / "reviser" / "tiny.en")
     run = echotui(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",
         real_models["faster-whisper"], "--speed", "1", "--threads", "2", "--revise", "--save", kept,
-        "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
+        "--revise-model", reviser, "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
     )  # fmt: skip
     assert run.code == 0, run.stderr
     live = word_errors(long_speech.text, run.stdout).wer
@@ -276,6 +280,18 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     assert revised <= live, (run.stdout, kept.read_text())
     figures = json.loads(stats.read_text())
     assert figures["revision_delay_p50_s"] is not None and figures["unrevised_s"] is not None
+    assert Path(figures["revision_model"]) == reviser
+    assert figures["model"] == "tiny.en"
+
+
+def test_a_revise_model_no_catalogue_knows_fails_in_one_line_before_anything_loads(
+    sentences: tuple[Path, list[WordTiming]],
+) -> None:
+    run = echotui(
+        "transcribe", sentences[0], "--provider", "faster-whisper", "--revise", "--revise-model", "tiny.xx"
+    )
+    assert run.code != 0
+    assert len(run.stderr_lines) == 1 and "unknown faster-whisper model 'tiny.xx'" in run.stderr_lines[0]
 
 
 def test_save_needs_a_known_extension(tmp_path: Path) -> None:

@@ -274,10 +274,13 @@ class Reviser:
             self.pipeline.on_event(EngineNotice(self.worker.provider.name, notice))
         return result.segments
 
-    def stats(self) -> dict[str, float | int | None]:
-        """For `--stats-json`: revision delay (a word's end → its revision done) p50/p95, what was skipped."""
+    def stats(self) -> dict[str, str | float | int | None]:
+        """For `--stats-json`: revision delay (a word's end → its revision done) p50/p95, what was skipped,
+        and the model the revision ran (its path)."""
         delays = np.asarray(self.delays) if self.delays else None
+        loaded = self.worker.loaded if self.worker is not None else None
         return {
+            "revision_model": loaded.path if loaded is not None else None,
             "revisions": self.revisions,
             "revision_delay_p50_s": None if delays is None else round(float(np.percentile(delays, 50)), 4),
             "revision_delay_p95_s": None if delays is None else round(float(np.percentile(delays, 95)), 4),

@@ -9,8 +9,6 @@ import contextlib
 import os
 import sys
 import threading
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from echotui.pipeline.vad import NoGate
@@ -21,22 +19,10 @@ if TYPE_CHECKING:
     from echotui.config import Settings
 
 
-def revision_settings(settings: Settings) -> Settings:
-    """The settings the revision's engine is built from: `revise_model` names a model of the catalogue
-    or a model file/folder (a path: it exists, or it has a folder in it); without it, the live model."""
-    wanted = settings.revise_model
-    if not wanted:
-        return settings
-    path = Path(wanted).expanduser()
-    if path.exists() or "/" in wanted or os.sep in wanted:
-        return replace(settings, model_path=path)
-    return replace(settings, model=wanted, model_path=None)
-
-
 def revision_provider(settings: Settings, live: Provider) -> Provider:
     """An engine of the live one's kind, for the revision alone (never the live engine itself: its native
     context belongs to the live thread)."""
-    return type(live).from_settings(revision_settings(settings))
+    return type(live).from_settings(settings.for_revision())
 
 
 def lower_priority(nice: int) -> None:

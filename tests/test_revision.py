@@ -76,6 +76,8 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     live = " ".join(e.text for e in events if isinstance(e, FinalTranscribed) and e.text)
     assert "socks" in live and "liver." in live, "the live words went out as the short windows heard them"
     assert oracle.long_windows >= 2, "finished speech was decoded again, a stretch at a time"
+    windows = [(start, end) for start, end, _ in oracle.requests]
+    assert all(b[0] < a[1] - 1.0 for a, b in itertools.pairwise(windows)), "each hears the speech before it"
     said = " ".join(SENTENCES)
     assert session.journal is not None
     journal = read_journal(session.journal.path)

@@ -128,8 +128,11 @@ class Reviser:
         return max(0.0, self._clock_s - waiting[0].start_s) if waiting else 0.0
 
     def committed(self, words: list[Word]) -> None:
-        """Words the live layer committed (`CaptionOutput.final`): revised once their stretch is finished."""
+        """Words the live layer committed (`CaptionOutput.final`): revised once their stretch is finished.
+        Words committed while the layer, once started, is off (paused, failed) count as unrevised."""
         if not self.active:
+            if self._task is not None and words:
+                self.unrevised_s += words[-1].end_s - words[0].start_s
             return
         self.pending.extend(words)
         if self._task is None or self._task.done():  # (first words, or on again after a pause)

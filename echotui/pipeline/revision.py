@@ -215,10 +215,10 @@ class Reviser:
         tuning, ring_start_s = self.tuning, self.ring.start / SAMPLE_RATE
         self.kept = [w for w in self.kept if w.end_s > ring_start_s]
         start_s, end_s = (
-            words[0].start_s - tuning.pad_s,
+            max(ring_start_s, words[0].start_s - tuning.pad_s),
             min(self._clock_s, words[-1].end_s + tuning.lookahead_s),
         )
-        if start_s < ring_start_s or self._clock_s - words[-1].end_s > tuning.behind_s:
+        if words[0].start_s < ring_start_s or self._clock_s - words[-1].end_s > tuning.behind_s:
             self.unrevised_s += words[-1].end_s - words[0].start_s  # fell behind: the live words stay
             self.kept.extend(words)
             return

@@ -62,6 +62,8 @@ class RevisionTuning:
         behind_s: a stretch that ended this long before the clock is skipped: the layer fell behind.
         busy_s: while more audio than this waits for the live layer, no revision starts.
         nice: the revision engine's CPU priority (Linux nice value): the live engine's threads go first.
+        thread_share: the revision engine's CPU threads, as a share of the live engine's (at least one):
+            it leaves the live engine cores of its own, and one thread wastes nothing waiting for others.
         growth: a revision with more than `growth` × the words (plus `slack` words) is an invention
             (whisper loops on a repeated phrase): the committed words stay.
     """
@@ -75,6 +77,7 @@ class RevisionTuning:
     behind_s: float = 30.0
     busy_s: float = 2.0
     nice: int = 10
+    thread_share: float = 0.5
     growth: float = 2.0
     slack: int = 4
 
@@ -177,10 +180,10 @@ class Reviser:
     async def _run(self) -> None:
         try:
             if self.worker is None:
-                live = self.pipeline.worker.provider
-                self.worker = RevisionWorker(
-                    self.provider or revision_provider(self.pipeline.config, live), self.tuning.nice
-                )
+                config, live = self.pipeline.config, self.pipeline.worker.provider
+                threads = max(1, int(config.threads * self.tuning.thread_share))
+                provider = self.provider or revision_provider(config, live, threads)
+                self.worker = RevisionWorker(provider, self.tuning.nice)
                 await self.worker.load()
             while True:
                 await self._wake.wait()

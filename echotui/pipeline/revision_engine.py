@@ -9,6 +9,7 @@ import contextlib
 import os
 import sys
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from echotui.pipeline.vad import NoGate
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
     from echotui.config import Settings
 
 
-def revision_provider(settings: Settings, live: Provider) -> Provider:
-    """An engine of the live one's kind, for the revision alone (never the live engine itself: its native
-    context belongs to the live thread)."""
-    return type(live).from_settings(settings.for_revision())
+def revision_provider(settings: Settings, live: Provider, threads: int) -> Provider:
+    """An engine of the live one's kind, for the revision alone, on `threads` CPU threads (never the live
+    engine itself: its native context belongs to the live thread)."""
+    return type(live).from_settings(replace(settings.for_revision(), threads=threads))
 
 
 def lower_priority(nice: int) -> None:

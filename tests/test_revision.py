@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptR
 from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
+from echotui.pipeline.revision import REVISION
 from echotui.pipeline.stretches import belonging, finished
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
@@ -97,6 +99,18 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     assert any("socks" in f["replaces"] and "fox" in f["text"].split() for f in fixes), fixes
     assert all(f["replaces"] == " ".join(w[2] for w in f["replaced_words"]) for f in fixes)
     assert not any(f["final"] for f in fixes), "a reader of the final lines keeps the live text"
+
+
+def test_a_window_s_context_starts_a_sentence_and_the_text_before_it_is_the_prompt(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prompted with half a sentence, whisper leaves the rest's capitals and stops out."""
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, oracle = session_for(path, words)
+    session.pipeline.reviser.tuning = replace(REVISION, context_s=2.0)  # reaches into the sentence before
+    asyncio.run(session.run())
+    assert [p for p in oracle.prompts if p] == [SENTENCES[0]], oracle.prompts
 
 
 def test_a_revision_never_loses_or_doubles_a_committed_word(

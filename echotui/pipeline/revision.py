@@ -29,6 +29,7 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.captioning import PROMPT_CHARS, text_of
+from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import EngineNotice, TranscriptRevised
 from echotui.pipeline.failures import describe
 from echotui.pipeline.longform import LONGFORM, LongWindowDecoder
@@ -226,15 +227,16 @@ class Reviser:
             self.kept.extend(words)
             return
         after = [w for w in following if w.start_s < end_s]
-        reach = max(start_s - tuning.context_s, ring_start_s + tuning.pad_s)
-        first = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
-        while True:  # the window holds at most the 30 s whisper hears: the context gives way
+        reach = max(start_s - tuning.context_s, ring_start_s)
+        near = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
+        starts = [i for i in range(len(self.kept)) if i == 0 or ends_sentence(self.kept[i - 1])]
+        sentences = [*[i for i in starts if i <= near][-1:], *[i for i in starts if i > near]]
+        for first in [*sentences, near, len(self.kept)]:  # the context starts a sentence, if one fits
             before = self.kept[first:]  # (the kept words come before the stretch, whatever their times)
-            since = min(start_s, before[0].start_s - tuning.pad_s) if before else start_s
+            since = max(ring_start_s, min(start_s, before[0].start_s - tuning.pad_s)) if before else start_s
             pieces = self._pieces(round(since * SAMPLE_RATE), round(end_s * SAMPLE_RATE))
-            if not before or sum(hi - lo for lo, hi in pieces) < (LONGFORM.window_s - 1) * SAMPLE_RATE:
-                break
-            first += 1
+            if sum(hi - lo for lo, hi in pieces) < (LONGFORM.window_s - 1) * SAMPLE_RATE:
+                break  # the window holds at most the 30 s whisper hears: the context gives way
         decoder = LongWindowDecoder()
         decoder.text = text_of(self.kept[:first])[-PROMPT_CHARS:]
         for lo, hi in pieces:

@@ -11,6 +11,7 @@ from echotui.config import Settings
 from echotui.models.downloads import describe_download
 from echotui.pipeline.events import PipelineEvent
 from echotui.pipeline.passes import RecordedPasses
+from echotui.pipeline.revision_engine import revision_engine_for
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
 from echotui.providers.registry import create_provider
@@ -32,4 +33,5 @@ def build_pipeline(
         on_event,
         progress=describe_download,
         passes=RecordedPasses(passes) if passes is not None else None,
+        revision_engine=revision_engine_for(settings),
     )

@@ -61,6 +61,8 @@ class Settings:
         revise: decode finished speech again with long context behind the live words
             (`pipeline.revision`); what the user keeps is then the revised text. Off by default
             (`--revise` turns it on) until its cost to the live layer is measured on a quiet machine.
+        revise_model: the model the revision runs (a catalogue name or a path), e.g. a larger one than
+            the live model; default: the live model, loaded again for the revision's own thread.
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
@@ -87,6 +89,7 @@ class Settings:
     vad_aggressiveness: int = 2
     speed: float = 1.0
     revise: bool = False
+    revise_model: str | None = None
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)
@@ -109,6 +112,16 @@ class Settings:
         if self.threads < 1:
             raise EchoError("threads must be at least 1")
         return self
+
+    def for_revision(self) -> Settings:
+        """The settings the revision layer's own engine is built from: `revise_model` names a model of the
+        catalogue or a model file/folder (a path: it exists, or it has a folder in it); else the live one."""
+        wanted = self.revise_model
+        if not wanted:
+            return self
+        if Path(wanted).expanduser().exists() or "/" in wanted or os.sep in wanted:
+            return replace(self, model_path=Path(wanted).expanduser())
+        return replace(self, model=wanted, model_path=None)
 
     @property
     def min_queue_seconds(self) -> float:

@@ -276,7 +276,7 @@ class Session(Choices):
         """What saving the whole transcript as `fmt` gives, in that format's words ("9 cues", "1 line")."""
         return describe(self.finals, fmt)
 
-    def revision_stats(self) -> dict[str, float | None]:
+    def revision_stats(self) -> dict[str, str | float | int | None]:
         """How far behind the live words the revision ran (`--stats-json`)."""
         return self.pipeline.reviser.stats()
 

@@ -13,24 +13,29 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptRevised
 from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
-from echotui.pipeline.revision import finished
-from echotui.providers.base import Word
+from echotui.pipeline.revision import REVISION
+from echotui.pipeline.stretches import belonging, finished
+from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
 from tests.cli import echotui
 from tests.doubles import MisheardOracle
 from tests.support.corpus import Speech, runs_on
+from tests.support.real_model import copy_ct2_tiny_en
 from tests.support.speech import WordTiming, synthesize_words
 
 SENTENCES = (
@@ -51,11 +56,13 @@ def sentences(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Word
 
 
 def session_for(path: Path, words: list[WordTiming], **settings: object) -> tuple[Session, MisheardOracle]:
+    """A session whose live engine mishears `MISHEARD`; the revision's own engine (returned) hears right."""
     audio = np.concatenate(list(DecodedFile(path).blocks()))
-    oracle = MisheardOracle(words, audio, MISHEARD)
     settings.setdefault("revise", True)
     config = Settings(provider="whispercpp", chunk_seconds=0.5, **settings)  # type: ignore[arg-type]
-    return Session(config, FileSource(path, speed=4.0), provider=oracle), oracle
+    session = Session(config, FileSource(path, speed=4.0), provider=MisheardOracle(words, audio, MISHEARD))
+    session.pipeline.reviser.provider = reviser = MisheardOracle(words, audio, MISHEARD)
+    return session, reviser
 
 
 def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
@@ -71,6 +78,8 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     live = " ".join(e.text for e in events if isinstance(e, FinalTranscribed) and e.text)
     assert "socks" in live and "liver." in live, "the live words went out as the short windows heard them"
     assert oracle.long_windows >= 2, "finished speech was decoded again, a stretch at a time"
+    windows = [(start, end) for start, end, _ in oracle.requests]
+    assert all(b[0] < a[1] - 1.0 for a, b in itertools.pairwise(windows)), "each hears the speech before it"
     said = " ".join(SENTENCES)
     assert session.journal is not None
     journal = read_journal(session.journal.path)
@@ -90,6 +99,18 @@ def test_misheard_words_come_out_revised_in_the_journal_and_the_saved_file(
     assert any("socks" in f["replaces"] and "fox" in f["text"].split() for f in fixes), fixes
     assert all(f["replaces"] == " ".join(w[2] for w in f["replaced_words"]) for f in fixes)
     assert not any(f["final"] for f in fixes), "a reader of the final lines keeps the live text"
+
+
+def test_a_window_s_context_starts_a_sentence_and_the_text_before_it_is_the_prompt(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prompted with half a sentence, whisper leaves the rest's capitals and stops out."""
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, oracle = session_for(path, words)
+    session.pipeline.reviser.tuning = replace(REVISION, context_s=2.0)  # reaches into the sentence before
+    asyncio.run(session.run())
+    assert [p for p in oracle.prompts if p] == [SENTENCES[0]], oracle.prompts
 
 
 def test_a_revision_never_loses_or_doubles_a_committed_word(
@@ -123,6 +144,50 @@ def test_a_revision_never_loses_or_doubles_a_committed_word(
     assert kept == session.finals
 
 
+class HeldOracle(MisheardOracle):
+    """A revision engine that answers only once `gate` is open (a revision that cannot keep up)."""
+
+    def __init__(self, words: list[WordTiming], source: np.ndarray, gate: threading.Event) -> None:
+        super().__init__(words, source, {})
+        self.gate = gate
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.gate.wait(timeout=60)
+        return super().transcribe(request)
+
+
+def test_the_panel_s_revision_lag_is_the_age_of_the_oldest_word_not_revised_yet(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, _ = session_for(path, words)
+    gate = threading.Event()
+    session.pipeline.reviser.provider = HeldOracle(
+        words, np.concatenate(list(DecodedFile(path).blocks())), gate
+    )
+    first: list[float] = []
+    held: list[tuple[float | None, float]] = []
+
+    def watch(event: PipelineEvent) -> None:
+        if not isinstance(event, FinalTranscribed) or not event.words:
+            return
+        first.append(first[0] if first else event.words[0].start_s)
+        clock = session.pipeline.ledger().captured / SAMPLE_RATE  # the stream's clock, from the ledger
+        if not gate.is_set():  # nothing revised yet: the first word said waits
+            held.append((session.pipeline.snapshot().revision_lag_s, clock - first[0]))
+        if clock > 9.0:
+            gate.set()
+
+    session.listeners.append(watch)
+    asyncio.run(session.run())
+    assert len(held) >= 3
+    assert all(lag == pytest.approx(waited) for lag, waited in held), held
+    assert held[-1][1] > 5.0, "the lag grew while the revision was held"
+    assert session.pipeline.reviser.lag_s() == 0.0, "caught up at the end"
+    assert session.pipeline.reviser.revisions >= 2
+
+
 def test_with_no_revise_the_live_words_are_what_is_kept(
     sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,13 +200,32 @@ def test_with_no_revise_the_live_words_are_what_is_kept(
     assert session.pipeline.reviser.stats()["revision_delay_p50_s"] is None
 
 
-def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_after_25_s() -> None:
+def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_after_6_s() -> None:
     said = [Word(i * 0.5, i * 0.5 + 0.4, f"w{i}" + ("." if i % 10 == 9 else "")) for i in range(80)]
     assert finished(said[:8], next_s=4.0) == 0, "no sentence end yet"
     assert finished(said[:10], next_s=4.7) == 0, "a sentence end, but the next word follows at once"
     assert finished(said[:10], next_s=5.6) == 10, "a sentence end and a pause"
     assert finished(said[:8], next_s=6.0) == 8, "a long pause ends a stretch without a sentence end"
-    assert finished(said, next_s=40.0) == 50, "speech that runs on: cut at the last sentence end in 25 s"
+    assert finished(said, next_s=40.0) == 10, "speech that runs on: cut at the last sentence end in 6 s"
+    unended = [
+        Word(w.start_s + (0.3 if i > 6 else 0.0), w.end_s + (0.3 if i > 6 else 0.0), f"w{i}")
+        for i, w in enumerate(said)
+    ]
+    assert finished(unended, next_s=40.0) == 7, "no sentence end in 6 s: cut at the widest pause"
+
+
+def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_keeps_its_edge_words() -> None:
+    def said(text: str, start_s: float) -> list[Word]:
+        return [Word(start_s + i * 0.5, start_s + i * 0.5 + 0.4, w) for i, w in enumerate(text.split())]
+
+    before = said("And so my fellow Americans,", 0.0)  # revised already: the window's context
+    own = said("ask knot what your country", 2.5)  # the stretch, as the live layer committed it
+    after = said("can do", 5.0)  # what follows it, not revised yet
+    heard = said("And so, my fellow Americans, ask not what your country can do", 0.0)
+    assert [w.text for w in belonging(heard, before, own, after)] == "ask not what your country".split()
+    split = said("my fellow Americans, asked not what your country can", 1.0)  # a boundary word misheard
+    assert [w.text for w in belonging(split, before, own, after)] == "asked not what your country".split()
+    assert [w.text for w in belonging(heard[:5], before, own, after)] == [], "the stretch not heard"
 
 
 KILLED_CHILD = """
@@ -160,6 +244,7 @@ oracle = MisheardOracle(words, audio, eval(sys.argv[3]))
 session = Session(
     Settings(provider="whispercpp", chunk_seconds=0.5, revise=True), FileSource(path, speed=4.0), oracle
 )
+session.pipeline.reviser.provider = MisheardOracle(words, audio, {})
 def on_event(event):
     if isinstance(event, TranscriptRevised) and event.end_s > 5:  # journaled before listeners hear it
         os.kill(os.getpid(), signal.SIGKILL)
@@ -195,12 +280,15 @@ def long_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
 def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     real_models: dict[str, Path], long_speech: Speech, tmp_path: Path
 ) -> None:
-    """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript."""
+    """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript; the
+    revision runs the model `--revise-model` names (here a copy of the same weights, in a folder of its
+    own), loaded on its own thread."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
+    reviser = copy_ct2_tiny_en(tmp_path / "reviser" / "tiny.en")
     run = echotui(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",
         real_models["faster-whisper"], "--speed", "1", "--threads", "2", "--revise", "--save", kept,
-        "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
+        "--revise-model", reviser, "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
     )  # fmt: skip
     assert run.code == 0, run.stderr
     live = word_errors(long_speech.text, run.stdout).wer
@@ -208,6 +296,18 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     assert revised <= live, (run.stdout, kept.read_text())
     figures = json.loads(stats.read_text())
     assert figures["revision_delay_p50_s"] is not None and figures["unrevised_s"] is not None
+    assert Path(figures["revision_model"]) == reviser
+    assert figures["model"] == "tiny.en"
+
+
+def test_a_revise_model_no_catalogue_knows_fails_in_one_line_before_anything_loads(
+    sentences: tuple[Path, list[WordTiming]],
+) -> None:
+    run = echotui(
+        "transcribe", sentences[0], "--provider", "faster-whisper", "--revise", "--revise-model", "tiny.xx"
+    )
+    assert run.code != 0
+    assert len(run.stderr_lines) == 1 and "unknown faster-whisper model 'tiny.xx'" in run.stderr_lines[0]
 
 
 def test_save_needs_a_known_extension(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -23,6 +24,7 @@ from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRe
 from echotui.pipeline.metrics import Ledger
 from echotui.pipeline.state import State
 from echotui.providers.base import LoadedModel, Segment, Word
+from echotui.widgets import captions
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.charts import Chart
 from echotui.widgets.panels import HealthPanel
@@ -167,6 +169,31 @@ def test_revised_words_replace_the_misheard_ones_in_place_and_paragraphs_stay() 
     run(story)
 
 
+def test_a_word_a_revision_changed_is_marked_for_a_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(captions, "REVISED_MARK_S", 1.0)  # (4 s in the app)
+    ask, knot, what = Word(0.0, 0.3, "Ask"), Word(0.3, 0.6, "knot"), Word(0.6, 0.9, "what.")
+
+    async def story(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(CaptionView)
+        view.show_final(
+            FinalTranscribed(1, 0.0, 0.9, (Segment(0.0, 0.9, "Ask knot what."),), 0.0, (ask, knot, what))
+        )
+        view.show_revision(TranscriptRevised(0.3, 0.6, (knot,), (Word(0.3, 0.6, "not"),)))
+        await pilot.pause()
+        assert visible(view) == ["Ask not what."]
+        accent = theme_colour(pilot.app, "accent")
+        assert colour_of(view, "not") == accent, "the changed word stands out"
+        assert colour_of(view, "Ask") != accent and colour_of(view, "what.") != accent, (
+            "its neighbours do not"
+        )
+        await pilot.pause(1.5)  # the mark's time passes
+        assert visible(view) == ["Ask not what."]
+        assert colour_of(view, "not") is None, "no longer drawn apart from its line"
+        assert colour_of(view, "Ask not what.") not in (None, accent), "the line drawn as one, plain"
+
+    run(story)
+
+
 def test_an_empty_final_removes_its_partial() -> None:
     async def story(pilot: Pilot[None]) -> None:
         view = pilot.app.query_one(CaptionView)
@@ -284,6 +311,20 @@ def test_clear_empties_the_view() -> None:
 # ---- health panel -------------------------------------------------------------------------------------
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
+
+
+def test_the_health_panel_shows_how_far_behind_the_revision_runs() -> None:
+    async def story(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, WidgetsApp)
+        app.health.update_health(snapshot(revision_lag_s=7.4), CUDA, "file talk.wav")
+        await pilot.pause()
+        assert text_of(app.query_one("#health-passes-value")) == "every 1.1 s · revised 7 s behind"
+        app.health.update_health(snapshot(revision_lag_s=None), CUDA, "file talk.wav")
+        await pilot.pause()
+        assert text_of(app.query_one("#health-passes-value")) == "every 1.1 s", "revision off: not shown"
+
+    run(story)
 
 
 def test_the_health_panel_shows_exactly_the_snapshots_figures() -> None:

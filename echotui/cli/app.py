@@ -29,6 +29,8 @@ def session_from_args(args: argparse.Namespace) -> tuple[Session, str | None]:
     asked = settings
     settings, choice = auto_select(settings, explicit, measure=False)
     check_model_name(settings)  # a wrong name fails here, in one line, before anything loads
+    if settings.revise and settings.revise_model:
+        check_model_name(settings.for_revision())  # --revise-model too
     source = open_source(file, args.device, settings.speed, args.loop)
     session = Session(settings, source, record=getattr(args, "record", False))
     # the demo shows captions at once: it does not spend the CPU measuring this machine meanwhile

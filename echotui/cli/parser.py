@@ -68,6 +68,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="decode finished speech again with long context behind the live words, and keep that text "
         "(off by default until its cost to the live words is measured on a quiet machine)",
     )
+    policy.add_argument(
+        "--revise-model",
+        metavar="NAME|PATH",
+        help="with --revise: the model the revision runs (e.g. base.en behind a live tiny.en); default: "
+        "the live model",
+    )
     policy.add_argument("--vad-aggressiveness", type=int, choices=range(4), help="webrtcvad 0-3 (default 2)")
     parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
 
@@ -190,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed", "server", "api_key", "revise", "fallback_after",
+    "speed", "server", "api_key", "revise", "revise_model", "fallback_after",
 )  # fmt: skip
 
 

@@ -60,6 +60,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     source = open_source(path, args.device, settings.speed, duration_s=args.duration)
     settings, choice = auto_select(settings, explicit)
     check_model_name(settings)  # a wrong name fails here, in one line, before anything loads
+    if settings.revise and settings.revise_model:
+        check_model_name(settings.for_revision())  # --revise-model too
     session = Session(settings, source, record=args.record)
     with _open_output(args.output) as stream:
         writer = TranscriptWriter(stream, args.format)

@@ -75,6 +75,7 @@ class MetricsSnapshot:
         pass_every_s: stream seconds between the recent passes over the open window (they thin out when
             the engine falls behind: latency is what is traded to keep up); None before two passes.
         window_s: audio in the newest pass's window.
+        revision_lag_s: how far behind the revision layer runs (`Reviser.lag_s`); None when it is off.
         cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
         rss_mb / peak_rss_mb: resident memory now and at its peak.
         segments: final captions emitted.
@@ -111,6 +112,7 @@ class MetricsSnapshot:
     word_latency_p95_s: float | None = None
     pass_every_s: float | None = None
     window_s: float | None = None
+    revision_lag_s: float | None = None
     rtf_history: tuple[float, ...] = ()
     fill_history: tuple[float, ...] = ()
     level_db: float = -120.0

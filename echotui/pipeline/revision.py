@@ -1,22 +1,26 @@
 """The revision layer: finished speech decoded again as offline transcription decodes it.
 
 The live layer (`committing_policy`) commits words from short windows within two seconds; short
-windows cost words. Behind it, once a stretch of committed speech is finished (a committed sentence end
-followed by a pause, a long pause after any word, or at the latest `RevisionTuning.max_stretch_s` of
-speech), the `Reviser` decodes that stretch again with the long-window decoder (`longform.LongWindowDecoder`:
-only the audio the VAD passed, the revised text before it as the prompt) and sends `TranscriptRevised`: the
-committed words of the stretch, exactly as finals carried them, and the words heard now, on the stream
-timeline. Words both passes agree on at its edges are left out of the revision.
+windows cost words. Behind it, once a stretch of committed speech is finished (`stretches.finished`: a
+sentence end and a pause, a long pause, or at the latest `StretchTuning.max_stretch_s` of speech), the
+`Reviser` decodes it again as offline transcription would: one full 30 s window of the audio the VAD
+passed, holding the already-revised speech before the stretch (`context_s`, its text before that as the
+prompt) and a little of what follows (`lookahead_s`), so no sentence is decoded alone, cut at its edges.
+The words heard are aligned with the words known there (`stretches.belonging`); the stretch's own are
+sent as `TranscriptRevised`: the committed words exactly as finals carried them, and the words heard now,
+on the stream timeline. Words both passes agree on at its edges are left out of the revision.
 
-It never goes before the live layer: it runs on the engine's thread only when the consumer is idle (the
-queue is empty after the live pass). A stretch it reaches too late (its audio already left the ring, or it
-ended more than `behind_s` ago) is skipped and counted in `unrevised_s`. On with `--revise` (off by
-default); never at `--speed 0` (the long-window policy already is the offline decode), and for engines
-without word times.
+It never delays the live layer: it runs its own engine (`revision_engine`: `--revise-model`, else the
+live model loaded again) on its own thread, at a lower CPU priority, and starts no revision while audio
+waits for the live layer. A stretch it reaches too late (its audio already left the ring, or it ended more
+than `behind_s` ago) is skipped and counted in `unrevised_s`. On with `--revise` (off by default); never
+at `--speed 0` (the long-window policy already is the offline decode), and for engines without word times.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,17 +28,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.errors import EchoError
+from echotui.pipeline.captioning import text_of
 from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import EngineNotice, TranscriptRevised
-from echotui.pipeline.failures import call_with_restart
-from echotui.pipeline.longform import LongWindowDecoder
+from echotui.pipeline.failures import describe
+from echotui.pipeline.longform import LONGFORM, LongWindowDecoder
 from echotui.pipeline.recent import RecentAudio
+from echotui.pipeline.revision_engine import RevisionEngine, RevisionWorker
 from echotui.pipeline.segmenter import Utterance
-from echotui.providers.base import Segment, TranscribeRequest, Word
+from echotui.pipeline.stretches import STRETCH, StretchTuning, belonging, changed, finished
+from echotui.pipeline.tuning import STREAMING
+from echotui.providers.base import Provider, Segment, TranscribeRequest, Word
 
 if TYPE_CHECKING:
     from echotui.pipeline.queue import AudioBlock
     from echotui.pipeline.runner import Pipeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,23 +53,33 @@ class RevisionTuning:
     """Every number of the revision layer.
 
     Attributes:
-        pause_s: a committed sentence end followed by this much pause finishes a stretch.
-        long_pause_s: any committed word followed by this much pause finishes a stretch.
-        max_stretch_s: at the latest, a stretch is finished after this much speech (cut at its last
-            sentence end, else at its widest pause between words).
-        pad_s: audio before a stretch's first word and after its last that the revision hears.
+        stretch: when a stretch of committed words is finished.
+        context_s: already-revised speech before a stretch that its window hears too.
+        lookahead_s: speech after a stretch that its window hears too (its words are left to the next).
+        pad_s: audio before a stretch's first word that its window hears, when there is no context, and
+            before each stretch of speech the VAD passed.
+        bridge_s: a pause shorter than this between two stretches of speech stays in the window (a longer
+            one is left out, as faster-whisper's own VAD filter leaves out pauses of 2 s and more).
         reach_s: how much recent audio the layer keeps; a stretch that starts before it is skipped.
         behind_s: a stretch that ended this long before the clock is skipped: the layer fell behind.
+        busy_s: while more audio than this waits for the live layer, no revision starts.
+        nice: the revision engine's CPU priority (Linux nice value): the live engine's threads go first.
+        thread_share: the revision engine's CPU threads, as a share of the live engine's (at least one):
+            it leaves the live engine cores of its own, and one thread wastes nothing waiting for others.
         growth: a revision with more than `growth` × the words (plus `slack` words) is an invention
             (whisper loops on a repeated phrase): the committed words stay.
     """
 
-    pause_s: float = 0.6
-    long_pause_s: float = 1.5
-    max_stretch_s: float = 25.0
+    stretch: StretchTuning = STRETCH
+    context_s: float = 12.0
+    lookahead_s: float = 1.0
     pad_s: float = 0.4
+    bridge_s: float = 2.0
     reach_s: float = 60.0
     behind_s: float = 30.0
+    busy_s: float = 2.0
+    nice: int = 10
+    thread_share: float = 0.5
     growth: float = 2.0
     slack: int = 4
 
@@ -66,70 +87,70 @@ class RevisionTuning:
 REVISION = RevisionTuning()
 
 
-def finished(words: list[Word], next_s: float, tuning: RevisionTuning = REVISION) -> int:
-    """How many of `words` (committed, not yet revised, in order) make a finished stretch; 0: none yet.
-    `next_s`: where the next speech starts (the first tentative word), else the clock."""
-    done = 0
-    for i, word in enumerate(words):
-        if word.end_s - words[0].start_s > tuning.max_stretch_s:
-            break
-        gap = (words[i + 1].start_s if i + 1 < len(words) else next_s) - word.end_s
-        if gap >= tuning.long_pause_s or (gap >= tuning.pause_s and ends_sentence(word)):
-            done = i + 1
-    if done or words[-1].end_s - words[0].start_s <= tuning.max_stretch_s:
-        return done
-    within = [i for i, w in enumerate(words) if w.end_s - words[0].start_s <= tuning.max_stretch_s]
-    if not within or within[-1] + 1 >= len(words):
-        return max(1, len(within))
-    ends = [i for i in within if ends_sentence(words[i])]
-    if ends:
-        return ends[-1] + 1
-    return max(within, key=lambda i: words[i + 1].start_s - words[i].end_s) + 1
-
-
-def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:
-    """How many words at the front and at the back of `old` and `new` read the same (left out)."""
-    front = 0
-    while front < min(len(old), len(new)) and old[front].text == new[front].text:
-        front += 1
-    back = 0
-    while back < min(len(old), len(new)) - front and old[-1 - back].text == new[-1 - back].text:
-        back += 1
-    return front, back
-
-
 class Reviser:
     """The revision layer of one pipeline. The runner calls `heard` for each block the consumer takes and
-    `when_idle` when the queue is empty; it watches the finals that go out."""
+    `when_idle` when the queue is empty; the caption output calls `committed` with the words it commits.
+    `provider`: the revision's engine (default: built from the settings when first needed)."""
 
-    def __init__(self, pipeline: Pipeline, tuning: RevisionTuning = REVISION) -> None:
+    def __init__(
+        self, pipeline: Pipeline, engine: RevisionEngine | None, tuning: RevisionTuning = REVISION
+    ) -> None:
+        """`engine`: makes the revision's own engine (from the settings: `--revise-model`, `--threads`)."""
         self.pipeline = pipeline
+        self.engine = engine
         self.tuning = tuning
-        self.decoder = LongWindowDecoder()
+        self.provider: Provider | None = None
+        self.worker: RevisionWorker | None = None
         self.ring = RecentAudio(round(tuning.reach_s * SAMPLE_RATE))
         self.spans: list[list[int]] = []  # speech the VAD passed: [start, end) timeline indices, in order
         self.pending: list[Word] = []  # committed words not yet revised, in order
-        self.revised_until_s = 0.0
+        self.working: list[Word] = []  # the stretch being revised now
+        self.kept: list[Word] = []  # revised words (the context of the next windows), in order
         self.delays: list[float] = []  # per revised word: the clock when its revision was done - its end
         self.unrevised_s = 0.0
         self.revisions = 0
         self.compute_s = 0.0  # wall seconds of revision calls
+        self.failed = False
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._ended = False
 
     @property
     def active(self) -> bool:
         """On: asked for, streaming (not the long-window policy, not a replay), with word times."""
         pipeline = self.pipeline
         timed = pipeline.worker.provider.capabilities.word_timestamps
-        return pipeline.config.revise and pipeline.policy.revisable and timed and not pipeline.abandoned
+        return (
+            pipeline.config.revise
+            and pipeline.policy.revisable
+            and timed
+            and not pipeline.abandoned
+            and not self.failed
+        )
 
     @property
     def _clock_s(self) -> float:
         return self.pipeline.queue.captured / SAMPLE_RATE
 
+    def lag_s(self) -> float | None:
+        """How far behind the revision runs: the age of the oldest committed word it has not revised yet
+        (0 when it has caught up; None when it is off)."""
+        if not self.active:
+            return None
+        waiting = self.working or self.pending
+        return max(0.0, self._clock_s - waiting[0].start_s) if waiting else 0.0
+
     def committed(self, words: list[Word]) -> None:
-        """Words the live layer committed (`CaptionOutput.final`): revised once their stretch is finished."""
-        if self.active:
-            self.pending.extend(words)
+        """Words the live layer committed (`CaptionOutput.final`): revised once their stretch is finished.
+        Words committed while the layer, once started, is off (paused, failed) count as unrevised."""
+        if not self.active:
+            if self._task is not None and words:
+                self.unrevised_s += words[-1].end_s - words[0].start_s
+            return
+        self.pending.extend(words)
+        if self._task is None or self._task.done():  # (first words, or on again after a pause)
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._wake.set()
 
     def heard(self, block: AudioBlock, closed: list[Utterance]) -> None:
         """A block the consumer took, and the utterances it closed: kept, and where speech lies noted."""
@@ -146,45 +167,99 @@ class Reviser:
     def _speech(self, start: int, end: int) -> None:
         pad = round(self.tuning.pad_s * SAMPLE_RATE)
         start = max(0, start - pad)
-        if self.spans and start <= self.spans[-1][1]:
+        if self.spans and start <= self.spans[-1][1] + round(self.tuning.bridge_s * SAMPLE_RATE):
             self.spans[-1][1] = max(self.spans[-1][1], end)
         else:
             self.spans.append([start, end])
 
     async def when_idle(self, ended: bool = False) -> None:
-        """The live layer is idle: revise what is finished (at the end of the stream, everything left)."""
-        while self.pending and self.active and (ended or not self.pipeline.queue.fill):
-            tentative = self.pipeline.policy.tentative
-            next_s = tentative[0].start_s if tentative else self._clock_s
-            count = len(self.pending) if ended and not tentative else finished(self.pending, next_s)
-            if not count:
-                return
-            words, self.pending = self.pending[:count], self.pending[count:]
-            following = self.pending[0].start_s if self.pending else next_s
-            await self._revise(words, following)
+        """The live layer is idle: the revision looks for finished speech. At the end of the stream it
+        revises everything left, and this returns when it is done."""
+        self._ended = self._ended or ended
+        self._wake.set()
+        if ended and self._task is not None:
+            await self._task
 
-    async def _revise(self, words: list[Word], following_s: float) -> None:
-        tuning = self.tuning
-        start_s = max(self.revised_until_s, words[0].start_s - tuning.pad_s)
-        end_s = min(following_s, words[-1].end_s + tuning.pad_s)
-        start, end = round(start_s * SAMPLE_RATE), round(end_s * SAMPLE_RATE)
-        self.revised_until_s = max(self.revised_until_s, end_s)
-        if start < self.ring.start or self._clock_s - end_s > tuning.behind_s:
+    async def close(self) -> None:
+        """Stop revising (what is being decoded is not waited for) and release the revision's engine."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self.worker is not None:
+            await self.worker.close()
+
+    async def _run(self) -> None:
+        try:
+            if self.worker is None:
+                live, make = self.pipeline.worker.provider, self.engine
+                if self.provider is None and make is None:
+                    raise EchoError("no engine for the revision: build the pipeline from the settings")
+                provider = self.provider or make(live, self.tuning.thread_share)  # type: ignore[misc]
+                self.worker = RevisionWorker(provider, self.tuning.nice)
+                await self.worker.load()
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while (stretch := self._take()) is not None:
+                    await self._revise(*stretch)
+                if self._ended or not self.active:
+                    return
+        except Exception as error:  # the live words stay; the session goes on without revisions
+            log.warning("the revision layer stopped", exc_info=error)
+            self.failed = True
+            self.unrevised_s += sum(w.end_s - w.start_s for w in (*self.working, *self.pending))
+            self.working, self.pending = [], []
+            self.pipeline.on_event(EngineNotice("revision", f"{describe(error)}; the live words are kept"))
+
+    def _take(self) -> tuple[list[Word], list[Word]] | None:
+        """The next finished stretch and the words known after it, if one is due now."""
+        if not self.pending or not self.active:
+            return None
+        tentative = list(self.pipeline.policy.tentative)
+        if self.pipeline.queue.fill > self.tuning.busy_s * SAMPLE_RATE and not self._ended:
+            return None  # the live layer is behind: it goes first
+        next_s = tentative[0].start_s if tentative else float("inf") if self._ended else self._clock_s
+        count = finished(self.pending, next_s, self.tuning.stretch)
+        if not count:
+            return None
+        words, self.pending = self.pending[:count], self.pending[count:]
+        return words, [*self.pending, *tentative]
+
+    async def _revise(self, words: list[Word], following: list[Word]) -> None:
+        tuning, ring_start_s = self.tuning, self.ring.start / SAMPLE_RATE
+        self.kept = [w for w in self.kept if w.end_s > ring_start_s]
+        start_s, end_s = (
+            max(ring_start_s, words[0].start_s - tuning.pad_s),
+            min(self._clock_s, words[-1].end_s + tuning.lookahead_s),
+        )
+        if words[0].start_s < ring_start_s or self._clock_s - words[-1].end_s > tuning.behind_s:
             self.unrevised_s += words[-1].end_s - words[0].start_s  # fell behind: the live words stay
+            self.kept.extend(words)
             return
-        self.decoder.pieces = []
-        for span_start, span_end in self.spans:
-            lo, hi = max(start, span_start), min(end, span_end)
-            if hi > lo:
-                self.decoder.add(lo, self.ring.slice(lo, hi))
-        self.spans = [s for s in self.spans if s[1] > end]
-        heard: list[Word] = []
-        while self.decoder.ready(ended=True):
-            heard.extend((await self.decoder.decode(self._call, ended=True)).words)
+        after = [w for w in following if w.start_s < end_s]
+        reach = max(start_s - tuning.context_s, ring_start_s)
+        near = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
+        starts = [i for i in range(len(self.kept)) if i == 0 or ends_sentence(self.kept[i - 1])]
+        sentences = [*[i for i in starts if i <= near][-1:], *[i for i in starts if i > near]]
+        for first in [*sentences, near, len(self.kept)]:  # the context starts a sentence, if one fits
+            before = self.kept[first:]  # (the kept words come before the stretch, whatever their times)
+            since = max(ring_start_s, min(start_s, before[0].start_s - tuning.pad_s)) if before else start_s
+            pieces = self._pieces(round(since * SAMPLE_RATE), round(end_s * SAMPLE_RATE))
+            if sum(hi - lo for lo, hi in pieces) < (LONGFORM.window_s - 1) * SAMPLE_RATE:
+                break  # the window holds at most the 30 s whisper hears: the context gives way
+        decoder = LongWindowDecoder()
+        decoder.text = text_of(self.kept[:first])[-STREAMING.prompt_chars :]
+        for lo, hi in pieces:
+            decoder.add(lo, self.ring.slice(lo, hi))
+        self.working = words
+        heard = (await decoder.decode(self._call, ended=True)).words if decoder.pieces else []
+        self.working = []
+        heard = belonging(heard, before, words, after)
         clock = self._clock_s
         self.delays.extend(clock - w.end_s for w in words)
         if not heard or len(heard) > tuning.growth * len(words) + tuning.slack:
+            self.kept.extend(words)
             return  # nothing heard, or an invention: the committed words stay
+        self.kept.extend(heard)
         front, back = changed(words, heard)
         if front + back == len(words) == len(heard):
             return  # the live words were right
@@ -200,21 +275,29 @@ class Reviser:
         )  # fmt: skip
         self.pipeline.on_event(revision)
 
+    def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The speech the VAD passed within [start, end) of the timeline."""
+        spans = ((max(start, lo), min(end, hi)) for lo, hi in self.spans)
+        return [(lo, hi) for lo, hi in spans if hi > lo]
+
     async def _call(self, audio: np.ndarray, start_s: float, prompt: str) -> list[Segment]:
         """One engine call as offline transcription makes it: the full 30 s window, with the prompt."""
-        pipeline = self.pipeline
+        assert self.worker is not None
         request = TranscribeRequest(audio, start_s, True, prompt, word_timestamps=True, full_window=True)
         began = time.monotonic()
-        result = await call_with_restart(pipeline.worker, request, False, pipeline.on_event)
+        result = await self.worker.transcribe(request, check_speech=False)
         self.compute_s += time.monotonic() - began
         for notice in result.notices:
-            pipeline.on_event(EngineNotice(pipeline.worker.provider.name, notice))
+            self.pipeline.on_event(EngineNotice(self.worker.provider.name, notice))
         return result.segments
 
-    def stats(self) -> dict[str, float | int | None]:
-        """For `--stats-json`: revision delay (a word's end → its revision done) p50/p95, what was skipped."""
+    def stats(self) -> dict[str, str | float | int | None]:
+        """For `--stats-json`: revision delay (a word's end → its revision done) p50/p95, what was skipped,
+        and the model the revision ran (its path)."""
         delays = np.asarray(self.delays) if self.delays else None
+        loaded = self.worker.loaded if self.worker is not None else None
         return {
+            "revision_model": loaded.path if loaded is not None else None,
             "revisions": self.revisions,
             "revision_delay_p50_s": None if delays is None else round(float(np.percentile(delays, 50)), 4),
             "revision_delay_p95_s": None if delays is None else round(float(np.percentile(delays, 95)), 4),

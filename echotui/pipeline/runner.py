@@ -36,6 +36,7 @@ from echotui.pipeline.port import PolicyPort
 from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision import Reviser
+from echotui.pipeline.revision_engine import RevisionEngine, revision_engine_for
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.state import Failure, State
 from echotui.pipeline.streaming_config import StreamingConfig
@@ -63,12 +64,15 @@ class Pipeline:
         classifier: FrameClassifier | None = None,
         progress: Callable[[], str | None] = lambda: None,
         passes: PassSchedule | None = None,
+        revision_engine: RevisionEngine | None = None,
     ) -> None:
         """`config`: the streaming knobs (from settings: `Settings.streaming()`, which is called here when
         given the settings). `progress`: what is being prepared meanwhile (a model download), shown in the
         snapshot. `passes`: when the open utterance is passed to the engine (`echotui replay`: where the
         recorded session's passes were), else the policy's own rule."""
-        config = config.streaming() if isinstance(config, Settings) else config
+        if isinstance(config, Settings):  # `revision_engine`: from the settings unless given
+            revision_engine = revision_engine or revision_engine_for(config)
+            config = config.streaming()
         self.config = config
         self.on_event = on_event
         self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
@@ -84,7 +88,9 @@ class Pipeline:
         committed: Callable[[list[Word]], None] = lambda words: self.reviser.committed(words)  # noqa: E731
         self.host = PolicyHost(port, config, passes or LivePasses(), self.metrics, send, committed)
         self.tally = self.host.tally  # where the audio given to the policy went
-        self.reviser = Reviser(self)  # behind the live words: told of each commit by the caption output
+        self.reviser = Reviser(
+            self, revision_engine
+        )  # behind the live words: told of each commit by the caption output
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False
@@ -136,6 +142,7 @@ class Pipeline:
             reason=reason,
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
+            revision_lag_s=self.reviser.lag_s(),
         )
 
     def _state(self, overloaded: bool) -> tuple[State, str | None]:
@@ -231,6 +238,7 @@ class Pipeline:
     async def close(self) -> None:
         if self.fallback is not None:
             await self.fallback.close()
+        await self.reviser.close()
         await self.swapper.close()
         await self.worker.close()
         self.framing.close()

@@ -3,13 +3,15 @@ the time it began, so the timestamps key stamps every sentence of a long talk, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from echotui.pipeline.events import AudioDropped, FinalTranscribed, TranscriptRevised, Word
 from echotui.pipeline.output import ends_sentence
 
 EntryKind = Literal["partial", "final", "drop", "notice"]
+REVISED_MARK_S = 4.0
+"""How long a word a revision changed stays marked on screen."""
 
 
 def clock(seconds: float) -> str:
@@ -34,11 +36,13 @@ class Sentence:
         start_s: when its first word began on the stream timeline (None: a line never stamped, a notice).
         text: its words.
         complete: it ends with a sentence end; the next word starts a new sentence.
+        marks: where in `text` lie words a revision just changed (start, end character offsets).
     """
 
     start_s: float | None
     text: str
     complete: bool = False
+    marks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,11 @@ def committed_words(event: FinalTranscribed) -> tuple[Word, ...]:
     return tuple(Word(c.start_s, c.end_s, c.text) for c in event.captions)
 
 
-def add_words(sentences: tuple[Sentence, ...], words: tuple[Word, ...]) -> tuple[Sentence, ...]:
+def add_words(
+    sentences: tuple[Sentence, ...], words: tuple[Word, ...], marked: frozenset[Word] = frozenset()
+) -> tuple[Sentence, ...]:
     """`sentences` with `words` added: to the last sentence until one ends a sentence, then a new one
-    beginning at its first word's time."""
+    beginning at its first word's time. The words in `marked` are marked."""
     grown = list(sentences)
     for word in words:
         text = word.text.strip()
@@ -91,10 +97,24 @@ def add_words(sentences: tuple[Sentence, ...], words: tuple[Word, ...]) -> tuple
             continue
         if grown and not grown[-1].complete:
             last = grown[-1]
-            grown[-1] = Sentence(last.start_s, f"{last.text} {text}", ends_sentence(word))
+            at = len(last.text) + 1
+            marks = (*last.marks, (at, at + len(text))) if word in marked else last.marks
+            grown[-1] = replace(last, text=f"{last.text} {text}", complete=ends_sentence(word), marks=marks)
         else:
-            grown.append(Sentence(word.start_s, text, ends_sentence(word)))
+            marks = ((0, len(text)),) if word in marked else ()
+            grown.append(Sentence(word.start_s, text, ends_sentence(word), marks))
     return tuple(grown)
+
+
+def revised_marks(revision: TranscriptRevised) -> frozenset[Word]:
+    """The words of `revision` that read differently from the words they replace (a word it only moved is
+    not marked)."""
+    before = {w.text for w in revision.replaced}
+    return frozenset(w for w in revision.words if w.text not in before)
+
+
+def unmarked(entry: CaptionEntry) -> CaptionEntry:
+    return replace(entry, sentences=tuple(replace(s, marks=()) for s in entry.sentences))
 
 
 def revise_words(rows: list[tuple[Word, ...]], revision: TranscriptRevised) -> list[tuple[Word, ...]]:

@@ -7,7 +7,6 @@ a long session keeps thousands of lines, and a container re-lays-out every child
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -21,20 +20,19 @@ from textual.strip import Strip
 
 from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, TranscriptRevised
 from echotui.widgets.caption_entries import (
-    CLOCK_WIDTH,
+    REVISED_MARK_S,
     CaptionEntry,
     Word,
     add_words,
-    clock,
     committed_words,
     drop_text,
     revise_words,
+    revised_marks,
+    unmarked,
 )
+from echotui.widgets.caption_render import entry_texts, wrap_texts
 
 MAX_ENTRIES = 2000
-HANG_MIN_WIDTH = 24
-"""The fewest columns left for the text beside a stamp for its continuation lines to be indented under it."""
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 @dataclass(eq=False)
@@ -64,6 +62,7 @@ class CaptionView(ScrollView, can_focus=True):
         "caption-view--drop",
         "caption-view--notice",
         "caption-view--timestamp",
+        "caption-view--revised",
     }
 
     DEFAULT_CSS = """
@@ -80,6 +79,7 @@ class CaptionView(ScrollView, can_focus=True):
         & > .caption-view--drop { color: $text-warning; text-style: bold; }
         & > .caption-view--notice { color: $text-muted; }
         & > .caption-view--timestamp { color: $text-muted; }
+        & > .caption-view--revised { color: $accent; text-style: underline; }
     }
     """
 
@@ -158,16 +158,24 @@ class CaptionView(ScrollView, can_focus=True):
             self._reflow()
 
     def show_revision(self, event: TranscriptRevised) -> None:
-        """Revised words replace, in place, the committed words they name (in the paragraphs still kept)."""
+        """Revised words replace, in place, the committed words they name (in the paragraphs still kept);
+        the words that changed are marked for `REVISED_MARK_S`, so the reader notices."""
         rows = [row for row in self._rows if set(row.words) & set(event.replaced)]
         for row, words in zip(rows, revise_words([row.words for row in rows], event), strict=True):
             old, row.words, row.strips = row.entry, words, None
             if words:
-                row.entry = CaptionEntry.final(add_words((), words), old.utterance_id or 0, old.tentative)
+                sentences = add_words((), words, revised_marks(event))
+                row.entry = CaptionEntry.final(sentences, old.utterance_id or 0, old.tentative)
+                self.set_timer(REVISED_MARK_S, lambda row=row: self._unmark(row))
             else:  # its words went to the paragraph before
                 self._rows.remove(row)
                 self._open = {k: v for k, v in self._open.items() if v is not row}
         self._reflow()
+
+    def _unmark(self, row: _Row) -> None:
+        if row in self._rows and row.entry.kind == "final":
+            row.entry, row.strips = unmarked(row.entry), None
+            self._reflow()
 
     def show_drop(self, event: AudioDropped) -> None:
         """A marker line, e.g. "⚠ 1.2 s dropped", where the drop happened in the flow."""
@@ -236,37 +244,10 @@ class CaptionView(ScrollView, can_focus=True):
         return style
 
     def _texts(self, entry: CaptionEntry) -> list[tuple[str, Text]]:
-        """The entry's lines before wrapping, each with its stamp ("" for none): a line per sentence (its
-        start time when `timestamps` is on), the tentative words after the last one, or on a line of
-        their own (aligned under the sentences) when that one is complete."""
-        texts: list[tuple[str, Text]] = []
-        for sentence in entry.lines:
-            stamped = self.timestamps and sentence.start_s is not None
-            stamp = f"{clock(sentence.start_s or 0.0)} " if stamped else ""
-            body = Text(_CONTROL.sub(" ", sentence.text), self._style(entry.kind), end="", overflow="fold")
-            texts.append((stamp, body))
-        if entry.tentative:
-            tentative, own_line = _CONTROL.sub(" ", entry.tentative), entry.lines[-1].complete
-            if own_line:
-                texts.append(
-                    (" " * (CLOCK_WIDTH + 1) if self.timestamps else "", Text(end="", overflow="fold"))
-                )
-            texts[-1][1].append(tentative if own_line else f" {tentative}", self._style("partial"))
-        return texts
+        return entry_texts(entry, self._style, self.timestamps)
 
     def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
-        """Wrapped to `width`; a stamped line's continuation is indented under its text, room allowing."""
-        console, stamp_style = self.app.console, self._style("timestamp")
-        lines: list[Text] = []
-        for stamp, body in self._texts(entry):
-            if width - len(stamp) < HANG_MIN_WIDTH:  # too narrow to hang: the stamp wraps with the text
-                lines.extend(Text.assemble((stamp, stamp_style), body, end="").wrap(console, width))
-                continue
-            for n, line in enumerate(body.wrap(console, width - len(stamp))):
-                lines.append(
-                    Text.assemble((stamp if n == 0 else " " * len(stamp), stamp_style), line, end="")
-                )
-        return [Strip(line.render(console), line.cell_len) for line in lines]
+        return wrap_texts(self._texts(entry), width, self.app.console, self._style("timestamp"))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -197,17 +197,20 @@ class HealthPanel(Vertical):
 
     def _show_latency(self, snapshot: MetricsSnapshot) -> None:
         """A reader's wait for each word (its end → its final text); an engine without word times has
-        only the wait for a whole utterance's text. How often the window is passed shows what load costs."""
+        only the wait for a whole utterance's text. How often the window is passed shows what load costs;
+        how far behind the revision layer runs is shown beside it."""
         if snapshot.word_latency_p50_s is not None:
             p50, p95 = seconds(snapshot.word_latency_p50_s), seconds(snapshot.word_latency_p95_s)
         else:
             p50, p95 = seconds(snapshot.latency_p50_s), seconds(snapshot.latency_p95_s)
         self._set(self.latency, f"p50 {p50} · p95 {p95}")
+        lag = snapshot.revision_lag_s  # the revision layer's wait behind the live words, when it is on
+        revising = "" if lag is None else f" · revised {lag:.0f} s behind"
         if snapshot.pass_every_s is None:
-            self._set(self.passes, DASH)
+            self._set(self.passes, DASH + revising)
         else:  # behind, passes thin out: the wait for words grows so the engine keeps up
             behind = " (behind)" if snapshot.overloaded else ""
-            self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}")
+            self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}{revising}")
 
     def _set(self, widget: Static, content: str | Content) -> None:
         """Update a widget only when what it shows changed (cheap at 10 updates a second)."""

@@ -1,0 +1,63 @@
+"""The revision layer's own engine: `--revise-model` (a name or a path), else the live model loaded again,
+on a thread of its own whose CPU priority is lowered, so a revision never holds up a live pass: the live
+engine's threads take the cores first, and the revision runs in the time they leave."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from echotui.pipeline.vad import NoGate
+from echotui.pipeline.worker import InferenceWorker
+from echotui.providers.base import LoadedModel, Provider
+
+if TYPE_CHECKING:
+    from echotui.config import Settings
+
+
+RevisionEngine = Callable[[Provider, float], Provider]
+"""Makes the revision's engine from the live one and the share of the live engine's threads it may use."""
+
+
+def revision_engine_for(settings: Settings) -> RevisionEngine:
+    """The revision's engine as `settings` ask for it (`--revise-model`, `--threads`)."""
+
+    def make(live: Provider, thread_share: float) -> Provider:
+        return revision_provider(settings, live, max(1, int(settings.threads * thread_share)))
+
+    return make
+
+
+def revision_provider(settings: Settings, live: Provider, threads: int) -> Provider:
+    """An engine of the live one's kind, for the revision alone, on `threads` CPU threads (never the live
+    engine itself: its native context belongs to the live thread)."""
+    return type(live).from_settings(replace(settings.for_revision(), threads=threads))
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority to `nice` (on Linux a thread has its own nice value, and
+    the threads it starts, the engine's own pool, inherit it). Elsewhere nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # not allowed here: the revision runs at the live engine's priority
+        os.setpriority(os.PRIO_PROCESS, thread, max(nice, os.getpriority(os.PRIO_PROCESS, thread)))
+
+
+class RevisionWorker(InferenceWorker):
+    """An `InferenceWorker` for the revision: no speech gate (the VAD already chose the audio), and its
+    thread's priority lowered before the model loads (so the engine's threads are started lowered too)."""
+
+    def __init__(self, provider: Provider, nice: int) -> None:
+        super().__init__(provider, NoGate())
+        self.nice = nice
+
+    async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, lower_priority, self.nice)
+        return await super().load(until)

@@ -1,0 +1,108 @@
+"""Which committed words one revision takes, and which of the words it hears belong to them.
+
+A revision decodes a stretch of committed words (`finished`) with speech around it: already-revised
+speech before it, as offline transcription hears every sentence after the one before, and a little of
+what follows. The words heard in that window are aligned with the kept words before the stretch, the
+stretch's own committed words and the words after it (`belonging`): a word both read the same belongs where
+its match lies; a word heard differently belongs where its time lies, between its matched neighbours. Only
+the stretch's own words are revised, so a sentence is never revised alone, without the words at its edges.
+Pure logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from itertools import accumulate
+
+from echotui.pipeline.commit import ends_sentence
+from echotui.providers.base import Word
+
+
+@dataclass(frozen=True)
+class StretchTuning:
+    """When a stretch of committed words is finished.
+
+    Attributes:
+        pause_s: a committed sentence end followed by this much pause finishes a stretch.
+        long_pause_s: any committed word followed by this much pause finishes a stretch.
+        max_stretch_s: at the latest, a stretch is finished after this much speech (cut at its last
+            sentence end, else at its widest pause between words). It bounds how long a word waits for
+            its revision; the speech before the stretch gives the window its context.
+    """
+
+    pause_s: float = 0.6
+    long_pause_s: float = 1.5
+    max_stretch_s: float = 6.0
+
+
+STRETCH = StretchTuning()
+
+BEFORE, OWN, AFTER = 0, 1, 2
+"""Where a heard word belongs: the context before the stretch, the stretch, the speech after it."""
+
+
+def finished(words: list[Word], next_s: float, tuning: StretchTuning = STRETCH) -> int:
+    """How many of `words` (committed, not yet revised, in order) make a finished stretch; 0: none yet.
+    `next_s`: where the next speech starts (the first tentative word), else the clock."""
+    done = 0
+    for i, word in enumerate(words):
+        if word.end_s - words[0].start_s > tuning.max_stretch_s:
+            break
+        gap = (words[i + 1].start_s if i + 1 < len(words) else next_s) - word.end_s
+        if gap >= tuning.long_pause_s or (gap >= tuning.pause_s and ends_sentence(word)):
+            done = i + 1
+    if done or words[-1].end_s - words[0].start_s <= tuning.max_stretch_s:
+        return done
+    within = [i for i, w in enumerate(words) if w.end_s - words[0].start_s <= tuning.max_stretch_s]
+    if not within or within[-1] + 1 >= len(words):
+        return max(1, len(within))
+    ends = [i for i in within if ends_sentence(words[i])]
+    if ends:
+        return ends[-1] + 1
+    return max(within, key=lambda i: words[i + 1].start_s - words[i].end_s) + 1
+
+
+def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:
+    """How many words at the front and at the back of `old` and `new` read the same (left out)."""
+    front = 0
+    while front < min(len(old), len(new)) and old[front].text == new[front].text:
+        front += 1
+    back = 0
+    while back < min(len(old), len(new)) - front and old[-1 - back].text == new[-1 - back].text:
+        back += 1
+    return front, back
+
+
+def _key(word: Word) -> str:
+    return "".join(c for c in word.text.lower() if c.isalnum())
+
+
+def _between(left: Word | None, right: Word | None) -> float:
+    """The time that parts two words: the middle of the pause between them."""
+    if left is None:
+        return float("-inf")
+    if right is None:
+        return float("inf")
+    return (left.end_s + right.start_s) / 2
+
+
+def belonging(heard: list[Word], before: list[Word], own: list[Word], after: list[Word]) -> list[Word]:
+    """The words of `heard` (a window over `before`, `own` and `after`, in order) that belong to `own`."""
+    known = [*before, *own, *after]
+    place = [BEFORE] * len(before) + [OWN] * len(own) + [AFTER] * len(after)
+    first = _between(before[-1] if before else None, own[0])
+    last = _between(own[-1], after[0] if after else None)
+    matcher = SequenceMatcher(None, [_key(w) for w in heard], [_key(w) for w in known], autojunk=False)
+    where: list[int] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        lowest = place[j1 - 1] if j1 else BEFORE  # a word heard differently lies between its neighbours
+        highest = place[j2] if j2 < len(known) else AFTER
+        for k in range(i1, i2):
+            if tag == "equal":
+                where.append(place[j1 + k - i1])
+                continue
+            middle = (heard[k].start_s + heard[k].end_s) / 2
+            timed = BEFORE if middle < first else AFTER if middle >= last else OWN
+            where.append(min(max(timed, lowest), highest))
+    return [w for w, at in zip(heard, accumulate(where, max), strict=True) if at == OWN]

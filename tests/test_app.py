@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from echotui.app import EchoApp
@@ -19,23 +18,8 @@ from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import HelpScreen, ModelScreen, PickerScreen
 from tests.doubles import WordOracleProvider
+from tests.support.app import finals_on_screen, shown, wait_for
 from tests.support.speech import WordTiming
-
-
-async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the screen"
-        await pilot.pause(0.05)
-
-
-def shown(app: EchoApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).visual)
-
-
-def finals_on_screen(app: EchoApp) -> list[str]:
-    return [e.text for e in app.query_one(CaptionView).entries if e.kind == "final"]
 
 
 @pytest.fixture

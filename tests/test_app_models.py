@@ -19,7 +19,7 @@ from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import ModelScreen, PickerScreen
 from tests.doubles import BrokenProvider
-from tests.test_app import shown, wait_for
+from tests.support.app import shown, wait_for
 
 
 def notices(app: EchoApp) -> list[str]:

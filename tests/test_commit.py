@@ -18,8 +18,8 @@ from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.policy import STUCK_S
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from tests.doubles import TimedWordOracle
+from tests.support.pipeline import Recorder, decode, run_pipeline
 from tests.support.speech import WordTiming
-from tests.test_pipeline import Recorder, decode, run_pipeline
 
 
 def w(text: str, start: float, end: float) -> Word:

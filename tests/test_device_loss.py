@@ -15,7 +15,7 @@ from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped, DeviceLost, DeviceRestored, FinalTranscribed
 from echotui.pipeline.runner import Pipeline
 from tests.doubles import ScriptedDevice, SlowProvider
-from tests.test_pipeline import Recorder
+from tests.support.pipeline import Recorder
 
 CONFIG = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=10, vad=False)
 DEVICE = InputDevice(0, "double", "test", 1, 16000.0, True)

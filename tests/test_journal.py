@@ -221,7 +221,7 @@ def test_help_shows_where_the_journal_is(
 
     from echotui.app import EchoApp
     from echotui.widgets.pickers import HelpScreen
-    from tests.test_app import wait_for
+    from tests.support.app import wait_for
 
     monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path))
     path, words = timed_words

@@ -4,6 +4,7 @@ the conservation law at each event and on a 5 ms timer."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,12 @@ def run_pipeline(provider: Provider, config: Settings, source: object) -> tuple[
 
 def spoken_words(finals: list[FinalTranscribed]) -> list[str]:
     return [c.text for f in finals for c in f.captions]
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait on the event loop until `condition()` holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out waiting for the condition"
+        await asyncio.sleep(0.01)

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import WallClock
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.session import Session
@@ -96,7 +97,7 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: session.pipeline.worker.loaded is not None)
-            await pilot.pause(1.0)  # mid-file
+            await wait_for(pilot, lambda: session.pipeline.ledger().captured > 0)  # mid-file
             await pilot.press(keys[0])
             await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen | ModelScreen))
             for key in keys[1:]:
@@ -118,7 +119,9 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
 
 def test_model_key_swaps_to_another_model_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # on the wall clock: the new engine loads in wall time while the speech plays (real engines are slower
+    # than the passes of the simulated clock's infinitely fast engine, so that clock would be slower here)
     # local models come first, by name: base.en, then tiny.en
     swap_story(session, ("m", "enter"), lambda s: s.settings.model == "base.en")
     ledger = session.pipeline.ledger()
@@ -129,7 +132,9 @@ def test_model_key_swaps_to_another_model_mid_file(mixed_models_dir: Path, sente
 
 def test_provider_key_swaps_engine_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # on the wall clock: the new engine loads in wall time while the speech plays (real engines are slower
+    # than the passes of the simulated clock's infinitely fast engine, so that clock would be slower here)
     # whispercpp, faster-whisper, voxtral (not available here)
     swap_story(session, ("p", "down", "enter"), lambda s: s.settings.provider == "faster-whisper")
     loaded = session.pipeline.worker.loaded

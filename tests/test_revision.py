@@ -28,7 +28,7 @@ from echotui.pipeline.revision import finished
 from echotui.providers.base import Word
 from echotui.quality import word_errors
 from echotui.session import Session
-from tests.cli import echotui
+from tests.cli import REAL_TIME, echotui
 from tests.doubles import MisheardOracle
 from tests.support.corpus import Speech, runs_on
 from tests.support.speech import WordTiming, synthesize_words
@@ -197,10 +197,11 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
 ) -> None:
     """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
+    # real time: the revision layer behind a real engine's live one, as a user gets it
     run = echotui(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",
         real_models["faster-whisper"], "--speed", "1", "--threads", "2", "--revise", "--save", kept,
-        "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
+        "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state"), **REAL_TIME},
     )  # fmt: skip
     assert run.code == 0, run.stderr
     live = word_errors(long_speech.text, run.stdout).wer

@@ -20,7 +20,7 @@ from echotui.config import Settings
 from echotui.providers.base import LoadedModel
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
-from tests.cli import Run, echotui
+from tests.cli import REAL_TIME, Run, echotui
 from tests.doubles import QuietSource, ReadyProvider
 
 
@@ -85,7 +85,9 @@ def test_the_demo_offline_transcribes_the_clip_with_the_extras_model(
     """Auto finds nothing it would rather run on disk and takes the extra's tiny.en: no download is tried
     (offline, a download would end the run with "cannot download")."""
     stats = tmp_path / "stats.json"
-    run = echotui("transcribe", "--demo", "--stats-json", stats, env={**offline, **no_microphone})
+    # real time: a real engine's live layer, as on a user's first run
+    env = {**offline, **no_microphone, **REAL_TIME}
+    run = echotui("transcribe", "--demo", "--stats-json", stats, env=env)
     assert run.code == 0, run.stderr
     assert "cannot download" not in run.stderr
     report = json.loads(stats.read_text())

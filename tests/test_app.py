@@ -28,7 +28,9 @@ def oracle_session(timed_words: tuple[Path, list[WordTiming]]) -> Session:
     path, words = timed_words
     audio = __import__("numpy").concatenate(list(DecodedFile(path).blocks()))
     settings = Settings(provider="whispercpp", chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
-    return Session(settings, FileSource(path, speed=3.0), provider=WordOracleProvider(words, audio))
+    # on the wall clock: the keys act mid-file as a user's do (pause stops a file that is still playing)
+    source = FileSource(path, clock=WallClock(speed=3.0))
+    return Session(settings, source, provider=WordOracleProvider(words, audio))
 
 
 def test_keys_pause_timestamps_clear_save_help_quit(

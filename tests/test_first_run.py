@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import CLOCK_ENV
 from echotui.cli.app import session_from_args
 from echotui.cli.parser import build_parser
 from echotui.config import Settings
@@ -140,7 +141,10 @@ async def wait_for(condition: object, timeout: float = 90.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def test_the_demo_in_the_app_shows_the_clips_words(offline: dict[str, str]) -> None:
+def test_the_demo_in_the_app_shows_the_clips_words(
+    offline: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CLOCK_ENV, "wall")  # real time: a real engine's live layer, as on a user's first run
     session, choice = session_from_args(build_parser().parse_args(["--demo", "--threads", "2"]))
     assert (session.settings.provider, session.settings.model) == ("faster-whisper", "tiny.en")
     assert session.refine is None, "the demo does not measure the machine while it plays"

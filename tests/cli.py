@@ -8,6 +8,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from echotui.audio.clock import CLOCK_ENV
+
+REAL_TIME = {CLOCK_ENV: "wall"}
+"""The env of a run that replays its file at real time on the wall clock. The suite replays on the simulated
+clock (conftest); a test that needs real time says why: latency, stopping a live-paced run midway, or a
+real engine, which is slower than the simulated clock's infinitely fast one (at real time its passes
+thin out, as for a user; on the simulated clock it would make every pass)."""
+
 
 @dataclass(frozen=True)
 class Run:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from echotui.audio.clock import CLOCK_ENV
 from tests.support.corpus import Speech, build_corpus
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
@@ -33,6 +34,16 @@ def _log_file(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["ECHOTUI_LOG_FILE"] = str(tmp_path_factory.mktemp("logs") / "echotui.log")
     os.environ["ECHOTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))  # encoder timings
     os.environ["ECHOTUI_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))  # session journals
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _simulated_replay_clock() -> None:
+    """Files replay on the simulated clock (`echotui/audio/clock.py`): the next block comes once the
+    pipeline has taken the last and waits, so a run at `--speed 1` makes the passes a real-time run on an
+    infinitely fast engine makes, as fast as the engine goes. CLI runs in a subprocess inherit it. A test
+    whose point is latency or real-time load passes `clock=WallClock(speed)` (or the env var
+    `ECHOTUI_REPLAY_CLOCK=wall`) and says why."""
+    os.environ[CLOCK_ENV] = "simulated"
 
 
 @pytest.fixture(scope="session")

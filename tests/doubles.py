@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.audio.clock import ReplayClock, replay_clock
 from echotui.pipeline.queue import AudioQueue
 from echotui.providers.base import Capabilities, LoadedModel, Provider, Segment, TranscribeRequest, Word
 from tests.support.speech import WordTiming
@@ -72,25 +73,26 @@ class SlowProvider(Provider):
 
 
 class LiveReplaySource:
-    """A live source without a sound card: offers blocks of `audio` at `speed` × real time, never waits."""
+    """A live source without a sound card: offers blocks of `audio` paced by `clock` (`speed` × real time
+    by default), never waits."""
 
     live = True
     description = "live replay"
     duration_s = None
 
-    def __init__(self, audio: np.ndarray, speed: float = 1.0, block_s: float = 0.05) -> None:
+    def __init__(
+        self, audio: np.ndarray, speed: float = 1.0, block_s: float = 0.05, clock: ReplayClock | None = None
+    ) -> None:
         self.audio = audio
-        self.speed = speed
+        self.clock = clock if clock is not None else replay_clock(speed)
         self.block = round(block_s * SAMPLE_RATE)
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
-        began = time.monotonic()
         for offset in range(0, len(self.audio), self.block):
             if stop.is_set():
                 return
             chunk = self.audio[offset : offset + self.block]
-            due = began + (offset + len(chunk)) / SAMPLE_RATE / self.speed
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            await self.clock.due((offset + len(chunk)) / SAMPLE_RATE, queue)
             queue.offer(chunk)
 
 

@@ -19,7 +19,7 @@ from echotui.config import Settings
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.registry import create_provider
 from echotui.quality import caption_defects, word_errors, words
-from tests.cli import echotui
+from tests.cli import REAL_TIME, echotui
 from tests.support.corpus import Speech
 from tests.support.report import ACCURACY
 from tests.support.speech import WordTiming
@@ -53,9 +53,10 @@ def test_live_captions_say_what_was_spoken(
 ) -> None:
     speech = corpus[speech_name]
     out = tmp_path / "captions.jsonl"
+    # real time: the live layer of a real engine as a user sees it
     run = echotui(
         "transcribe", speech.path, "--provider", provider, "--model-path", real_models[provider],
-        "--speed", "1", "--threads", "2", "--format", "jsonl", "--output", out,
+        "--speed", "1", "--threads", "2", "--format", "jsonl", "--output", out, env=REAL_TIME,
     )  # fmt: skip
     assert run.code == 0, run.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]

@@ -9,33 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import WallClock
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import HelpScreen, ModelScreen, PickerScreen
 from tests.doubles import WordOracleProvider
+from tests.support.app import finals_on_screen, shown, wait_for
 from tests.support.speech import WordTiming
-
-
-async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out waiting for the screen"
-        await pilot.pause(0.05)
-
-
-def shown(app: EchoApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).visual)
-
-
-def finals_on_screen(app: EchoApp) -> list[str]:
-    return [e.text for e in app.query_one(CaptionView).entries if e.kind == "final"]
 
 
 @pytest.fixture
@@ -43,7 +28,9 @@ def oracle_session(timed_words: tuple[Path, list[WordTiming]]) -> Session:
     path, words = timed_words
     audio = __import__("numpy").concatenate(list(DecodedFile(path).blocks()))
     settings = Settings(provider="whispercpp", chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
-    return Session(settings, FileSource(path, speed=3.0), provider=WordOracleProvider(words, audio))
+    # on the wall clock: the keys act mid-file as a user's do (pause stops a file that is still playing)
+    source = FileSource(path, clock=WallClock(speed=3.0))
+    return Session(settings, source, provider=WordOracleProvider(words, audio))
 
 
 def test_keys_pause_timestamps_clear_save_help_quit(
@@ -112,7 +99,7 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: session.pipeline.worker.loaded is not None)
-            await pilot.pause(1.0)  # mid-file
+            await wait_for(pilot, lambda: session.pipeline.ledger().captured > 0)  # mid-file
             await pilot.press(keys[0])
             await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen | ModelScreen))
             for key in keys[1:]:
@@ -134,7 +121,9 @@ def swap_story(session: Session, keys: tuple[str, ...], done: Callable[[Session]
 
 def test_model_key_swaps_to_another_model_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # on the wall clock: the new engine loads in wall time while the speech plays (real engines are slower
+    # than the passes of the simulated clock's infinitely fast engine, so that clock would be slower here)
     # local models come first, by name: base.en, then tiny.en
     swap_story(session, ("m", "enter"), lambda s: s.settings.model == "base.en")
     ledger = session.pipeline.ledger()
@@ -145,7 +134,9 @@ def test_model_key_swaps_to_another_model_mid_file(mixed_models_dir: Path, sente
 
 def test_provider_key_swaps_engine_mid_file(mixed_models_dir: Path, sentence_wav: Path) -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=mixed_models_dir, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # on the wall clock: the new engine loads in wall time while the speech plays (real engines are slower
+    # than the passes of the simulated clock's infinitely fast engine, so that clock would be slower here)
     # whispercpp, faster-whisper, voxtral (not available here)
     swap_story(session, ("p", "down", "enter"), lambda s: s.settings.provider == "faster-whisper")
     loaded = session.pipeline.worker.loaded

@@ -17,8 +17,8 @@ from echotui.pipeline.failures import ENGINE_FAILED_EXIT
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from tests.doubles import BrokenProvider, FailingOracle
+from tests.support.app import finals_on_screen, shown, wait_for
 from tests.support.speech import WordTiming
-from tests.test_app import finals_on_screen, shown, wait_for
 
 SETTINGS = Settings(provider="whispercpp", chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
 

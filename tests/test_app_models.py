@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from echotui.app import EchoApp
+from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
 from echotui.audio.switching import LoopingSource
 from echotui.config import Settings
@@ -19,7 +20,7 @@ from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import ModelScreen, PickerScreen
 from tests.doubles import BrokenProvider
-from tests.test_app import shown, wait_for
+from tests.support.app import shown, wait_for
 
 
 def notices(app: EchoApp) -> list[str]:
@@ -54,7 +55,8 @@ def test_a_failed_load_is_said_once_and_a_model_picked_on_disk_starts_transcribi
     models_dir: Path, sentence_wav: Path
 ) -> None:
     settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models_dir, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0), provider=BrokenProvider())
+    # unpaced: the file is heard once the picked model is ready, with no pass to wait for between blocks
+    session = Session(settings, FileSource(sentence_wav, speed=0), provider=BrokenProvider())
     app = EchoApp(session)
 
     async def story() -> None:
@@ -89,7 +91,8 @@ def test_provider_key_keeps_the_size_and_finds_it_on_disk_for_the_other_engine(
     shelf: Path, sentence_wav: Path
 ) -> None:
     settings = Settings(provider="whispercpp", model="real-tiny.en", models_dir=shelf, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    # on the wall clock: the new engine loads in wall time while the speech plays
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
     app = EchoApp(session)
 
     async def story() -> None:
@@ -113,7 +116,8 @@ def test_provider_key_finds_the_ggml_file_beside_a_folder_opened_by_its_path(
     shelf: Path, sentence_wav: Path
 ) -> None:
     settings = Settings(provider="faster-whisper", model_path=shelf / "ct2-real-tiny.en", threads=2)
-    talk = LoopingSource(lambda: FileSource(sentence_wav, speed=1.0))  # still talking when the swap is ready
+    # on the wall clock: the new engine loads in wall time while the speech plays
+    talk = LoopingSource(lambda: FileSource(sentence_wav, clock=WallClock(speed=1.0)))  # still talking then
     session = Session(settings, talk)
     app = EchoApp(session)
 
@@ -143,7 +147,8 @@ def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
 ) -> None:
     ggml = shelf / "ggml-real-tiny.en.bin"
     settings = Settings(provider="whispercpp", model_path=ggml, threads=2)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    # on the wall clock: the new engine loads in wall time while the speech plays
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
     app = EchoApp(session)
 
     async def story() -> None:

@@ -230,3 +230,45 @@ def test_every_type_an_event_or_snapshot_carries_can_be_named_from_the_events_mo
     }
     assert {events.Word, events.LoadedModel, events.State, events.Ledger} <= carried
     assert {cls.__name__ for cls in carried if getattr(events, cls.__name__, None) is not cls} == set()
+
+
+TESTS = Path(__file__).parent
+
+
+def imported_test_modules(source: str) -> set[str]:
+    """The test modules (`tests.test_*`) a test file's source imports, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "tests" if node.level else node.module or ""
+            if node.level and node.module:
+                base = f"tests.{node.module}"
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {
+        name for name in found if name.split(".")[:2][-1].startswith("test_") and name.startswith("tests.")
+    }
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared helpers live in tests/support/: a story never depends on another story's module."""
+    imported = {
+        path.name: names
+        for path in sorted(TESTS.glob("test_*.py"))
+        if (names := imported_test_modules(path.read_text(encoding="utf-8")))
+    }
+    assert imported == {}
+
+
+def test_the_test_import_checker_sees_every_spelling() -> None:
+    for source in (
+        "from tests.test_app import wait_for",
+        "def f():\n    from tests.test_app import wait_for",
+        "import tests.test_app",
+        "from tests import test_app",
+        "from .test_app import wait_for",
+    ):
+        assert "tests.test_app" in imported_test_modules(source), source
+    assert imported_test_modules("from tests.support.app import wait_for\nimport tests.doubles") == set()

@@ -184,8 +184,14 @@ def test_whispercpp_gpu_backend() -> None:
 def test_detect_hardware_here() -> None:
     hw = detect_hardware()
     assert hw.os == sys.platform.replace("win32", "windows") or hw.os in ("linux", "darwin", "windows")
-    assert hw.cores >= 1 and hw.ram_gb > 0 and hw.cuda_devices >= 0
+    assert hw.cores >= 1 and hw.ram_gb > 0
     assert hw.fingerprint() == detect_hardware().fingerprint()
+    if hw.os == "linux":  # an independent probe: the NVIDIA driver makes one /dev/nvidiaN node per GPU
+        gpus = len([node for node in Path("/dev").glob("nvidia*") if node.name[6:].isdigit()])
+        meminfo = Path("/proc/meminfo").read_text().split()
+        total_gb = int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20
+        assert 0 <= hw.cuda_devices <= gpus, f"CTranslate2 sees {hw.cuda_devices} CUDA devices, /dev {gpus}"
+        assert abs(hw.ram_gb - total_gb) <= 0.1, (hw.ram_gb, total_gb)
     if hw.os == "linux" and not hw.cuda_devices:
         assert hw.whispercpp_gpu is None and not hw.apple_silicon
 

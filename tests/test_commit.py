@@ -18,8 +18,8 @@ from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from tests.doubles import TimedWordOracle
+from tests.support.pipeline import Recorder, decode, run_pipeline
 from tests.support.speech import WordTiming
-from tests.test_pipeline import Recorder, decode, run_pipeline
 
 
 def w(text: str, start: float, end: float) -> Word:
@@ -181,6 +181,7 @@ def test_an_engine_too_slow_for_live_input_drops_audio_but_never_fails(
 ) -> None:
     """Found by the overloaded screenshot: dropped audio restarts the ring of recent audio, and an
     utterance closed by the drop must still be transcribed from its own samples."""
+    from echotui.audio.clock import WallClock
     from tests.doubles import LiveReplaySource
 
     path, words = timed_words
@@ -188,7 +189,8 @@ def test_an_engine_too_slow_for_live_input_drops_audio_but_never_fails(
     oracle = TimedWordOracle(words, audio)
     oracle.delay_s = 0.4  # every call: the queue overflows at 8× real time
     config = Settings(chunk_seconds=0.5, max_utterance_seconds=4.0, queue_seconds=5.0)
-    pipeline, _ = run_pipeline(oracle, config, LiveReplaySource(audio, speed=8.0))
+    # on the wall clock: the point is live audio arriving faster than the engine hears it
+    pipeline, _ = run_pipeline(oracle, config, LiveReplaySource(audio, clock=WallClock(speed=8.0)))
     ledger = pipeline.ledger()
     assert ledger.dropped > 0, "the engine could not keep up"
     assert pipeline.failure is None and ledger.balanced and ledger.pending == 0

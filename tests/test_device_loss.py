@@ -16,7 +16,7 @@ from echotui.pipeline.events import AudioDropped, DeviceLost, DeviceRestored, Fi
 from echotui.pipeline.runner import Pipeline
 from echotui.pipeline.state import State
 from tests.doubles import ScriptedDevice, SlowProvider
-from tests.test_pipeline import Recorder
+from tests.support.pipeline import Recorder, until
 
 CONFIG = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=10, vad=False)
 DEVICE = InputDevice(0, "double", "test", 1, 16000.0, True)
@@ -138,11 +138,13 @@ def test_switching_devices_ends_the_utterance_at_the_switch() -> None:
     """Speech on the old device and on the new one never join into one caption."""
     import numpy as np
 
+    from echotui.audio.clock import WallClock
     from echotui.audio.switching import SwitchableSource
     from tests.doubles import LiveReplaySource
 
     noise = (np.random.default_rng(3).standard_normal(3 * SAMPLE_RATE) * 0.1).astype(np.float32)
-    source = SwitchableSource(LiveReplaySource(noise))
+    # on the wall clock: the user switches devices while the old one delivers
+    source = SwitchableSource(LiveReplaySource(noise, clock=WallClock(speed=1.0)))
     recorder = Recorder()
     pipeline = Pipeline(SlowProvider(rtf=0.05), CONFIG, recorder)
     recorder.pipeline = pipeline
@@ -157,8 +159,8 @@ def test_switching_devices_ends_the_utterance_at_the_switch() -> None:
 
     async def main() -> None:
         run = asyncio.create_task(pipeline.run(source))
-        await asyncio.sleep(1.0)
-        source.switch(LiveReplaySource(noise[: 2 * SAMPLE_RATE]))
+        await until(lambda: pipeline.queue.captured >= SAMPLE_RATE)  # a second of the old device
+        source.switch(LiveReplaySource(noise[: 2 * SAMPLE_RATE], clock=WallClock(speed=1.0)))
         await asyncio.wait_for(run, 10)
         await pipeline.close()
 

@@ -4,12 +4,14 @@ figures. Silence and noise give no text at all."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
+from echotui.audio.clock import CLOCK_ENV
 from echotui.models.choice import ModelChoice
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.whispercpp import WhisperCppProvider, audio_ctx_for, backend_from_log
@@ -23,11 +25,13 @@ STATS_FIELDS = {
 }  # fmt: skip
 
 
-def transcribe_file(model: Path, audio: Path, tmp_path: Path, *extra: str) -> tuple[list[dict], dict, str]:
+def transcribe_file(
+    model: Path, audio: Path, tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[list[dict], dict, str]:
     out, stats = tmp_path / "out.jsonl", tmp_path / "stats.json"
     run = echotui(
         "transcribe", audio, "--model-path", model, "--format", "jsonl", "--output", out,
-        "--stats-json", stats, "--threads", "2", *extra,
+        "--stats-json", stats, "--threads", "2", *extra, env=env,
     )  # fmt: skip
     assert run.code == 0, run.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -60,8 +64,9 @@ def test_speech_file_through_tiny_model(tiny_model: Path, sentence_wav: Path, tm
 def test_base_model_live_paced_gives_partials_then_finals(
     base_model: Path, sentence_wav: Path, tmp_path: Path
 ) -> None:
+    # on the wall clock: the point is pacing at real time, and the latency it gives
     lines, stats, _ = transcribe_file(
-        base_model, sentence_wav, tmp_path, "--speed", "1", "--chunk-seconds", "1"
+        base_model, sentence_wav, tmp_path, "--speed", "1", "--chunk-seconds", "1", env={CLOCK_ENV: "wall"}
     )
     assert any(not line["final"] for line in lines), "partials while the sentence is spoken"
     said = [line for line in lines if line["text"]]  # an empty partial only clears the tentative text
@@ -122,8 +127,9 @@ def test_ctrl_c_stops_capture_and_keeps_what_was_said(
         ],
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, CLOCK_ENV: "wall"},  # the point: a run paced as live is stopped mid-file
     )  # fmt: skip
-    time.sleep(6)
+    time.sleep(6)  # some seconds of the file heard, not all of it
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr

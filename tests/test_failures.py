@@ -21,8 +21,8 @@ from echotui.pipeline.runner import Pipeline
 from echotui.pipeline.state import Failure, State
 from tests.cli import echotui
 from tests.doubles import BrokenProvider, FailingOracle
+from tests.support.pipeline import Recorder, decode, run_pipeline, spoken_words
 from tests.support.speech import WordTiming
-from tests.test_pipeline import Recorder, decode, run_pipeline, spoken_words
 
 CONFIG = Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=4.0)
 

@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import CLOCK_ENV
 from echotui.cli.app import session_from_args
 from echotui.cli.parser import build_parser
 from echotui.config import Settings
@@ -64,8 +65,12 @@ async def wait_for(condition: object, timeout: float = 60.0) -> None:
 
 
 def test_offline_the_app_uses_the_local_model_it_lists_and_names_it(
-    shelf: Path, sentence_wav: Path, no_network_and_empty_cache: dict[str, str]
+    shelf: Path,
+    sentence_wav: Path,
+    no_network_and_empty_cache: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv(CLOCK_ENV, "wall")  # real time: the machine is measured while a real engine plays
     listed = echotui("models", "--models-dir", shelf, env=no_network_and_empty_cache)
     assert listed.code == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if str(shelf / "model") in line)

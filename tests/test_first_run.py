@@ -14,13 +14,14 @@ import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import CLOCK_ENV
 from echotui.cli.app import session_from_args
 from echotui.cli.parser import build_parser
 from echotui.config import Settings
 from echotui.providers.base import LoadedModel
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
-from tests.cli import Run, echotui
+from tests.cli import REAL_TIME, Run, echotui
 from tests.doubles import QuietSource, ReadyProvider
 
 
@@ -85,7 +86,9 @@ def test_the_demo_offline_transcribes_the_clip_with_the_extras_model(
     """Auto finds nothing it would rather run on disk and takes the extra's tiny.en: no download is tried
     (offline, a download would end the run with "cannot download")."""
     stats = tmp_path / "stats.json"
-    run = echotui("transcribe", "--demo", "--stats-json", stats, env={**offline, **no_microphone})
+    # real time: a real engine's live layer, as on a user's first run
+    env = {**offline, **no_microphone, **REAL_TIME}
+    run = echotui("transcribe", "--demo", "--stats-json", stats, env=env)
     assert run.code == 0, run.stderr
     assert "cannot download" not in run.stderr
     report = json.loads(stats.read_text())
@@ -138,7 +141,10 @@ async def wait_for(condition: object, timeout: float = 90.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def test_the_demo_in_the_app_shows_the_clips_words(offline: dict[str, str]) -> None:
+def test_the_demo_in_the_app_shows_the_clips_words(
+    offline: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CLOCK_ENV, "wall")  # real time: a real engine's live layer, as on a user's first run
     session, choice = session_from_args(build_parser().parse_args(["--demo", "--threads", "2"]))
     assert (session.settings.provider, session.settings.model) == ("faster-whisper", "tiny.en")
     assert session.refine is None, "the demo does not measure the machine while it plays"

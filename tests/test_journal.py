@@ -23,6 +23,7 @@ from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.journal import read_journal
 from echotui.session import Session
+from tests.cli import REAL_TIME
 from tests.doubles import WordOracleProvider
 from tests.support.speech import WordTiming
 
@@ -77,7 +78,7 @@ def test_transcribe_stopped_by_a_signal_finishes_and_keeps_output_and_journal(
     proc = subprocess.Popen(
         [sys.executable, "-m", "echotui", "transcribe", str(path), "--provider", "voxtral", "--speed", "1",
          "-o", str(out), "--stats-json", str(stats_path)],
-        stderr=subprocess.PIPE, text=True, env={**__import__("os").environ, **voxtral_env},
+        stderr=subprocess.PIPE, text=True, env={**__import__("os").environ, **voxtral_env, **REAL_TIME},
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not (out.exists() and out.read_text().strip()) and time.monotonic() < deadline:
@@ -221,7 +222,7 @@ def test_help_shows_where_the_journal_is(
 
     from echotui.app import EchoApp
     from echotui.widgets.pickers import HelpScreen
-    from tests.test_app import wait_for
+    from tests.support.app import wait_for
 
     monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path))
     path, words = timed_words

@@ -24,7 +24,7 @@ from echotui.providers.registry import create_provider
 from echotui.quality import word_errors
 from tests.cli import echotui
 from tests.support.corpus import Speech, runs_on
-from tests.test_pipeline import run_pipeline
+from tests.support.pipeline import run_pipeline
 
 WORD_S, SEGMENT_WORDS = 0.5, 6  # the scripted engine's words: one every half second, six to a segment
 

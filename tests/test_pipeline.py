@@ -11,18 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from echotui import SAMPLE_RATE
-from echotui.audio.file_source import DecodedFile, FileSource
+from echotui.audio.clock import WallClock
+from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import (
     AudioDropped,
     FinalTranscribed,
     PartialTranscribed,
-    PipelineEvent,
     ProviderSwapped,
     SwapFailed,
 )
 from echotui.pipeline.runner import Pipeline
-from echotui.providers.base import Provider
 from tests.doubles import (
     BrokenProvider,
     LiveReplaySource,
@@ -31,60 +30,8 @@ from tests.doubles import (
     TimedWordOracle,
     WordOracleProvider,
 )
+from tests.support.pipeline import Recorder, decode, run_pipeline, spoken_words, until
 from tests.support.speech import WordTiming
-
-
-def decode(path: Path) -> np.ndarray:
-    return np.concatenate(list(DecodedFile(path).blocks()))
-
-
-class Recorder:
-    """Collects events and checks the conservation law at each one and on a 5 ms timer."""
-
-    def __init__(self) -> None:
-        self.events: list[PipelineEvent] = []
-        self.pipeline: Pipeline | None = None
-        self.checks = 0
-
-    def __call__(self, event: PipelineEvent) -> None:
-        self.events.append(event)
-        self.check()
-
-    def check(self) -> None:
-        assert self.pipeline is not None
-        ledger = self.pipeline.ledger()
-        assert ledger.balanced, ledger
-        self.checks += 1
-
-    async def watch(self) -> None:
-        while True:
-            self.check()
-            await asyncio.sleep(0.005)
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-def run_pipeline(provider: Provider, config: Settings, source: object) -> tuple[Pipeline, Recorder]:
-    recorder = Recorder()
-    pipeline = Pipeline(provider, config, recorder)
-    recorder.pipeline = pipeline
-
-    async def main() -> None:
-        watcher = asyncio.create_task(recorder.watch())
-        try:
-            await pipeline.run(source)  # type: ignore[arg-type]
-        finally:
-            watcher.cancel()
-            await pipeline.close()
-
-    asyncio.run(main())
-    recorder.check()
-    return pipeline, recorder
-
-
-def spoken_words(finals: list[FinalTranscribed]) -> list[str]:
-    return [c.text for f in finals for c in f.captions]
 
 
 def test_every_word_once_in_order_across_cuts_and_partials(
@@ -132,9 +79,11 @@ def test_slow_engine_on_live_input_drops_oldest_audio_and_counts_it(
     timed_words: tuple[Path, list[WordTiming]],
 ) -> None:
     path, _ = timed_words
-    audio = decode(path)
+    audio = decode(path)[: 8 * SAMPLE_RATE]
     config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
-    pipeline, recorder = run_pipeline(SlowProvider(rtf=2.0), config, LiveReplaySource(audio, speed=4.0))
+    # on the wall clock: the point is live audio arriving faster than the engine hears it
+    live = LiveReplaySource(audio, clock=WallClock(speed=4.0))
+    pipeline, recorder = run_pipeline(SlowProvider(rtf=1.0), config, live)
 
     ledger = pipeline.ledger()
     assert ledger.dropped > 0
@@ -153,8 +102,10 @@ def test_slow_engine_on_a_file_waits_and_drops_nothing(
 ) -> None:
     path, _ = timed_words
     config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
-    pipeline, _ = run_pipeline(SlowProvider(rtf=0.5), config, FileSource(path, speed=4.0))
+    # unpaced: the file fills the queue at once, and then waits for room
+    pipeline, _ = run_pipeline(SlowProvider(rtf=0.1), config, FileSource(path, speed=0))
     ledger = pipeline.ledger()
+    assert pipeline.queue.max_fill == pipeline.queue.capacity, "the queue was full: the file had to wait"
     assert ledger.dropped == 0
     assert ledger.transcribed == ledger.captured == len(decode(path))
 
@@ -165,15 +116,15 @@ def test_rtf_and_latency_match_an_independent_clock(
     """The reported RTF is the provider's sleep ÷ audio: check it against the double's own arithmetic."""
     path, _ = timed_words
     config = Settings(chunk_seconds=1.0, max_utterance_seconds=4.0, queue_seconds=10, vad=False)
-    pipeline, recorder = run_pipeline(SlowProvider(rtf=0.3), config, FileSource(path, speed=0))
+    pipeline, recorder = run_pipeline(SlowProvider(rtf=0.15), config, FileSource(path, speed=0))
     snapshot = pipeline.snapshot()
-    assert snapshot.rtf_mean is not None and abs(snapshot.rtf_mean - 0.3) < 0.05
+    assert snapshot.rtf_mean is not None and abs(snapshot.rtf_mean - 0.15) < 0.025
     assert snapshot.calls == len(recorder.of(FinalTranscribed)) + len(recorder.of(PartialTranscribed))
     latencies = [f.latency_s for f in recorder.of(FinalTranscribed)]
     assert snapshot.latency_p50_s == float(np.percentile(latencies, 50))
     # a final cannot come sooner than the engine's own time on that utterance
     for final in recorder.of(FinalTranscribed):
-        assert final.latency_s >= 0.3 * (final.end_s - final.start_s) * 0.95
+        assert final.latency_s >= 0.15 * (final.end_s - final.start_s) * 0.95
 
 
 def test_swap_mid_file_loses_and_repeats_nothing(timed_words: tuple[Path, list[WordTiming]]) -> None:
@@ -190,8 +141,9 @@ def test_swap_mid_file_loses_and_repeats_nothing(timed_words: tuple[Path, list[W
 
     async def main() -> None:
         watcher = asyncio.create_task(recorder.watch())
-        run = asyncio.create_task(pipeline.run(FileSource(path, speed=4.0)))
-        await asyncio.sleep(1.0)  # mid-file
+        # on the wall clock: the new engine loads in wall time while the speech goes on
+        run = asyncio.create_task(pipeline.run(FileSource(path, clock=WallClock(speed=4.0))))
+        await until(lambda: bool(recorder.of(FinalTranscribed)))  # mid-file: the first utterance is out
         pipeline.swap(new)
         await run
         watcher.cancel()
@@ -259,8 +211,9 @@ def test_failed_swap_keeps_the_current_engine(timed_words: tuple[Path, list[Word
     recorder.pipeline = pipeline
 
     async def main() -> None:
-        run = asyncio.create_task(pipeline.run(FileSource(path, speed=8.0)))
-        await asyncio.sleep(0.3)
+        # on the wall clock: the swap is asked, and fails, while the speech goes on
+        run = asyncio.create_task(pipeline.run(FileSource(path, clock=WallClock(speed=8.0))))
+        await until(lambda: bool(recorder.of(FinalTranscribed)))  # mid-file: the first utterance is out
         pipeline.swap(BrokenProvider())
         await run
         await pipeline.close()
@@ -281,8 +234,10 @@ def test_overloaded_means_a_growing_backlog_and_pause_stops_capture() -> None:
     states: list[tuple[float, str, float]] = []
 
     async def main() -> None:
-        run = asyncio.create_task(pipeline.run(LiveReplaySource(audio, speed=2.0)))
-        for _ in range(80):  # 8 s at 10 Hz, like the UI's timer
+        # on the wall clock: overload is live audio arriving faster than the engine hears it
+        run = asyncio.create_task(pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=2.0))))
+        while "overloaded" not in [state for _, state, _ in states]:  # at 10 Hz, like the UI's timer
+            assert len(states) < 300, "30 s and never overloaded"
             snapshot = pipeline.snapshot()
             states.append((snapshot.audio_s, snapshot.state, snapshot.queue_fill_s))
             await asyncio.sleep(0.1)

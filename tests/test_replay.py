@@ -11,7 +11,7 @@ import pytest
 from echotui.audio.file_source import DecodedFile
 from echotui.pipeline.journal import read_journal
 from echotui.replay import find_session, word_diff
-from tests.cli import echotui
+from tests.cli import REAL_TIME, echotui
 from tests.support.speech import WordTiming
 
 
@@ -29,9 +29,10 @@ def test_a_recorded_session_replays_word_for_word_and_against_another_model(
 ) -> None:
     path, words = timed_words
     model = real_models["faster-whisper"]
+    # real time: a real engine's live session, as recorded for a user
     live = echotui(
         "transcribe", path, "--provider", "faster-whisper", "--model-path", model, "--speed", "1",
-        "--record", "--threads", "2", env=state,
+        "--record", "--threads", "2", env={**state, **REAL_TIME},
     )  # fmt: skip
     assert live.code == 0, live.stderr
     (journal_path,) = (Path(state["ECHOTUI_STATE_DIR"]) / "sessions").glob("*.jsonl")

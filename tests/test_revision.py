@@ -32,7 +32,7 @@ from echotui.pipeline.stretches import belonging, finished
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
-from tests.cli import echotui
+from tests.cli import REAL_TIME, echotui
 from tests.doubles import MisheardOracle
 from tests.support.corpus import Speech, runs_on
 from tests.support.real_model import copy_ct2_tiny_en
@@ -284,11 +284,13 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     revision runs the model `--revise-model` names (here a copy of the same weights, in a folder of its
     own), loaded on its own thread."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
+    # real time: the revision layer behind a real engine's live one, as a user gets it
     reviser = copy_ct2_tiny_en(tmp_path / "reviser" / "tiny.en")
     run = echotui(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",
         real_models["faster-whisper"], "--speed", "1", "--threads", "2", "--revise", "--save", kept,
-        "--revise-model", reviser, "--stats-json", stats, env={"ECHOTUI_STATE_DIR": str(tmp_path / "state")},
+        "--revise-model", reviser, "--stats-json", stats,
+        env={"ECHOTUI_STATE_DIR": str(tmp_path / "state"), **REAL_TIME},
     )  # fmt: skip
     assert run.code == 0, run.stderr
     live = word_errors(long_speech.text, run.stdout).wer

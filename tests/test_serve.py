@@ -18,6 +18,7 @@ import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
+from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.errors import EchoError
@@ -188,7 +189,9 @@ def test_the_app_captions_through_the_server_and_shows_where_it_runs(
     echo_server: Served, sentence_wav: Path, tmp_path: Path
 ) -> None:
     settings = Settings(provider="remote", server=echo_server.url, api_key=echo_server.key)
-    session = Session(settings, FileSource(sentence_wav, speed=1.0))
+    # on the wall clock: a real engine behind the server, slower than the simulated clock's infinitely fast
+    # one; at real time its passes thin out as for a user
+    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
     app = EchoApp(session, log_path=tmp_path / "echotui.log")
 
     async def story() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.audio.clock import ReplayClock, replay_clock
 from echotui.errors import EchoError
 from echotui.pipeline.queue import AudioQueue
 
@@ -147,14 +147,23 @@ def _split(pending: list[np.ndarray], n: int) -> tuple[np.ndarray, list[np.ndarr
 class FileSource:
     """Replays a file at `speed` × real time (0 = as fast as possible). By default it waits when the
     queue is full and never drops; with `live=True` it behaves like a microphone instead: it never waits,
-    and the queue drops the oldest audio (what `echotui bench` measures)."""
+    and the queue drops the oldest audio (what `echotui bench` measures). `clock` paces the blocks
+    (`clock.replay_clock(speed)` by default: the wall clock)."""
 
-    def __init__(self, path: Path, speed: float = 1.0, block_s: float = 0.1, live: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        speed: float = 1.0,
+        block_s: float = 0.1,
+        live: bool = False,
+        clock: ReplayClock | None = None,
+    ) -> None:
         if live and speed <= 0:
             raise ValueError("a live replay needs a real-time speed")
         self.path = path
         self.speed = speed
         self.live = live
+        self.clock = clock if clock is not None else replay_clock(speed)
         self.file = DecodedFile(path, block_s)  # opens and checks the file now: errors come early
         self.description = f"file {path.name}"
 
@@ -165,23 +174,14 @@ class FileSource:
 
     async def run(self, queue: AudioQueue, stop: asyncio.Event) -> None:
         blocks = self.file.blocks()
-        began = time.monotonic()
         sent = 0
         while not stop.is_set():
             block = await asyncio.to_thread(next, blocks, None)
             if block is None:
                 return
-            if self.speed > 0:  # a block is there once its last sample would have been heard
-                due = began + (sent + len(block)) / SAMPLE_RATE / self.speed
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            sent += len(block)  # a block is there once its last sample would have been heard
+            await self.clock.due(sent / SAMPLE_RATE, queue)
             if self.live:
                 queue.offer(block)
             else:
                 await queue.put(block)
-            sent += len(block)
-            if self.speed > 0:  # after a pause (or waiting for room) go on at real time, no burst
-                late = time.monotonic() - (began + sent / SAMPLE_RATE / self.speed)
-                if late > 0.25:
-                    began += late

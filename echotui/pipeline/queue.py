@@ -79,6 +79,7 @@ class AudioQueue:
         self._data = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
+        self._waiting = asyncio.Event()  # the consumer waits for data and nothing is queued
 
     @property
     def fill(self) -> int:
@@ -112,6 +113,7 @@ class AudioQueue:
         self._fill += len(samples)
         self.max_fill = max(self.max_fill, self._fill)
         self._data.set()
+        self._waiting.clear()
         if self._fill >= self.capacity:
             self._room.clear()
 
@@ -220,14 +222,25 @@ class AudioQueue:
             if self._closed:
                 return False
             self._data.clear()
-            await self._data.wait()
+            self._waiting.set()
+            try:
+                await self._data.wait()
+            finally:
+                if not self._closed:
+                    self._waiting.clear()
         return True
+
+    async def consumer_waiting(self) -> None:
+        """Return once the consumer has taken everything queued and waits for more (in `wait_for_data`):
+        the simulated replay clock feeds the next block only then."""
+        await self._waiting.wait()
 
     def close(self) -> None:
         """No more audio will come; wake every waiter."""
         self._closed = True
         self._data.set()
         self._room.set()
+        self._waiting.set()  # a consumer gone or finishing waits for nothing more
         self._resumed.set()
 
 

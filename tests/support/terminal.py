@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from echotui.audio.clock import CLOCK_ENV
+
 
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
@@ -35,9 +37,12 @@ class Terminal:
         return self.folder / "exit-code"
 
     def start(self, *args: str | Path, size: tuple[int, int] = (80, 24), env: str = "") -> None:
+        """Run `echotui *args` (`env`: "NAME=value ..."). A file plays at real time, as in a user's session:
+        these stories quit, time and read the app while it is running."""
         command = " ".join(shlex.quote(str(a)) for a in args)
         line = (
-            f"cd {self.folder} && {env} {sys.executable} -m echotui {command} --log-file {self.log}; "
+            f"cd {self.folder} && {CLOCK_ENV}=wall {env} {sys.executable} -m echotui {command} "
+            f"--log-file {self.log}; "
             f"echo $? > {self.exit_file}"
         )
         tmux("new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]), line)

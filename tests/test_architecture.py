@@ -86,10 +86,7 @@ def import_graph() -> dict[str, set[str]]:
 
 # Cycles being taken apart on other branches this round (the runner and its policies; the session and its
 # refinement); the lead empties this once they are merged.
-BEING_REMOVED = {
-    "echotui.pipeline.captioning", "echotui.pipeline.longform", "echotui.pipeline.longform_policy",
-    "echotui.pipeline.policy", "echotui.pipeline.revision", "echotui.pipeline.runner",
-}  # fmt: skip
+BEING_REMOVED: set[str] = set()
 
 
 def described(cycle: list[str], graph: dict[str, set[str]]) -> str:

@@ -27,7 +27,7 @@ from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptR
 from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
-from echotui.pipeline.revision import REVISION
+from echotui.pipeline.revision_tuning import REVISION
 from echotui.pipeline.stretches import belonging, finished
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors

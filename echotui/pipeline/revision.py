@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -31,60 +31,41 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.pipeline.captioning import text_of
 from echotui.pipeline.commit import ends_sentence
-from echotui.pipeline.events import EngineNotice, TranscriptRevised
+from echotui.pipeline.events import EngineNotice, PipelineEvent, TranscriptRevised
 from echotui.pipeline.failures import describe
 from echotui.pipeline.longform import LONGFORM, LongWindowDecoder
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision_engine import RevisionEngine, RevisionWorker
+from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
-from echotui.pipeline.stretches import STRETCH, StretchTuning, belonging, changed, finished
+from echotui.pipeline.stretches import belonging, changed, finished
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Provider, Segment, TranscribeRequest, Word
 
 if TYPE_CHECKING:
-    from echotui.pipeline.queue import AudioBlock
-    from echotui.pipeline.runner import Pipeline
+    from echotui.pipeline.framing import FramingThread
+    from echotui.pipeline.policy import Policy
+    from echotui.pipeline.queue import AudioBlock, AudioQueue
+    from echotui.pipeline.streaming_config import StreamingConfig
+    from echotui.pipeline.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RevisionTuning:
-    """Every number of the revision layer.
+class RevisionHost(Protocol):
+    """What the revision layer needs of the pipeline: the settings' `revise`, the live policy (revisable,
+    its tentative words), the live engine (its word times), the queue (the clock, the backlog), whether an
+    utterance is open, and where events go."""
 
-    Attributes:
-        stretch: when a stretch of committed words is finished.
-        context_s: already-revised speech before a stretch that its window hears too.
-        lookahead_s: speech after a stretch that its window hears too (its words are left to the next).
-        pad_s: audio before a stretch's first word that its window hears, when there is no context, and
-            before each stretch of speech the VAD passed.
-        bridge_s: a pause shorter than this between two stretches of speech stays in the window (a longer
-            one is left out, as faster-whisper's own VAD filter leaves out pauses of 2 s and more).
-        reach_s: how much recent audio the layer keeps; a stretch that starts before it is skipped.
-        behind_s: a stretch that ended this long before the clock is skipped: the layer fell behind.
-        busy_s: while more audio than this waits for the live layer, no revision starts.
-        nice: the revision engine's CPU priority (Linux nice value): the live engine's threads go first.
-        thread_share: the revision engine's CPU threads, as a share of the live engine's (at least one):
-            it leaves the live engine cores of its own, and one thread wastes nothing waiting for others.
-        growth: a revision with more than `growth` × the words (plus `slack` words) is an invention
-            (whisper loops on a repeated phrase): the committed words stay.
-    """
+    config: StreamingConfig
+    worker: InferenceWorker
+    framing: FramingThread
+    queue: AudioQueue
+    abandoned: bool
+    on_event: Callable[[PipelineEvent], None]
 
-    stretch: StretchTuning = STRETCH
-    context_s: float = 12.0
-    lookahead_s: float = 1.0
-    pad_s: float = 0.4
-    bridge_s: float = 2.0
-    reach_s: float = 60.0
-    behind_s: float = 30.0
-    busy_s: float = 2.0
-    nice: int = 10
-    thread_share: float = 0.5
-    growth: float = 2.0
-    slack: int = 4
-
-
-REVISION = RevisionTuning()
+    @property
+    def policy(self) -> Policy: ...
 
 
 class Reviser:
@@ -93,7 +74,7 @@ class Reviser:
     `provider`: the revision's engine (default: built from the settings when first needed)."""
 
     def __init__(
-        self, pipeline: Pipeline, engine: RevisionEngine | None, tuning: RevisionTuning = REVISION
+        self, pipeline: RevisionHost, engine: RevisionEngine | None, tuning: RevisionTuning = REVISION
     ) -> None:
         """`engine`: makes the revision's own engine (from the settings: `--revise-model`, `--threads`)."""
         self.pipeline = pipeline

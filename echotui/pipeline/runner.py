@@ -44,7 +44,7 @@ from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.tuning import STREAMING
 from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
-from echotui.providers.base import Provider, Word
+from echotui.providers.base import Provider
 
 if TYPE_CHECKING:
     from echotui.pipeline.fallback import ServerFallback
@@ -85,12 +85,11 @@ class Pipeline:
         self.recent = RecentAudio(round(STREAMING.recent_s * SAMPLE_RATE))
         send: Callable[[events.PipelineEvent], None] = lambda event: self.on_event(event)  # noqa: E731
         port = PolicyPort(self.queue, self.framing, self.recent, lambda: self.worker, self.metrics, send)
-        committed: Callable[[list[Word]], None] = lambda words: self.reviser.committed(words)  # noqa: E731
-        self.host = PolicyHost(port, config, passes or LivePasses(), self.metrics, send, committed)
+        self.reviser = Reviser(self, revision_engine)  # behind the live words: told of each commit
+        self.host = PolicyHost(
+            port, config, passes or LivePasses(), self.metrics, send, self.reviser.committed
+        )
         self.tally = self.host.tally  # where the audio given to the policy went
-        self.reviser = Reviser(
-            self, revision_engine
-        )  # behind the live words: told of each commit by the caption output
         self._stop = asyncio.Event()
         self._source: AudioSource | None = None
         self._finished = False

@@ -59,6 +59,9 @@ class Settings:
         revise: decode finished speech again with long context behind the live words
             (`pipeline.revision`); what the user keeps is then the revised text. Off by default
             (`--revise` turns it on) until its cost to the live layer is measured on a quiet machine.
+        governor: step down (and back up) when the machine cannot keep up (`pipeline.governor`):
+            pause revision, thin passes, a smaller model on disk. Off: the chosen model stays whatever
+            happens (the notice of falling behind is still given).
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
@@ -84,6 +87,7 @@ class Settings:
     vad_aggressiveness: int = 2
     speed: float = 1.0
     revise: bool = False
+    governor: bool = True
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)

@@ -21,6 +21,7 @@ from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.models.catalog import ModelEntry
 from echotui.models.downloads import describe_download
+from echotui.models.siblings import OnDiskLadder
 from echotui.pipeline.events import (
     FinalTranscribed,
     LoadFailed,
@@ -29,6 +30,7 @@ from echotui.pipeline.events import (
     SwapFailed,
     TranscriptRevised,
 )
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.revised import apply_revision
@@ -77,6 +79,8 @@ class Session:
         self.pipeline = Pipeline(
             provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
+        ladder = OnDiskLadder(settings.models_dir, lambda name, path: self.swap(model=name, model_path=path))
+        self.pipeline.governing = Governing(self.pipeline, ladder, enabled=settings.governor)
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
         """`--record`: the captured audio beside the journal (None without)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.providers.base import LoadedModel, Segment, Word
 
 
@@ -180,6 +181,8 @@ PipelineEvent = (
     | DeviceLost
     | DeviceRestored
     | MachineMeasured
+    | OverloadEpisode
+    | GovernorStepped
 )
 
 
@@ -204,6 +207,10 @@ def notice(event: PipelineEvent) -> str | None:
         return f"{event.provider} failed: {event.message} — {'stopping' if event.fatal else 'reloaded it'}"
     if isinstance(event, MachineMeasured):
         return event.message
+    if isinstance(event, OverloadEpisode):
+        return event.text if event.change != "grew" else None
+    if isinstance(event, GovernorStepped):
+        return event.text
     if isinstance(event, LoadFailed):
         return f"{event.provider} could not load its model: {event.message}"
     if isinstance(event, EngineNotice | SwapFailed):

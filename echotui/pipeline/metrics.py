@@ -84,6 +84,8 @@ class MetricsSnapshot:
         state: "loading model", "listening", "paused", "overloaded" or "finished".
         source_duration_s: length of a file source, if known (position is `audio_s`).
         download: a model download under way ("downloading base.en 45% (64/142 MB)"), else None.
+        governor: the overload governor's steps in force ("on tiny.en, not base.en (m: pick it again)"),
+            else None.
     """
 
     ledger: Ledger
@@ -116,6 +118,7 @@ class MetricsSnapshot:
     state: str = "listening"
     source_duration_s: float | None = None
     download: str | None = None
+    governor: str | None = None
 
     @property
     def audio_s(self) -> float:

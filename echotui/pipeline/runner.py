@@ -25,6 +25,7 @@ from echotui.errors import one_line
 from echotui.pipeline import events
 from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.longform_policy import LongformPolicy, choose_policy
 from echotui.pipeline.memory import HeapTrimmer
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
@@ -79,6 +80,8 @@ class Pipeline:
         self.swapper = HotSwap(self)
         self.trimmer = HeapTrimmer()
         self.abandoned = False
+        self.governing: Governing | None = None
+        """The overload governor (`governing.Governing`), started by `run()` once the model is loaded."""
         self.failure: str | None = None
         """Why the session stopped on an error ("engine failed: …", "failed to load: …"), else None."""
 
@@ -128,6 +131,7 @@ class Pipeline:
             state=state,
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
+            governor=self.governing.status if self.governing is not None else None,
         )
 
     def pause(self) -> None:
@@ -174,6 +178,7 @@ class Pipeline:
             return  # stopped while loading: nothing was captured yet
         consumer = asyncio.create_task(self._consume())
         consumer.add_done_callback(self._consumer_ended)
+        governing = self.governing.start() if self.governing is not None else None
         try:
             await source.run(self.queue, self._stop)
         except asyncio.CancelledError:
@@ -190,6 +195,9 @@ class Pipeline:
                 raise EngineFailure(self.failure or f"pipeline failed: {describe(error)}") from error
             finally:
                 self._finished = True
+                if governing is not None and self.governing is not None:
+                    governing.cancel()
+                    self.governing.finish()
 
     def _consumer_ended(self, task: asyncio.Task[None]) -> None:
         """If the consumer died, stop the source at once (a file waiting in `put()` is released)."""

@@ -1,0 +1,185 @@
+"""The overload governor at work on a running pipeline: every `tick_s` it samples the pipeline's measures,
+asks `governor.Governor` what to do, carries the step out and tells the listener (`OverloadEpisode`,
+`GovernorStepped`). It runs on the event loop beside the consumer, from the model's load to the stream's
+end (`Pipeline.run` starts it when the pipeline has one).
+
+A step never touches what the user already saw: pausing the revision layer leaves the live words; thinning
+passes only spaces the next ones; a smaller model comes in through the hot swap, at an utterance boundary,
+losing no audio. Models are found and swapped through a `ModelLadder` (the session's: models on disk), so
+the pipeline never reads model folders itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from echotui import SAMPLE_RATE
+from echotui.pipeline.governor import GOVERNOR, Governor, GovernorTuning, Load
+from echotui.pipeline.metrics import mean, percentile
+from echotui.pipeline.overload import GovernorStepped, StepName
+from echotui.pipeline.policy import StreamingPolicy
+from echotui.providers.base import LoadedModel
+
+if TYPE_CHECKING:
+    from echotui.pipeline.runner import Pipeline
+
+log = logging.getLogger(__name__)
+
+RECENT_CALLS = 10
+"""The running model's recent RTF is the mean of its last this many calls."""
+RECENT_WORDS = 30
+"""Per-word latency p95 over the last this many words."""
+
+Rung = tuple[str, Path | None]
+"""A model to swap to: its name, and its file or folder (None: found by name)."""
+
+
+class ModelLadder(Protocol):
+    """Where the governor finds a smaller model and how it swaps (the session's, `models.siblings`)."""
+
+    def smaller(self, running: LoadedModel) -> Rung | None:
+        """The next smaller model on disk than `running`, None if none is (slow: read off the loop)."""
+        ...
+
+    def swap(self, name: str, path: Path | None) -> None:
+        """Start the hot swap to that model (on the event loop)."""
+        ...
+
+
+class Governing:
+    """One pipeline's governor and the steps in force.
+
+    Attributes:
+        governor: the decisions (`steps=False` with `--governor off`: episodes only).
+        ladder: the models it may step through, None for none (then only revision and passes).
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        ladder: ModelLadder | None,
+        *,
+        enabled: bool = True,
+        tuning: GovernorTuning = GOVERNOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pipeline = pipeline
+        self.ladder = ladder
+        self.governor = Governor(tuning, steps=enabled)
+        self.clock = clock
+        self._chosen = pipeline.config  # the revision and the chunk as the user chose them
+        self._worker = pipeline.worker
+        self._calls_at = pipeline.metrics.rtfs.count
+        self._smaller: dict[str, Rung | None] = {}  # by the running model's path
+        self._back: list[Rung] = []  # the models stepped down from, the latest last
+        self._ours = False  # the swap under way is the governor's
+
+    def start(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.run())
+
+    async def run(self) -> None:
+        """Tick until cancelled; a failure here is logged and ends the governing, never the session."""
+        try:
+            while True:
+                await self.tick()
+                await asyncio.sleep(self.governor.tuning.tick_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.error("the overload governor failed; the session goes on without it", exc_info=True)
+
+    def finish(self) -> None:
+        """The stream ended: an episode still open is closed with its total."""
+        loaded = self.pipeline.worker.loaded
+        if loaded is not None and (ended := self.governor.end(self._load(loaded, None))) is not None:
+            self.pipeline.on_event(ended)
+
+    async def tick(self) -> None:
+        pipeline = self.pipeline
+        loaded = pipeline.worker.loaded
+        if loaded is None:
+            return
+        if pipeline.worker is not self._worker:  # a swap took over: the RTF is the new model's from now
+            self._worker, self._calls_at = pipeline.worker, pipeline.metrics.rtfs.count
+            if not self._ours:  # the user picked it: their choice stands
+                self.governor.forget_models()
+                self._back.clear()
+            self._ours = False
+        smaller = None
+        if self.ladder is not None and not pipeline.swapping and self.governor.steps:
+            smaller = await self._smaller_of(loaded)
+        for event in self.governor.observe(self._load(loaded, smaller)):
+            if isinstance(event, GovernorStepped):
+                self._carry_out(event, loaded, smaller)
+            pipeline.on_event(event)
+
+    async def _smaller_of(self, loaded: LoadedModel) -> Rung | None:
+        assert self.ladder is not None
+        if loaded.path not in self._smaller:  # once per model: the folders are read off the loop
+            self._smaller[loaded.path] = await asyncio.to_thread(self.ladder.smaller, loaded)
+        return self._smaller[loaded.path]
+
+    def _load(self, loaded: LoadedModel, smaller: Rung | None) -> Load:
+        pipeline = self.pipeline
+        metrics, queue = pipeline.metrics, pipeline.queue
+        calls = metrics.rtfs.count - self._calls_at
+        words = metrics.word_latencies.tail(RECENT_WORDS) or metrics.latencies.tail(RECENT_WORDS)
+        return Load(
+            now=self.clock(),
+            clock_s=queue.captured / SAMPLE_RATE,
+            dropped_s=queue.dropped / SAMPLE_RATE,
+            fill_s=queue.fill / SAMPLE_RATE,
+            rtf=mean(metrics.rtfs.tail(min(calls, RECENT_CALLS))) if calls else None,
+            calls=calls,
+            model=loaded.model,
+            word_latency_s=percentile(words, 95),
+            busy_s=float(getattr(pipeline.worker.provider, "busy_waited_s", 0.0)),
+            can=self._can(),
+            smaller=smaller[0] if smaller is not None else None,
+        )
+
+    def _can(self) -> frozenset[StepName]:
+        pipeline, taken = self.pipeline, self.governor.in_force
+        can: set[StepName] = set()
+        if pipeline.config.revise and pipeline.reviser.active:
+            can.add("revision")
+        policy = pipeline.policy
+        if isinstance(policy, StreamingPolicy) and policy.schedule is None and "passes" not in taken:
+            can.add("passes")
+        return frozenset(can)
+
+    def _carry_out(self, step: GovernorStepped, loaded: LoadedModel, smaller: Rung | None) -> None:
+        pipeline, chosen = self.pipeline, self._chosen
+        if step.step == "revision":
+            pipeline.config = replace(pipeline.config, revise=not step.down and chosen.revise)
+        elif step.step == "passes":
+            factor = self.governor.tuning.thin_factor if step.down else 1.0
+            pipeline.config = replace(pipeline.config, chunk_seconds=chosen.chunk_seconds * factor)
+        elif self.ladder is not None:
+            if step.down:
+                assert smaller is not None
+                path = Path(loaded.path)
+                self._back.append((loaded.model, path if path.exists() else None))
+                name, where = smaller
+            else:
+                name, where = self._back.pop()
+            self._ours = True
+            self.ladder.swap(name, where)
+        log.info("governor: %s", step.text)
+
+    @property
+    def status(self) -> str | None:
+        """The steps in force, as the panel shows them, with the way back to the user's model."""
+        shown = {"revision": "revision paused", "passes": "passes thinned"}
+        parts = [shown[step] for step in self.governor.in_force if step in shown]
+        if self._back:
+            loaded = self.pipeline.worker.loaded
+            running = loaded.model if loaded is not None else "a smaller model"
+            parts.insert(0, f"on {running}, not {self._back[0][0]} (m: pick it again)")
+        return " · ".join(parts) or None

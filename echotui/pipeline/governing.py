@@ -142,6 +142,7 @@ class Governing:
             busy_s=float(getattr(pipeline.worker.provider, "busy_waited_s", 0.0)),
             can=self._can(),
             smaller=smaller[0] if smaller is not None else None,
+            swapping=pipeline.swapping,
         )
 
     def _can(self) -> frozenset[StepName]:

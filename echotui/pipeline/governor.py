@@ -83,6 +83,7 @@ class Load:
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
         can: the rungs that can be stepped down now (revision on, passes not thinned yet).
         smaller: the next smaller model on disk, None if there is none (or a swap is under way).
+        swapping: a model swap is under way: its effect is awaited before anything else is done.
     """
 
     now: float
@@ -96,6 +97,7 @@ class Load:
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None
+    swapping: bool = False
 
 
 @dataclass
@@ -139,6 +141,8 @@ class Governor:
         while load.now - self.samples[0].now > tuning.window_s:
             self.samples.popleft()
         self._measure_cost(load)
+        if load.swapping:
+            self.last_step = load.now  # the swap's effect is awaited from when it takes over
         behind = self.behind()
         out: list[OverloadEpisode | GovernorStepped] = []
         if behind is not None:
@@ -157,8 +161,10 @@ class Governor:
     # ---- measures ----------------------------------------------------------------------------------
 
     def behind(self) -> str | None:
-        """Why the engine is behind now (the first measure that says so), or None."""
-        tuning, samples = self.tuning, self.samples
+        """Why the engine is behind now (the first measure that says so), or None. Measured since the last
+        step at the earliest: what came before it says nothing of its effect."""
+        tuning, since = self.tuning, self.last_step if self.last_step is not None else -1.0
+        samples = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
         first, last = samples[0], samples[-1]
         dropped = last.dropped_s - first.dropped_s
         if dropped >= tuning.episode_drop_s:

@@ -4,6 +4,7 @@ only when the bigger model is predicted to keep up, never swapping twice within 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -42,8 +43,8 @@ class Machine:
         can = set(self.load.can) - {step.step} if step.down else set(self.load.can) | {step.step}
         self.load = replace(self.load, can=frozenset(can) & {"revision", "passes"})
         if step.step == "model":  # the swap takes over at once here; its first calls measure it
-            smaller = "tiny.en" if step.down else None
-            self.load = replace(self.load, model=step.model or "", smaller=None if step.down else smaller, calls=5)
+            smaller = None if step.down else "tiny.en"
+            self.load = replace(self.load, model=step.model or "", smaller=smaller, calls=5)
 
 
 def overloaded_until_a_smaller_model(machine: Machine) -> list[OverloadEpisode | GovernorStepped]:
@@ -109,7 +110,7 @@ def test_back_up_the_last_step_first_when_the_bigger_model_is_predicted_to_keep_
     up = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and not e.down]
     assert up[0] - (machine.now - 60) <= 60, "back up within 60 s of the load going away"
     swaps = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "model"]
-    assert all(b - a >= 30 for a, b in zip(swaps, swaps[1:], strict=False))
+    assert all(b - a >= 30 for a, b in itertools.pairwise(swaps))
 
 
 def test_flapping_load_swaps_at_most_once_per_30_s() -> None:
@@ -118,7 +119,7 @@ def test_flapping_load_swaps_at_most_once_per_30_s() -> None:
         machine.run(8, drop_per_s=1.0, rtf=1.3)
         machine.run(25, rtf=0.05)
     swaps = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "model"]
-    assert swaps and all(b - a >= 30 for a, b in zip(swaps, swaps[1:], strict=False))
+    assert swaps and all(b - a >= 30 for a, b in itertools.pairwise(swaps))
 
 
 def test_a_file_that_waits_is_behind_by_its_backlog_not_its_drops() -> None:
@@ -136,5 +137,5 @@ def test_a_file_that_waits_is_behind_by_its_backlog_not_its_drops() -> None:
 def test_governor_off_tells_the_episode_and_keeps_the_chosen_model() -> None:
     machine = Machine(Governor(steps=False))
     events = machine.run(30, drop_per_s=1.0, rtf=1.5)
-    assert [e.change for e in episodes(events)][0] == "began"
+    assert next(e.change for e in episodes(events)) == "began"
     assert steps(events) == []

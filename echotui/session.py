@@ -79,7 +79,7 @@ class Session:
         self.pipeline = Pipeline(
             provider or create_provider(settings), settings, self._on_event, progress=describe_download
         )
-        ladder = OnDiskLadder(settings.models_dir, lambda name, path: self.swap(model=name, model_path=path))
+        ladder = OnDiskLadder(settings.models_dir, lambda model, path: self.swap(None, model, path, True))
         self.pipeline.governing = Governing(self.pipeline, ladder, enabled=settings.governor)
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
@@ -192,10 +192,15 @@ class Session:
         return True
 
     def swap(
-        self, provider: str | None = None, model: str | None = None, model_path: Path | None = None
+        self,
+        provider: str | None = None,
+        model: str | None = None,
+        model_path: Path | None = None,
+        urgent: bool = False,
     ) -> Settings:
         """Start loading another provider and/or model (by name, or the file or folder `model_path`); it
-        takes over at an utterance boundary. Returns the settings it will run with."""
+        takes over at an utterance boundary (`urgent`: between engine calls). Returns the settings it will
+        run with."""
         wanted = replace(
             self.settings,
             provider=provider or self.settings.provider,
@@ -203,7 +208,7 @@ class Session:
             model_path=model_path or (None if (model or provider) else self.settings.model_path),
         )
         self._requested = wanted
-        self.pipeline.swap(create_provider(wanted))
+        self.pipeline.swap(create_provider(wanted), urgent)
         return wanted
 
     async def swap_engine(self, provider: str) -> Settings:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.governor import GOVERNOR, Governor, GovernorTuning, Load
-from echotui.pipeline.metrics import mean, percentile
+from echotui.pipeline.metrics import percentile
 from echotui.pipeline.overload import GovernorStepped, StepName
 from echotui.pipeline.policy import StreamingPolicy
 from echotui.providers.base import LoadedModel
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECENT_CALLS = 10
-"""The running model's recent RTF is the mean of its last this many calls."""
-RECENT_WORDS = 30
-"""Per-word latency p95 over the last this many words."""
 
 Rung = tuple[str, Path | None]
 """A model to swap to: its name, and its file or folder (None: found by name)."""
@@ -75,10 +71,10 @@ class Governing:
         self.clock = clock
         self._chosen = pipeline.config  # the revision and the chunk as the user chose them
         self._worker = pipeline.worker
-        self._calls_at = pipeline.metrics.rtfs.count
         self._smaller: dict[str, Rung | None] = {}  # by the running model's path
         self._back: list[Rung] = []  # the models stepped down from, the latest last
         self._ours = False  # the swap under way is the governor's
+        self._words_at = 0  # words (or utterances, without word times) whose latency was seen
 
     def start(self) -> asyncio.Task[None]:
         return asyncio.create_task(self.run())
@@ -105,8 +101,10 @@ class Governing:
         loaded = pipeline.worker.loaded
         if loaded is None:
             return
-        if pipeline.worker is not self._worker:  # a swap took over: the RTF is the new model's from now
-            self._worker, self._calls_at = pipeline.worker, pipeline.metrics.rtfs.count
+        if pipeline.worker is not self._worker:  # a swap took over
+            previous, self._worker = self._worker, pipeline.worker
+            if previous.loaded is not None and previous.rtf is not None:
+                self.governor.ran(previous.loaded.model, previous.rtf)  # its last calls count too
             if not self._ours:  # the user picked it: their choice stands
                 self.governor.forget_models()
                 self._back.clear()
@@ -114,7 +112,8 @@ class Governing:
         smaller = None
         if self.ladder is not None and not pipeline.swapping and self.governor.steps:
             smaller = await self._smaller_of(loaded)
-        for event in self.governor.observe(self._load(loaded, smaller)):
+        sample = self._load(loaded, smaller)
+        for event in self.governor.observe(sample):
             if isinstance(event, GovernorStepped):
                 self._carry_out(event, loaded, smaller)
             pipeline.on_event(event)
@@ -128,18 +127,19 @@ class Governing:
     def _load(self, loaded: LoadedModel, smaller: Rung | None) -> Load:
         pipeline = self.pipeline
         metrics, queue = pipeline.metrics, pipeline.queue
-        calls = metrics.rtfs.count - self._calls_at
-        words = metrics.word_latencies.tail(RECENT_WORDS) or metrics.latencies.tail(RECENT_WORDS)
+        worker = pipeline.worker
+        words = metrics.word_latencies if metrics.word_latencies.count else metrics.latencies
+        new, self._words_at = min(words.count - self._words_at, len(words.values)), words.count
         return Load(
             now=self.clock(),
             clock_s=queue.captured / SAMPLE_RATE,
             dropped_s=queue.dropped / SAMPLE_RATE,
             fill_s=queue.fill / SAMPLE_RATE,
-            rtf=mean(metrics.rtfs.tail(min(calls, RECENT_CALLS))) if calls else None,
-            calls=calls,
+            rtf=worker.rtf,
+            calls=len(worker.recent),
             model=loaded.model,
-            word_latency_s=percentile(words, 95),
-            busy_s=float(getattr(pipeline.worker.provider, "busy_waited_s", 0.0)),
+            word_latency_s=percentile(words.tail(new), 95) if new > 0 else None,
+            busy_s=float(getattr(worker.provider, "busy_waited_s", 0.0)),
             can=self._can(),
             smaller=smaller[0] if smaller is not None else None,
             swapping=pipeline.swapping,

@@ -36,7 +36,8 @@ class GovernorTuning:
             0.1 s or so never does).
         backlog_s: a queue that stays at least this full over the window, and is not draining, is behind.
         growth_s: a queue whose low point rose this much over the window is behind.
-        latency_goal_s: recent per-word latency p95 above this is behind (unless the backlog drains).
+        latency_goal_s: per-word latency p95 above this all over the window is behind (unless the backlog
+            drains).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
@@ -76,10 +77,10 @@ class Load:
         clock_s: the stream's clock (seconds of audio captured).
         dropped_s: live audio dropped so far in the session.
         fill_s: audio waiting in the queue.
-        rtf: mean RTF of the running model's recent calls (since it took over), None before any.
-        calls: engine calls the running model made since it took over.
+        rtf: the running model's RTF over its latest calls, None before any.
+        calls: the running model's calls that `rtf` is over.
         model: the running model's name.
-        word_latency_s: per-word latency p95 of the recent words, None before any.
+        word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
         can: the rungs that can be stepped down now (revision on, passes not thinned yet).
         smaller: the next smaller model on disk, None if there is none (or a swap is under way).
@@ -143,14 +144,17 @@ class Governor:
         self._measure_cost(load)
         if load.swapping:
             self.last_step = load.now  # the swap's effect is awaited from when it takes over
-        behind = self.behind()
+        evidence = self.behind()
+        behind = evidence
+        if behind is None and self.episode is not None and not self._judged(load):
+            behind = self.episode.reason  # too soon after a step (or mid-swap) to tell: it goes on
         out: list[OverloadEpisode | GovernorStepped] = []
         if behind is not None:
             self.calm_since = None
         elif self.calm_since is None:
             self.calm_since = load.now
         out += self._track_episode(load, behind)
-        step = self._step_down(load, behind) if behind else self._step_up(load)
+        step = self._step_down(load, evidence) if evidence else None if behind else self._step_up(load)
         if step is not None:
             out.append(step)
             if self.episode is not None and step.down:
@@ -181,18 +185,32 @@ class Governor:
         draining = late < early - tuning.growth_s / 2
         if late >= tuning.backlog_s and not draining:
             return f"backlog of {late:.0f} s"
-        latency = last.word_latency_s
-        if latency is not None and latency > tuning.latency_goal_s and not draining:
-            return f"words {latency:.0f} s late"
+        latencies = [s.word_latency_s for s in samples if s.word_latency_s is not None]
+        if latencies and min(latencies) > tuning.latency_goal_s and not draining:  # every word late
+            return f"words {min(latencies):.0f} s late"
         return None
 
+    def _judged(self, load: Load) -> bool:
+        """Long enough since the last step to tell calm from a trend."""
+        since = max(self.samples[0].now, self.last_step if self.last_step is not None else -1.0)
+        return load.now - since >= self.tuning.window_s * 0.8
+
     def _measure_cost(self, load: Load) -> None:
-        """The smaller model's first measured RTF, under the load that made the step."""
+        """The model stepped down from: its RTF until the smaller one takes over; the smaller one: its first
+        measured RTF, under the load that made the step."""
         rung = self.taken[-1] if self.taken else None
-        if rung is None or rung.step != "model" or rung.smaller_rtf is not None:
+        if rung is None or rung.step != "model" or rung.smaller_rtf is not None or load.rtf is None:
             return
-        if load.model != rung.model and load.calls >= self.tuning.cost_calls and load.rtf is not None:
+        if load.model == rung.model:
+            rung.rtf = load.rtf
+        elif load.calls >= self.tuning.cost_calls:
             rung.smaller_rtf = load.rtf
+
+    def ran(self, model: str, rtf: float) -> None:
+        """A model that was just swapped out ran at `rtf` over its last calls."""
+        rung = self.taken[-1] if self.taken else None
+        if rung is not None and rung.step == "model" and rung.model == model and rung.smaller_rtf is None:
+            rung.rtf = rtf
 
     # ---- the episode -------------------------------------------------------------------------------
 

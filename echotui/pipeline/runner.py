@@ -217,10 +217,11 @@ class Pipeline:
 
     # ---- hot swap (`swapping.HotSwap`) -----------------------------------------------------------
 
-    def swap(self, provider: Provider) -> None:
+    def swap(self, provider: Provider, urgent: bool = False) -> None:
         """Load `provider` in the background while the current one keeps transcribing; it takes over at
-        the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not."""
-        self.swapper.request(provider)
+        the next utterance boundary (`urgent`: between the next two engine calls) (`ProviderSwapped`), or
+        `SwapFailed` says why it could not."""
+        self.swapper.request(provider, urgent)
 
     @property
     def swapping(self) -> bool:
@@ -259,6 +260,8 @@ class Pipeline:
                 self.reviser.heard(block, closed)
                 await self._finalize_all(closed, counted=True)
                 await self.policy.after_block()
+                if self.swapper.urgent:  # between engine calls: the governor's swap need not wait
+                    self.swapper.switch()
             await self.policy.when_idle()
             await self.reviser.when_idle()  # only now, and only while no audio waits
             self.trimmer.maybe_trim()  # at most once a minute: freed heap back to the system

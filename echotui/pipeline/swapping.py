@@ -26,12 +26,15 @@ class HotSwap:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.pending: PendingSwap | None = None
+        self.urgent = False
+        """The pending swap may take over between any two engine calls, mid-utterance (the overload
+        governor's: the words already committed stay, the next pass is the new model's)."""
         self._retiring: set[asyncio.Task[None]] = set()
 
-    def request(self, provider: Provider) -> None:
+    def request(self, provider: Provider, urgent: bool = False) -> None:
         """Start loading `provider` (call on the event loop). A newer request replaces one still loading."""
         pending = PendingSwap(InferenceWorker(provider, self.pipeline.worker.gate), time.monotonic())
-        self.pending = pending
+        self.pending, self.urgent = pending, urgent
         pending.task = asyncio.create_task(self._load(pending))
 
     async def _load(self, pending: PendingSwap) -> None:
@@ -40,7 +43,7 @@ class HotSwap:
         except Exception as error:  # EchoError carries a one-line fix; anything else is named
             log.warning("loading %s failed", pending.worker.provider.name, exc_info=True)
             if self.pending is pending:
-                self.pending = None
+                self.pending, self.urgent = None, False
                 self.pipeline.on_event(events.SwapFailed(pending.worker.provider.name, one_line(error)))
             await pending.worker.close()
             return
@@ -54,7 +57,7 @@ class HotSwap:
         pending, pipeline = self.pending, self.pipeline
         if pending is None or pending.worker.loaded is None:
             return
-        self.pending = None
+        self.pending, self.urgent = None, False
         previous, pipeline.worker = pipeline.worker, pending.worker
         task = asyncio.create_task(previous.close())
         self._retiring.add(task)

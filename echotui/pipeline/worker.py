@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from echotui import SAMPLE_RATE
 from echotui.pipeline.vad import Gate
 from echotui.providers.base import LoadedModel, Provider, Segment, TranscribeRequest
 
@@ -45,6 +47,8 @@ class InferenceWorker:
         self.gate = gate
         self.loaded: LoadedModel | None = None
         self.load_s: float | None = None
+        self.recent: deque[tuple[float, float]] = deque(maxlen=10)
+        """(inference seconds, audio seconds) of this engine's latest calls: its own recent RTF."""
         self.calls_since_restart: int | None = None
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
@@ -98,10 +102,18 @@ class InferenceWorker:
             began = time.perf_counter()
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
+            self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
             return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))
 
         self._calling = asyncio.get_running_loop().run_in_executor(self._executor, work)
         return await self._calling
+
+    @property
+    def rtf(self) -> float | None:
+        """Inference seconds ÷ audio seconds over this engine's latest calls; None before any."""
+        calls = list(self.recent)
+        audio = sum(audio for _, audio in calls)
+        return sum(spent for spent, _ in calls) / audio if audio else None
 
     async def contains_speech(self, audio: np.ndarray) -> bool:
         """The speech gate's verdict on `audio`, on this thread (where the gate runs for engine calls)."""

@@ -109,9 +109,9 @@ class Governing:
                 self.governor.forget_models()
                 self._back.clear()
             self._ours = False
-        smaller = None
-        if self.ladder is not None and not pipeline.swapping and self.governor.steps:
-            smaller = await self._smaller_of(loaded)
+        smaller, governor = None, self.governor
+        if self.ladder is not None and not pipeline.swapping and governor.steps and governor.episode:
+            smaller = await self._smaller_of(loaded)  # only when behind: no disk read otherwise
         sample = self._load(loaded, smaller)
         for event in self.governor.observe(sample):
             if isinstance(event, GovernorStepped):

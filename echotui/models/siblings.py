@@ -29,8 +29,9 @@ def smaller_names(name: str) -> list[str]:
 
 def smaller_on_disk(running: LoadedModel, models_dir: Path | None) -> tuple[str, Path | None] | None:
     """The nearest smaller Whisper size than the running model that its engine can load without the
-    network: a file or folder of that size (by its header) in `models_dir` or beside the running model, else
-    one in the Hugging Face cache or the `echotui[tiny]` extra (returned with path None: loaded by name).
+    network: one `--model NAME` finds (in `models_dir`, the Hugging Face cache or the `echotui[tiny]`
+    extra: returned with path None, loaded by name), else a file or folder of that size (by its header) in
+    `models_dir` or beside the running model.
     None when there is none, or the engine has no model catalogue (a remote server, Voxtral)."""
     provider = running.provider
     if provider not in catalogue_providers():
@@ -45,10 +46,10 @@ def smaller_on_disk(running: LoadedModel, models_dir: Path | None) -> tuple[str,
         for entry in scan_models_dir(folder, (provider,))
     }
     for name in smaller_names(size):
+        if is_local(name, provider, models_dir):  # by its name: shown as such once loaded
+            return name, None
         if name in found:
             return name, found[name]
-        if is_local(name, provider, models_dir):
-            return name, None
     return None
 
 

@@ -90,7 +90,7 @@ def prepare(folder: Path, minutes: float) -> Path:
 
 
 async def sample(session: Session, run: Run) -> None:
-    calls_at, compute_at, dropped_at = 0, 0.0, 0.0
+    calls_at, dropped_at = 0, 0.0
     while True:
         await asyncio.sleep(EVERY_S)
         snap = session.snapshot()
@@ -112,11 +112,11 @@ async def sample(session: Session, run: Run) -> None:
             "  —  " if p95 is None else f"{p95:5.1f}",
         )
         run.rows.append(
-            f"{run.now():6.0f} s  RTF {shown_rtf}  fill {snap.queue_fill_s:5.1f} s  dropped {dropped:5.1f} s  "
-            f"latency p95 {shown_p95} s  busy {(snap.compute_s - compute_at) / EVERY_S:4.2f}  [{step}]"
+            f"{run.now():6.0f} s  RTF {shown_rtf}  fill {snap.queue_fill_s:5.1f} s  "
+            f"dropped {dropped:5.1f} s  latency p95 {shown_p95} s  [{step}]"
         )
         print(run.rows[-1], flush=True)
-        calls_at, compute_at, dropped_at, run.words = metrics.rtfs.count, snap.compute_s, snap.dropped_s, []
+        calls_at, dropped_at, run.words = metrics.rtfs.count, snap.dropped_s, []
 
 
 async def one_run(settings: Settings, source: AudioSource, run: Run) -> Session:

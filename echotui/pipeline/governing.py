@@ -74,6 +74,7 @@ class Governing:
         self._smaller: dict[str, Rung | None] = {}  # by the running model's path
         self._back: list[Rung] = []  # the models stepped down from, the latest last
         self._ours = False  # the swap under way is the governor's
+        self._target = ""  # the model it swaps to
         self._words_at = 0  # words (or utterances, without word times) whose latency was seen
 
     def start(self) -> asyncio.Task[None]:
@@ -170,7 +171,7 @@ class Governing:
                 name, where = smaller
             else:
                 name, where = self._back.pop()
-            self._ours = True
+            self._ours, self._target = True, name
             self.ladder.swap(name, where)
         log.info("governor: %s", step.text)
 
@@ -179,7 +180,9 @@ class Governing:
         """The steps in force, as the panel shows them, with the way back to the user's model."""
         shown = {"revision": "revision paused", "passes": "passes thinned"}
         parts = [shown[step] for step in self.governor.in_force if step in shown]
-        if self._back:
+        if self._ours and self.pipeline.swapping:
+            parts.insert(0, f"loading {self._target} to take over")
+        elif self._back:
             loaded = self.pipeline.worker.loaded
             running = loaded.model if loaded is not None else "a smaller model"
             parts.insert(0, f"on {running}, not {self._back[0][0]} (m: pick it again)")

@@ -7,9 +7,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
+from echotui.cli.parser import build_parser, settings_from_args
+from echotui.models.siblings import smaller_names, smaller_on_disk
 from echotui.pipeline.governor import Governor, Load
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
+from echotui.providers.base import LoadedModel
 
 
 class Machine:
@@ -139,3 +143,30 @@ def test_governor_off_tells_the_episode_and_keeps_the_chosen_model() -> None:
     events = machine.run(30, drop_per_s=1.0, rtf=1.5)
     assert next(e.change for e in episodes(events)) == "began"
     assert steps(events) == []
+
+
+def test_a_remote_server_answering_busy_is_back_pressure_not_an_error() -> None:
+    machine = Machine(Governor(), smaller=None)
+    machine.run(8)
+    events = machine.run(1, busy_s=2.0)  # a 429 or 503 made the provider wait 2 s
+    assert [e.reason for e in episodes(events) if e.change == "began"] == ["the server answered busy"]
+
+
+def test_the_smaller_sibling_is_the_next_size_down_on_disk(models_dir: Path) -> None:
+    """A user running base.en with tiny.en in the same --models-dir: the governor steps down to tiny.en,
+    loaded by its name; nothing is smaller than tiny.en, and a remote server has no sizes to step through."""
+    assert smaller_names("small.en") == ["base.en", "tiny.en"]
+    assert smaller_names("large-v3") == ["medium", "small", "base", "tiny"]
+    assert smaller_names("distil-large-v3") == []
+    base = LoadedModel("whispercpp", "base.en", "cpu", str(models_dir / "ggml-base.en.bin"))
+    assert smaller_on_disk(base, models_dir) == ("tiny.en", None)
+    tiny = LoadedModel("whispercpp", "tiny.en", "cpu", str(models_dir / "ggml-tiny.en.bin"))
+    assert smaller_on_disk(tiny, models_dir) is None
+    assert smaller_on_disk(LoadedModel("remote", "small.en", "remote", "http://gpu:8000"), None) is None
+
+
+def test_governor_on_by_default_and_off_on_the_command_line() -> None:
+    parser = build_parser()
+    assert settings_from_args(parser.parse_args(["transcribe", "x.wav"]))[0].governor is True
+    off = settings_from_args(parser.parse_args(["transcribe", "x.wav", "--governor", "off"]))[0]
+    assert off.governor is False

@@ -16,7 +16,7 @@ from echotui import SAMPLE_RATE
 from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped, PipelineEvent, ProviderSwapped
 from echotui.pipeline.governing import Governing, Rung
-from echotui.pipeline.governor import GovernorTuning
+from echotui.pipeline.governor_tuning import GovernorTuning
 from echotui.pipeline.journal import Journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from echotui.cli.parser import build_parser, settings_from_args
 from echotui.models.siblings import smaller_names, smaller_on_disk
-from echotui.pipeline.governor import Governor, Load
+from echotui.pipeline.governor import Governor
+from echotui.pipeline.governor_tuning import Load
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.providers.base import LoadedModel
 

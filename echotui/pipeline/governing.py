@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from echotui import SAMPLE_RATE
-from echotui.pipeline.governor import GOVERNOR, Governor, GovernorTuning, Load
+from echotui.pipeline.governor import Governor
+from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning, Load
 from echotui.pipeline.metrics import percentile
 from echotui.pipeline.overload import GovernorStepped, StepName
 from echotui.pipeline.policy import StreamingPolicy

@@ -27,8 +27,8 @@ class HotSwap:
         self.pipeline = pipeline
         self.pending: PendingSwap | None = None
         self.urgent = False
-        """The pending swap may take over between any two engine calls, mid-utterance (the overload
-        governor's: the words already committed stay, the next pass is the new model's)."""
+        """The pending swap takes over as soon as it is loaded, mid-utterance and mid-call (the overload
+        governor's: the words already committed stay; a call still running is asked of the new model)."""
         self._retiring: set[asyncio.Task[None]] = set()
 
     def request(self, provider: Provider, urgent: bool = False) -> None:
@@ -49,16 +49,18 @@ class HotSwap:
             return
         if self.pending is not pending:  # superseded by a newer request while loading
             await pending.worker.close()
-        elif self.pipeline.idle:
-            self.switch()  # idle (silence): take over now
+        elif self.pipeline.idle or self.urgent:
+            self.switch()  # idle (silence), or the governor's swap: take over now
 
     def switch(self) -> None:
         """Hand over to the loaded pending worker. Only called between engine calls, at a boundary."""
         pending, pipeline = self.pending, self.pipeline
         if pending is None or pending.worker.loaded is None:
             return
-        self.pending, self.urgent = None, False
+        urgent, self.pending, self.urgent = self.urgent, None, False
         previous, pipeline.worker = pipeline.worker, pending.worker
+        if urgent:  # a call still running on the old engine is asked of the new one
+            previous.overtake(pending.worker)
         task = asyncio.create_task(previous.close())
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace

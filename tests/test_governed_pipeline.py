@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped, PipelineEvent, ProviderSwapped
 from echotui.pipeline.governing import Governing, Rung
@@ -23,6 +24,7 @@ from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import LoadedModel
 from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine
+from tests.support.speech import write_wav
 
 COSTS = {"base.en": 0.1, "tiny.en": 0.01}
 # The governor's numbers scaled to a replay at 4x real time (its clock is the wall's).
@@ -106,3 +108,25 @@ def test_a_busy_machine_steps_down_to_the_smaller_model_and_back_up_when_the_loa
     lines = [json.loads(line) for line in jsonl.getvalue().splitlines()]
     assert [r["overload"] for r in lines if "overload" in r] == ["began", "ended"]
     assert [r["governor"] for r in lines if "governor" in r] == steps
+
+
+def test_a_file_replayed_faster_than_real_time_is_not_governed(tmp_path: Path) -> None:
+    """`--speed 4` asks for a replay at the engine's pace: being behind real time is no episode, and the
+    chosen model stays."""
+    path = tmp_path / "noise.wav"
+    write_wav(path, np.random.default_rng(4).standard_normal(SAMPLE_RATE * 6).astype(np.float32) * 0.1)
+    machine = BusyMachine(load=4.0)  # base.en at RTF 0.4: slower than 4x real time
+    seen: list[PipelineEvent] = []
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=1.5, queue_seconds=3.0, vad=False, speed=4.0)
+    pipeline = Pipeline(ModelOnMachine("base.en", COSTS["base.en"], machine), config, seen.append)
+    disk = DiskOfTwo(machine)
+    disk.pipeline = pipeline
+    pipeline.governing = Governing(pipeline, disk, tuning=FAST)
+
+    async def main() -> None:
+        await pipeline.run(FileSource(path, speed=4.0))
+        await pipeline.close()
+
+    asyncio.run(main())
+    assert pipeline.snapshot().queue_max_fill_s >= 1.0, "it was behind real time"
+    assert not [e for e in seen if isinstance(e, OverloadEpisode | GovernorStepped | ProviderSwapped)]

@@ -1,7 +1,8 @@
 """The overload governor at work on a running pipeline: every `tick_s` it samples the pipeline's measures,
 asks `governor.Governor` what to do, carries the step out and tells the listener (`OverloadEpisode`,
 `GovernorStepped`). It runs on the event loop beside the consumer, from the model's load to the stream's
-end (`Pipeline.run` starts it when the pipeline has one).
+end (`Pipeline.run` starts it when the pipeline has one). It governs live input and files played at real
+time; a file at `--speed 0` (long windows), played faster than real time, or replayed is left alone.
 
 A step never touches what the user already saw: pausing the revision layer leaves the live words; thinning
 passes only spaces the next ones; a smaller model comes in through the hot swap, at an utterance boundary,
@@ -100,9 +101,11 @@ class Governing:
 
     async def tick(self) -> None:
         pipeline = self.pipeline
-        loaded = pipeline.worker.loaded
-        if loaded is None:
-            return
+        loaded, policy = pipeline.worker.loaded, pipeline.policy
+        if loaded is None or not isinstance(policy, StreamingPolicy) or policy.schedule is not None:
+            return  # a file at --speed 0 is decoded in long windows, a replay passes where it did: not live
+        if pipeline.config.speed > 1:
+            return  # a file replayed faster than real time (--speed): behind real time is no news
         if pipeline.worker is not self._worker:  # a swap took over
             previous, self._worker = self._worker, pipeline.worker
             if previous.loaded is not None and previous.rtf is not None:

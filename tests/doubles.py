@@ -330,3 +330,32 @@ class MisheardOracle(TimedWordOracle):
             word = Word(segment.start_s, segment.end_s, self.misheard.get(segment.text, segment.text))
             out.append(Segment(word.start_s, word.end_s, word.text, (word,)))
         return out
+
+
+class BusyMachine:
+    """A machine whose load (a browser tab, a video call) multiplies every engine's cost; a test changes
+    `load` while a session runs."""
+
+    def __init__(self, load: float) -> None:
+        self.load = load
+
+
+class ModelOnMachine(Provider):
+    """An engine running model `model`, taking `cost` × the machine's load × the audio's duration to
+    answer (a bigger model costs more); it hears its own name."""
+
+    name: ClassVar[str] = "machine"
+    capabilities: ClassVar[Capabilities] = Capabilities(backends=("cpu",))
+
+    def __init__(self, model: str, cost: float, machine: BusyMachine) -> None:
+        self.model, self.cost, self.machine = model, cost, machine
+        self.calls = 0
+
+    def load(self) -> LoadedModel:
+        return LoadedModel(self.name, self.model, "cpu", f"/models/{self.model}")
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        self.calls += 1
+        duration = len(request.audio) / SAMPLE_RATE
+        time.sleep(self.cost * self.machine.load * duration)
+        return [Segment(0.0, duration, self.model)]

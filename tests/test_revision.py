@@ -290,6 +290,7 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",
         real_models["faster-whisper"], "--speed", "1", "--threads", "2", "--revise", "--save", kept,
         "--revise-model", reviser, "--stats-json", stats,
+        "--governor", "off",  # on a busy machine it would pause the revision
         env={"ECHOTUI_STATE_DIR": str(tmp_path / "state"), **REAL_TIME},
     )  # fmt: skip
     assert run.code == 0, run.stderr

@@ -74,6 +74,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="with --revise: the model the revision runs (e.g. base.en behind a live tiny.en); default: "
         "the live model",
     )
+    policy.add_argument(
+        "--governor",
+        choices=("on", "off"),
+        help="when the machine cannot keep up, step down (pause revision, thin passes, a smaller model "
+        "on disk) and back up when it can (default on; off keeps the chosen model whatever happens)",
+    )
     policy.add_argument("--vad-aggressiveness", type=int, choices=range(4), help="webrtcvad 0-3 (default 2)")
     parser.add_argument("--log-file", type=Path, help="where engine logs go (default ~/.local/state/echotui)")
 
@@ -196,12 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_ARGS = (
     "provider", "model", "model_path", "models_dir", "whisper_device", "whisper_compute", "threads",
     "language", "chunk_seconds", "max_utterance_seconds", "queue_seconds", "vad", "vad_aggressiveness",
-    "speed", "server", "api_key", "revise", "revise_model", "fallback_after",
+    "speed", "server", "api_key", "revise", "revise_model", "fallback_after", "governor",
 )  # fmt: skip
 
 
 def settings_from_args(args: argparse.Namespace) -> tuple[Settings, set[str]]:
     """The settings, and the names of those the user chose (by flag or environment)."""
     values: dict[str, Any] = {name: getattr(args, name, None) for name in SETTING_ARGS}
+    if values["governor"] is not None:
+        values["governor"] = values["governor"] == "on"
     explicit = set(from_env(os.environ)) | {name for name, value in values.items() if value is not None}
     return load_settings(values), explicit

@@ -23,7 +23,9 @@ from echotui.pipeline.events import (
     DeviceRestored,
     EngineFailed,
     EngineNotice,
+    GovernorStepped,
     ModelLoaded,
+    OverloadEpisode,
     PipelineEvent,
     SwapFailed,
     notice,
@@ -73,8 +75,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 print(f"echotui: {event.provider}: {event.message}", file=sys.stderr)
             elif isinstance(event, EngineFailed) and not event.fatal:
                 say(f"echotui: {event.provider} failed ({event.message}); reloaded it")
-            elif isinstance(event, DeviceLost | DeviceRestored):
-                say(f"echotui: {notice(event)}")
+            elif isinstance(event, DeviceLost | DeviceRestored | GovernorStepped | OverloadEpisode) and (
+                (text := notice(event)) is not None  # an episode: when it begins and when it ends
+            ):
+                say(f"echotui: {text}")
             writer(event)
 
         session.listeners.append(on_event)

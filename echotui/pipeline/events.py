@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from echotui.pipeline.metrics import Ledger as Ledger
 from echotui.pipeline.metrics import MetricsSnapshot as MetricsSnapshot
+from echotui.pipeline.overload import GovernorStepped as GovernorStepped
+from echotui.pipeline.overload import OverloadEpisode as OverloadEpisode
 from echotui.pipeline.state import Failure as Failure
 from echotui.pipeline.state import State as State
 from echotui.providers.base import LoadedModel as LoadedModel
@@ -190,6 +192,8 @@ PipelineEvent = (
     | DeviceLost
     | DeviceRestored
     | MachineMeasured
+    | OverloadEpisode
+    | GovernorStepped
 )
 
 
@@ -214,6 +218,10 @@ def notice(event: PipelineEvent) -> str | None:
         return f"{event.provider} failed: {event.message} — {'stopping' if event.fatal else 'reloaded it'}"
     if isinstance(event, MachineMeasured):
         return event.message
+    if isinstance(event, OverloadEpisode):
+        return event.text if event.change != "grew" else None
+    if isinstance(event, GovernorStepped):
+        return event.text
     if isinstance(event, LoadFailed):
         return f"{event.provider} could not load its model: {event.message}"
     if isinstance(event, EngineNotice | SwapFailed):

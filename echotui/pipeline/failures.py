@@ -21,7 +21,7 @@ import numpy as np
 from echotui.errors import EchoError
 from echotui.pipeline.events import EngineFailed, PipelineEvent
 from echotui.pipeline.state import Failure, State
-from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker
+from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker, Overtaken
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.remote_http import ServerUnreachable
 
@@ -55,26 +55,49 @@ async def call_with_restart(
     on_event: Callable[[PipelineEvent], None],
     gate_audio: np.ndarray | None = None,
 ) -> CallResult:
-    """One engine call; on an exception reload the provider and retry once, else raise EngineFailure."""
-    name, began = worker.provider.name, time.monotonic()
-    try:
-        result = await worker.transcribe(request, check_speech=check_speech, gate_audio=gate_audio)
-    except Exception as error:
-        if isinstance(error, ServerUnreachable) and worker.outage is not None:
-            return await worker.outage(FailedCall(worker, request, check_speech, gate_audio, error, began))
-        if worker.calls_since_restart is not None and worker.calls_since_restart < HEALTHY_CALLS:
-            return _stop(name, error, on_event)  # failed again soon after a reload
-        log.warning("engine %s failed; reloading it and retrying the call", name, exc_info=True)
-        on_event(EngineFailed(name, describe(error), fatal=False))
-    else:
+    """One engine call; on an exception reload the provider and retry once, else raise EngineFailure. An
+    engine that took over mid-call (`Overtaken`) is asked instead; an unreachable server goes to the
+    worker's `outage` handler when it has one."""
+    began = time.monotonic()
+    while True:
+        try:
+            result = await worker.transcribe(request, check_speech=check_speech, gate_audio=gate_audio)
+        except Overtaken:
+            assert worker.successor is not None
+            worker = worker.successor
+            continue
+        except ServerUnreachable as error:
+            if worker.outage is None:
+                return await _retry(worker, request, check_speech, on_event, gate_audio, error)
+            failed = FailedCall(worker, request, check_speech, gate_audio, error, began)
+            return await worker.outage(failed)
+        except Exception as error:
+            return await _retry(worker, request, check_speech, on_event, gate_audio, error)
         if worker.calls_since_restart is not None:
             worker.calls_since_restart += 1
         return result
+
+
+async def _retry(
+    worker: InferenceWorker,
+    request: TranscribeRequest,
+    check_speech: bool,
+    on_event: Callable[[PipelineEvent], None],
+    gate_audio: np.ndarray | None,
+    error: Exception,
+) -> CallResult:
+    """The call raised `error`: reload the provider and try once more (unless it failed soon after a
+    reload already)."""
+    name = worker.provider.name
+    if worker.calls_since_restart is not None and worker.calls_since_restart < HEALTHY_CALLS:
+        return _stop(name, error, on_event)  # failed again soon after a reload
+    log.warning("engine %s failed; reloading it and retrying the call", name, exc_info=error)
+    on_event(EngineFailed(name, describe(error), fatal=False))
     try:
         await worker.restart()
         result = await worker.transcribe(request, check_speech=check_speech, gate_audio=gate_audio)
-    except Exception as error:
-        return _stop(name, error, on_event)
+    except Exception as again:
+        return _stop(name, again, on_event)
     worker.calls_since_restart = 1
     return result
 

@@ -12,6 +12,8 @@ JSON object a line, each with a `type`:
   new ones; reading the journal applies it, so the text read back is the latest (after `kill -9` too);
 - `pass`: where a pass over the open utterance ended (a timeline index), so a replay passes there too;
 - `dropped`, `engine_failed`, `device_lost`, `device_restored`: what happened to the audio;
+- `overload` (an episode of falling behind: once when it began, once when it ended, with its total) and
+  `governor` (each step the overload governor took, down or back up);
 - `end`: the ledger, and why the session stopped if it failed.
 """
 
@@ -33,7 +35,9 @@ from echotui.pipeline.events import (
     DeviceRestored,
     EngineFailed,
     FinalTranscribed,
+    GovernorStepped,
     ModelLoaded,
+    OverloadEpisode,
     PartialTranscribed,
     PipelineEvent,
     ProviderSwapped,
@@ -120,6 +124,10 @@ class Journal:
             self._write({"type": "device_lost", **asdict(event)})
         elif isinstance(event, DeviceRestored):
             self._write({"type": "device_restored", **asdict(event)})
+        elif isinstance(event, OverloadEpisode) and event.change != "grew":
+            self._write({"type": "overload", **asdict(event)})
+        elif isinstance(event, GovernorStepped):
+            self._write({"type": "governor", **asdict(event)})
 
     def close(
         self, ledger: Ledger | None = None, failure: str | None = None, keep_empty: bool = False

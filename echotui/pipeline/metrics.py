@@ -87,6 +87,8 @@ class MetricsSnapshot:
         reason: why, for a state that has one (a failure's or a lost device's one line), else None.
         source_duration_s: length of a file source, if known (position is `audio_s`).
         download: a model download under way ("downloading base.en 45% (64/142 MB)"), else None.
+        governor: the overload governor's steps in force ("on tiny.en, not base.en (m: pick it again)"),
+            else None.
     """
 
     ledger: Ledger
@@ -121,6 +123,7 @@ class MetricsSnapshot:
     reason: str | None = None
     source_duration_s: float | None = None
     download: str | None = None
+    governor: str | None = None
 
     @property
     def audio_s(self) -> float:

@@ -7,7 +7,9 @@ times: a txt line per sentence (or per utterance), a subtitle cue of at most `CU
 can check the latency figures. A revision of finished speech (`TranscriptRevised`) is a jsonl line of its
 own that names the words it replaces (`"revision": true`, and `"final": false`: a reader that keeps the
 final lines keeps the live text as before); the text formats stream the live words and leave revisions to
-the kept transcript (`Session.save`, `transcribe --save`).
+the kept transcript (`Session.save`, `transcribe --save`). jsonl also has a line when an episode of falling
+behind begins and when it ends (`"overload"`), and one per step the overload governor takes (`"governor"`),
+each with `"final": false` and no text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TextIO
 
 from echotui.pipeline.commit import ends_sentence as ends_sentence  # the caption view groups by it too
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent, TranscriptRevised
+from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.providers.base import Segment, Word
 
 FORMATS = ("txt", "srt", "vtt", "jsonl")
@@ -73,6 +76,16 @@ class TranscriptWriter:
             replaces = {"replaces": event.replaced_text, "replaced_words": _timed(event.replaced)}
             self._json({**span, "final": False, "revision": True, "words": _timed(event.words), **replaces,
                         **_emitted(event.emitted_s)})  # fmt: skip
+            self.stream.flush()
+
+        elif isinstance(event, OverloadEpisode) and self.format == "jsonl" and event.change != "grew":
+            since = {"since": round(event.since_s, 3), "dropped_s": round(event.dropped_s, 3)}
+            ended = {} if event.ended_s is None else {"ended": round(event.ended_s, 3), "step": event.step}
+            self._json({"overload": event.change, **since, "reason": event.reason, **ended, "final": False})
+            self.stream.flush()
+        elif isinstance(event, GovernorStepped) and self.format == "jsonl":
+            step = {"step": event.step, "down": event.down, "what": event.what, "reason": event.reason}
+            self._json({"governor": event.what, "at": round(event.at_s, 3), **step, "final": False})
             self.stream.flush()
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from echotui.pipeline.passes import PassSchedule
 from echotui.pipeline.policy import Policy, choose_policy
 from echotui.pipeline.port import PolicyPort, Step
 from echotui.pipeline.streaming_config import StreamingConfig
+from echotui.pipeline.streaming_policy import StreamingPolicy
 from echotui.providers.base import Word
 
 
@@ -61,6 +62,13 @@ class PolicyHost:
 
     def _choose(self) -> Policy:
         return choose_policy(self.port.word_times, self._flat_out, self.port, self.config, self.passes)
+
+    def reconfigure(self, config: StreamingConfig) -> None:
+        """New streaming knobs (the overload governor's steps): the live policy takes them at its next
+        pass, and a policy chosen later starts with them."""
+        self.config = config
+        if isinstance(self.policy, StreamingPolicy):
+            self.policy.config = config
 
     def end(self) -> None:
         """The session is abandoned: the tentative words on screen become final, and no more text goes out."""

@@ -25,9 +25,10 @@ from echotui import SAMPLE_RATE
 from echotui.audio.source import AudioSource
 from echotui.config import Settings
 from echotui.pipeline import events
+from echotui.pipeline.consumer import Consumer
 from echotui.pipeline.failures import EngineFailure, describe
 from echotui.pipeline.framing import FramingThread
-from echotui.pipeline.memory import HeapReturner
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.metrics import Ledger, Metrics, MetricsSnapshot
 from echotui.pipeline.passes import LivePasses, PassSchedule
 from echotui.pipeline.policy import Policy
@@ -37,12 +38,11 @@ from echotui.pipeline.queue import AudioQueue
 from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision import Reviser
 from echotui.pipeline.revision_engine import RevisionEngine, revision_engine_for
-from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.state import Failure, State
 from echotui.pipeline.streaming_config import StreamingConfig
 from echotui.pipeline.swapping import HotSwap
 from echotui.pipeline.tuning import STREAMING
-from echotui.pipeline.vad import FRAME_SAMPLES, FrameClassifier, NoGate, SpeechGate
+from echotui.pipeline.vad import FrameClassifier, NoGate, SpeechGate
 from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import Provider
 
@@ -73,7 +73,7 @@ class Pipeline:
         if isinstance(config, Settings):  # `revision_engine`: from the settings unless given
             revision_engine = revision_engine or revision_engine_for(config)
             config = config.streaming()
-        self.config = config
+        self._config = config
         self.on_event = on_event
         self.worker = InferenceWorker(provider, SpeechGate() if config.vad else NoGate())
         self.framing = FramingThread.for_settings(config, classifier)
@@ -81,7 +81,6 @@ class Pipeline:
         self.queue = AudioQueue(round(config.queue_seconds * SAMPLE_RATE))
         self.metrics = Metrics()
         self.progress = progress
-        self._next_sample = 0  # timeline index the consumer expects next; more means a drop
         self.recent = RecentAudio(round(STREAMING.recent_s * SAMPLE_RATE))
         send: Callable[[events.PipelineEvent], None] = lambda event: self.on_event(event)  # noqa: E731
         port = PolicyPort(self.queue, self.framing, self.recent, lambda: self.worker, self.metrics, send)
@@ -94,16 +93,30 @@ class Pipeline:
         self._source: AudioSource | None = None
         self._finished = False
         self.swapper = HotSwap(self)
-        self.heap = HeapReturner()
         self.abandoned = False
+        self.governing: Governing | None = None
+        """The overload governor (`governing.Governing`), started by `run()` once the model is loaded."""
         self.failure: Failure | None = None
         """Why the session stopped on an error (a model that did not load, the engine), else None."""
         self.fallback: ServerFallback | None = None
         """A remote engine's outage handling (`fallback.ServerFallback` sets itself here), else None."""
+        self.consumer = Consumer(
+            self.queue, self.framing, self.recent, self.host, self.reviser, self.swapper, send
+        )
 
     @property
     def policy(self) -> Policy:
         return self.host.policy
+
+    @property
+    def config(self) -> StreamingConfig:
+        """The streaming knobs in force (the overload governor changes some while it steps down)."""
+        return self._config
+
+    @config.setter
+    def config(self, config: StreamingConfig) -> None:
+        self._config = config
+        self.host.reconfigure(config)
 
     # ---- accounting -------------------------------------------------------------------------------
 
@@ -142,6 +155,7 @@ class Pipeline:
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
             revision_lag_s=self.reviser.lag_s(),
+            governor=self.governing.status if self.governing is not None else None,
         )
 
     def _state(self, overloaded: bool) -> tuple[State, str | None]:
@@ -203,8 +217,9 @@ class Pipeline:
         self.host.choose(flat_out=not source.live and self.config.speed == 0)  # a file in long windows
         if self.worker.loaded is None and not await self.load():
             return  # stopped while loading: nothing was captured yet
-        consumer = asyncio.create_task(self._consume())
+        consumer = asyncio.create_task(self.consumer.run())
         consumer.add_done_callback(self._consumer_ended)
+        governing = self.governing.start() if self.governing is not None else None
         try:
             await source.run(self.queue, self._stop)
         except asyncio.CancelledError:
@@ -222,6 +237,9 @@ class Pipeline:
                 raise EngineFailure(failure) from error
             finally:
                 self._finished = True
+                if governing is not None and self.governing is not None:
+                    governing.cancel()
+                    self.governing.finish()
 
     def _consumer_ended(self, task: asyncio.Task[None]) -> None:
         """If the consumer died, stop the source at once (a file waiting in `put()` is released)."""
@@ -244,10 +262,11 @@ class Pipeline:
 
     # ---- hot swap (`swapping.HotSwap`) -----------------------------------------------------------
 
-    def swap(self, provider: Provider) -> None:
+    def swap(self, provider: Provider, urgent: bool = False) -> None:
         """Load `provider` in the background while the current one keeps transcribing; it takes over at
-        the next utterance boundary (`ProviderSwapped`), or `SwapFailed` says why it could not."""
-        self.swapper.request(provider)
+        the next utterance boundary (`urgent`: between the next two engine calls) (`ProviderSwapped`), or
+        `SwapFailed` says why it could not."""
+        self.swapper.request(provider, urgent)
 
     @property
     def swapping(self) -> bool:
@@ -261,54 +280,3 @@ class Pipeline:
     def idle(self) -> bool:
         """No utterance open, and none being transcribed: a swap may take over now."""
         return not self.framing.is_open and self.framing.in_flight == 0 and self.tally.inflight == 0
-
-    # ---- consumer ---------------------------------------------------------------------------------
-
-    async def _consume(self) -> None:
-        while await self.queue.wait_for_data():
-            await self._handle_losses()
-            while (block := self.queue.take(FRAME_SAMPLES)) is not None:
-                if self.queue.losses:
-                    await self._handle_losses(block.start)
-                gap, self._next_sample = block.start - self._next_sample, block.end
-                self.recent.append(block.start, block.samples)
-                closed = await self.framing.push(block)  # in flight there, then pending here
-                self.tally.inflight += sum(len(u.audio) for u in closed)  # in the same step: the ledger holds
-                if gap > 0:  # dropped audio lies just before this block: say so where it happened
-                    start = (block.start - gap) / SAMPLE_RATE
-                    self.on_event(events.AudioDropped(start, gap / SAMPLE_RATE))
-                    if (device := self.queue.device_gaps.pop(block.start - gap, None)) is not None:
-                        self.on_event(events.DeviceRestored(device, gap / SAMPLE_RATE))
-                self.reviser.heard(block, closed)
-                await self._finalize_all(closed, counted=True)
-                await self.host.take(lambda policy: policy.after_block())
-            await self._idle()
-            await self.reviser.when_idle()  # only now, and only while no audio waits
-            self.heap.maybe_return()  # at most once a minute: freed heap back to the system
-        await self._finalize_all(self.framing.flush())
-        await self._idle()  # the end: what a policy still holds is transcribed
-        await self.reviser.when_idle(ended=True)
-
-    async def _idle(self) -> None:
-        if self.policy.untouched:  # the old provider has shown nothing of the open utterance
-            self.switch_provider()
-        await self.host.take(lambda policy: policy.when_idle())
-
-    async def _handle_losses(self, upto: int | None = None) -> None:
-        """Device losses up to timeline index `upto` (default: all once the queue is empty): end the
-        open utterance there and say so."""
-        losses = self.queue.losses
-        if upto is None:
-            upto = self._next_sample if self.queue.fill else self.queue.captured
-        while losses and losses[0][0] <= upto:
-            at, reason = losses.popleft()
-            await self._finalize_all(self.framing.flush())
-            if reason is not None:  # None: the user switched devices
-                self.on_event(events.DeviceLost(reason, at / SAMPLE_RATE))
-
-    async def _finalize_all(self, closed: list[Utterance], counted: bool = False) -> None:
-        # Closed utterances count as pending ("in flight") until their text is out (a policy may hold some)
-        self.tally.inflight += 0 if counted else sum(len(u.audio) for u in closed)
-        for utterance in closed:
-            await self.host.take(lambda policy: policy.finalize(utterance))  # noqa: B023 (awaited here)
-            self.switch_provider()  # an utterance boundary

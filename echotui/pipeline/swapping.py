@@ -36,12 +36,15 @@ class HotSwap:
     def __init__(self, pipeline: SwapHost) -> None:
         self.pipeline = pipeline
         self.incoming: IncomingSwap | None = None
+        self.urgent = False
+        """The incoming swap takes over as soon as it is loaded, mid-utterance and mid-call (the overload
+        governor's: the words already committed stay; a call still running is asked of the new model)."""
         self._retiring: set[asyncio.Task[None]] = set()
 
-    def request(self, provider: Provider) -> None:
+    def request(self, provider: Provider, urgent: bool = False) -> None:
         """Start loading `provider` (call on the event loop). A newer request replaces one still loading."""
         incoming = IncomingSwap(InferenceWorker(provider, self.pipeline.worker.gate), time.monotonic())
-        self.incoming = incoming
+        self.incoming, self.urgent = incoming, urgent
         incoming.task = asyncio.create_task(self._load(incoming))
 
     async def _load(self, incoming: IncomingSwap) -> None:
@@ -50,22 +53,24 @@ class HotSwap:
         except Exception as error:  # EchoError carries a one-line fix; anything else is named
             log.warning("loading %s failed", incoming.worker.provider.name, exc_info=True)
             if self.incoming is incoming:
-                self.incoming = None
+                self.incoming, self.urgent = None, False
                 self.pipeline.on_event(events.SwapFailed(incoming.worker.provider.name, one_line(error)))
             await incoming.worker.close()
             return
         if self.incoming is not incoming:  # superseded by a newer request while loading
             await incoming.worker.close()
-        elif self.pipeline.idle:
-            self.switch()  # idle (silence): take over now
+        elif self.pipeline.idle or self.urgent:
+            self.switch()  # idle (silence), or the governor's swap: take over now
 
     def switch(self) -> None:
         """Hand over to the loaded incoming worker. Only called between engine calls, at a boundary."""
         incoming, pipeline = self.incoming, self.pipeline
         if incoming is None or incoming.worker.loaded is None:
             return
-        self.incoming = None
+        urgent, self.incoming, self.urgent = self.urgent, None, False
         previous, pipeline.worker = pipeline.worker, incoming.worker
+        if urgent:  # a call still running on the old engine is asked of the new one
+            previous.overtake(incoming.worker)
         self._retire(previous)
         swap_s = time.monotonic() - incoming.requested
         pipeline.on_event(

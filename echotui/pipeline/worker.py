@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from echotui import SAMPLE_RATE
 from echotui.pipeline.vad import Gate
 from echotui.providers.base import LoadedModel, Provider, Segment, TranscribeRequest
 
@@ -51,6 +53,11 @@ class FailedCall:
     """`time.monotonic()` when the call was sent."""
 
 
+class Overtaken(Exception):
+    """A newer engine took over while this call was running (the overload governor's swap does not wait for
+    a slow call): ask the `successor` instead. The call itself finishes on its thread, unheard."""
+
+
 class InferenceWorker:
     """Runs `provider.load()` and `provider.transcribe()` on a dedicated thread."""
 
@@ -59,6 +66,8 @@ class InferenceWorker:
         self.gate = gate
         self.loaded: LoadedModel | None = None
         self.load_s: float | None = None
+        self.recent: deque[tuple[float, float]] = deque(maxlen=10)
+        """(inference seconds, audio seconds) of this engine's latest calls: its own recent RTF."""
         self.calls_since_restart: int | None = None
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self.outage: Callable[[FailedCall], Awaitable[CallResult]] | None = None
@@ -66,6 +75,10 @@ class InferenceWorker:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"echotui-{provider.name}")
         self._loading: asyncio.Future[tuple[LoadedModel, float]] | None = None
         self._calling: asyncio.Future[CallResult] | None = None
+        self.successor: InferenceWorker | None = None
+        """The engine that took over from this one mid-call (`overtake`), if one did."""
+        self._overtaken = asyncio.Event()
+        self._call = (0.0, 0.0)  # when the latest call began, and its audio seconds
 
     async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
         """Load the model on the engine's thread. None if `until` is set first: the load is then left to
@@ -114,10 +127,37 @@ class InferenceWorker:
             began = time.perf_counter()
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
+            self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
             return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))
 
-        self._calling = asyncio.get_running_loop().run_in_executor(self._executor, work)
-        return await self._calling
+        if self.successor is not None:
+            raise Overtaken
+        self._calling = calling = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        self._call = (time.perf_counter(), len(request.audio) / SAMPLE_RATE)
+        overtaken = asyncio.ensure_future(self._overtaken.wait())
+        try:
+            await asyncio.wait((calling, overtaken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            overtaken.cancel()
+        if not calling.done():
+            calling.add_done_callback(lambda future: future.cancelled() or future.exception())
+            raise Overtaken
+        return calling.result()
+
+    def overtake(self, successor: InferenceWorker) -> None:
+        """`successor` takes over now: a call still running here is asked of it instead (`Overtaken`)."""
+        self.successor = successor
+        self._overtaken.set()
+        if self._calling is not None and not self._calling.done():  # its cost so far: a lower bound
+            began, audio_s = self._call
+            self.recent.append((time.perf_counter() - began, audio_s))
+
+    @property
+    def rtf(self) -> float | None:
+        """Inference seconds ÷ audio seconds over this engine's latest calls; None before any."""
+        calls = list(self.recent)
+        audio = sum(audio for _, audio in calls)
+        return sum(spent for spent, _ in calls) / audio if audio else None
 
     async def contains_speech(self, audio: np.ndarray) -> bool:
         """The speech gate's verdict on `audio`, on this thread (where the gate runs for engine calls)."""

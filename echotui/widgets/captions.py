@@ -1,5 +1,5 @@
 """The transcript as it grows: dimmed partials replaced in place, finals (a line per sentence), drop
-markers and notices.
+markers (one line per stretch of drops, one per overload episode: `drop_marks`) and notices.
 
 `CaptionView` is a line-API scroll view (like Textual's `Log`), not a container of one widget per line:
 a long session keeps thousands of lines, and a container re-lays-out every child on each change.
@@ -10,27 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
-from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import var
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from echotui.pipeline.events import AudioDropped, FinalTranscribed, PartialTranscribed, TranscriptRevised
+from echotui.pipeline.events import (
+    AudioDropped,
+    FinalTranscribed,
+    OverloadEpisode,
+    PartialTranscribed,
+    TranscriptRevised,
+)
 from echotui.widgets.caption_entries import (
     REVISED_MARK_S,
     CaptionEntry,
     Word,
     add_words,
     committed_words,
-    drop_text,
     revise_words,
     revised_marks,
     unmarked,
 )
 from echotui.widgets.caption_render import entry_texts, wrap_texts
+from echotui.widgets.drop_marks import DropMarks
+from echotui.widgets.line_view import LineView
 
 MAX_ENTRIES = 2000
 
@@ -44,7 +48,7 @@ class _Row:
     words: tuple[Word, ...] = ()  # a final's committed words, for a revision to replace
 
 
-class CaptionView(ScrollView, can_focus=True):
+class CaptionView(LineView, can_focus=True):
     """The live transcript, one paragraph per utterance and a line per sentence, newest at the bottom.
 
     It follows new text only while the reader is at the bottom: scrolled up to read, they stay put (also
@@ -56,6 +60,7 @@ class CaptionView(ScrollView, can_focus=True):
         max_entries: the most paragraphs kept; the oldest go first.
     """
 
+    STYLE_PREFIX = "caption-view--"
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "caption-view--partial",
         "caption-view--final",
@@ -97,10 +102,8 @@ class CaptionView(ScrollView, can_focus=True):
         self.max_entries = max(1, max_entries)
         self._rows: list[_Row] = []
         self._open: dict[int, _Row] = {}  # utterance id → its partial's row
-        self._lines: list[Strip] = []  # every row's strips, top to bottom
         self._width = 0  # the width the strips were wrapped at
-        self._styles: dict[str, Style] = {}
-        self._pinned = True  # the reader is at the bottom (as of their last scroll)
+        self._marks = DropMarks(self._add_entry, self._set_entry, self._last_row)
 
     # ---- what the app calls ------------------------------------------------------------------------
 
@@ -178,8 +181,13 @@ class CaptionView(ScrollView, can_focus=True):
             self._reflow()
 
     def show_drop(self, event: AudioDropped) -> None:
-        """A marker line, e.g. "⚠ 1.2 s dropped", where the drop happened in the flow."""
-        self._append(_Row(CaptionEntry("drop", drop_text(event), event.start_s)))
+        """A marker line, e.g. "⚠ 1.2 s dropped", where the drop happened in the flow (drops in a row add
+        up on one line; during an overload episode, its line counts them)."""
+        self._marks.drop(event)
+
+    def show_overload(self, event: OverloadEpisode) -> None:
+        """The overload episode's one line, updated in place and closed with its total."""
+        self._marks.overload(event)
 
     def show_notice(self, text: str) -> None:
         """A muted one-line note in the flow (e.g. a model swap)."""
@@ -189,10 +197,27 @@ class CaptionView(ScrollView, can_focus=True):
         """Empty the view."""
         self._rows.clear()
         self._open.clear()
+        self._marks.clear()
         self._pinned = True
         self._reflow()
 
     # ---- layout ------------------------------------------------------------------------------------
+
+    def _last_row(self) -> _Row | None:
+        return self._rows[-1] if self._rows else None
+
+    def _add_entry(self, entry: CaptionEntry) -> _Row:
+        row = _Row(entry)
+        self._append(row)
+        return row
+
+    def _set_entry(self, row: object, entry: CaptionEntry) -> bool:
+        """Show `entry` in place of `row`'s; False if that row is no longer shown."""
+        if not isinstance(row, _Row) or row not in self._rows:
+            return False
+        row.entry, row.strips = entry, None
+        self._reflow()
+        return True
 
     def _append(self, row: _Row) -> None:
         self._rows.append(row)
@@ -237,45 +262,14 @@ class CaptionView(ScrollView, can_focus=True):
         for row in self._rows:
             row.strips = None
 
-    def _style(self, kind: str) -> Style:
-        style = self._styles.get(kind)
-        if style is None:
-            style = self._styles[kind] = self.get_component_rich_style(f"caption-view--{kind}")
-        return style
-
     def _texts(self, entry: CaptionEntry) -> list[tuple[str, Text]]:
         return entry_texts(entry, self._style, self.timestamps)
 
     def _render_entry(self, entry: CaptionEntry, width: int) -> list[Strip]:
         return wrap_texts(self._texts(entry), width, self.app.console, self._style("timestamp"))
 
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        index = scroll_y + y
-        if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
-        return self._lines[index].crop_extend(scroll_x, scroll_x + width, self.rich_style)
-
     # ---- Textual hooks -----------------------------------------------------------------------------
 
     def watch_timestamps(self) -> None:
         self._invalidate()
         self._reflow()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        self._pinned = self.is_vertical_scroll_end
-
-    def on_resize(self, event: Resize) -> None:
-        self._reflow()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        if not self._styles:
-            return
-        before = dict(self._styles)
-        self._styles.clear()
-        if any(self._style(kind) != style for kind, style in before.items()):  # a theme or CSS change
-            self._invalidate()
-            self._reflow()

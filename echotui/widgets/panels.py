@@ -68,6 +68,7 @@ class HealthPanel(Vertical):
         backend: the backend badge, "GPU · CUDA" ("loading…" and class `-loading` while none is loaded,
             "no model" after a failure).
         model: "provider · model".
+        governor: the overload governor's steps in force and the way back (hidden when none).
         rtf, queue, dropped, latency, resources, level, source: each row's figures.
         queue_bar, level_bar: the queue fill and the input level (LEVEL_FLOOR_DB..0 dBFS) as `Meter`s.
         rtf_history, fill_history: `Chart`s of the snapshot's histories on fixed scales: RTF up to
@@ -112,6 +113,8 @@ class HealthPanel(Vertical):
         #health-progress { margin-left: 8; color: $text-muted; }
         #health-progress.-none { display: none; }
         #health-download { color: $text-warning; }
+        #health-governor { color: $text-warning; margin-bottom: 1; }
+        #health-governor.-none { display: none; }
         #health-download.-none { display: none; }
     }
     """
@@ -121,6 +124,7 @@ class HealthPanel(Vertical):
         self.state = Static("● loading model", id="health-state", classes="-loading-model")
         self.backend = Static("loading…", id="health-backend", classes="-loading")
         self.model = Static("", id="health-model")
+        self.governor = Static("", id="health-governor", classes="-none")
         self.rtf = Static(DASH, id="health-rtf-value", classes="value")
         self.rtf_history = Chart("RTF", number(REAL_TIME, 1), id="health-rtf-history")
         self.queue_bar = Meter(id="health-queue-bar")
@@ -155,6 +159,7 @@ class HealthPanel(Vertical):
         yield self.state
         yield self.backend
         yield self.model
+        yield self.governor
         rows = self.rows
         yield from (rows["rtf"], self.rtf_history, rows["queue"], self.fill_history)
         yield from (rows["dropped"], rows["latency"], rows["passes"], rows["resources"], rows["level"])
@@ -175,6 +180,8 @@ class HealthPanel(Vertical):
     def _show(self, snapshot: MetricsSnapshot, model: LoadedModel | None, source: str) -> None:
         self._show_state(snapshot.state, snapshot.reason)
         self._show_model(model, snapshot.state.failed)
+        self.governor.set_class(snapshot.governor is None, "-none")  # the overload governor's steps
+        self._set(self.governor, f"⤓ {snapshot.governor}" if snapshot.governor else "")
         self._show_rtf(snapshot)
         queue = f"{snapshot.queue_fill_s:.1f}/{capacity(snapshot.queue_capacity_s)} s"
         self._set(self.queue, f"{queue} {snapshot.queue_fill_pct:.0f}%")

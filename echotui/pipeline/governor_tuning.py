@@ -1,0 +1,84 @@
+"""What the overload governor (`governor.Governor`) reads at each tick (`Load`) and its numbers
+(`GovernorTuning`, in one place)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from echotui.pipeline.overload import StepName
+
+
+@dataclass(frozen=True)
+class GovernorTuning:
+    """The governor's numbers, in one place (seconds unless named otherwise).
+
+    Attributes:
+        tick_s: how often the pipeline is sampled.
+        window_s: the recent stretch the measures are taken over.
+        episode_drop_s: live audio dropped within `window_s` that makes an episode (one device block of
+            0.1 s or so never does).
+        backlog_s: a queue that stays at least this full over the window, and is not draining, is behind.
+        growth_s: a queue whose low point rose this much over the window is behind.
+        latency_goal_s: per-word latency p95 above this all over the window is behind (unless the backlog
+            drains).
+        hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
+        settle_s: after a step, its effect is awaited this long before the next.
+        swap_gap_s: at most one model swap per this long, down or up.
+        calm_s: nothing behind for this long ends an episode.
+        headroom_s: nothing behind for this long (after the episode) steps one rung back up.
+        up_rtf: the bigger model comes back only if its predicted RTF is at most this (auto-selection's
+            "keeps up" bound).
+        thin_factor: the chunk, thinned, is this many times the chosen one.
+        cost_calls: engine calls of a newly swapped model before its cost counts as measured.
+    """
+
+    tick_s: float = 0.5
+    window_s: float = 6.0
+    episode_drop_s: float = 1.0
+    backlog_s: float = 4.0
+    growth_s: float = 1.0
+    latency_goal_s: float = 6.0
+    hopeless_rtf: float = 1.0
+    settle_s: float = 3.0
+    swap_gap_s: float = 30.0
+    calm_s: float = 8.0
+    headroom_s: float = 20.0
+    up_rtf: float = 0.5
+    thin_factor: float = 2.0
+    cost_calls: int = 3
+
+
+GOVERNOR = GovernorTuning()
+
+
+@dataclass(frozen=True)
+class Load:
+    """The pipeline's measures at one tick.
+
+    Attributes:
+        now: the governor's clock (monotonic seconds).
+        clock_s: the stream's clock (seconds of audio captured).
+        dropped_s: live audio dropped so far in the session.
+        fill_s: audio waiting in the queue.
+        rtf: the running model's RTF over its latest calls, None before any.
+        calls: the running model's calls that `rtf` is over.
+        model: the running model's name.
+        word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
+        busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
+        can: the rungs that can be stepped down now (revision on, passes not thinned yet).
+        smaller: the next smaller model on disk, None if there is none (or a swap is under way).
+        swapping: a model swap is under way: its effect is awaited before anything else is done.
+    """
+
+    now: float
+    clock_s: float
+    dropped_s: float
+    fill_s: float
+    rtf: float | None
+    calls: int
+    model: str
+    word_latency_s: float | None = None
+    busy_s: float = 0.0
+    can: frozenset[StepName] = frozenset()
+    smaller: str | None = None
+    swapping: bool = False

@@ -1,0 +1,132 @@
+"""A user's machine gets busy while they caption live speech: the audio the engine cannot keep up with is
+dropped, that is one episode, the governor steps down to the smaller model on disk (through the hot swap:
+the drops stop) and, once the load has gone, back up to the model the user chose. The journal and the jsonl
+stream keep the episode and each step once."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from echotui import SAMPLE_RATE
+from echotui.audio.file_source import FileSource
+from echotui.config import Settings
+from echotui.pipeline.events import AudioDropped, PipelineEvent, ProviderSwapped
+from echotui.pipeline.governing import Governing, Rung
+from echotui.pipeline.governor_tuning import GovernorTuning
+from echotui.pipeline.journal import Journal
+from echotui.pipeline.output import TranscriptWriter
+from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
+from echotui.pipeline.runner import Pipeline
+from echotui.providers.base import LoadedModel
+from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine
+from tests.support.speech import write_wav
+
+COSTS = {"base.en": 0.1, "tiny.en": 0.01}
+# The governor's numbers scaled to a replay at 4x real time (its clock is the wall's).
+FAST = GovernorTuning(tick_s=0.1, window_s=0.8, episode_drop_s=0.3, backlog_s=2.0, settle_s=0.3,
+                      swap_gap_s=0.8, calm_s=0.3, headroom_s=0.6, up_rtf=0.25, cost_calls=2)  # fmt: skip
+
+
+class DiskOfTwo:
+    """The models folder: base.en and tiny.en; a swap loads the named one on the same busy machine."""
+
+    def __init__(self, machine: BusyMachine) -> None:
+        self.machine = machine
+        self.pipeline: Pipeline | None = None
+
+    def smaller(self, running: LoadedModel) -> Rung | None:
+        return ("tiny.en", None) if running.model == "base.en" else None
+
+    def swap(self, name: str, path: Path | None) -> None:
+        assert self.pipeline is not None
+        self.pipeline.swap(ModelOnMachine(name, COSTS[name], self.machine), urgent=True)
+
+
+def test_a_busy_machine_steps_down_to_the_smaller_model_and_back_up_when_the_load_goes(
+    tmp_path: Path,
+) -> None:
+    machine = BusyMachine(load=12.0)  # base.en at RTF 1.2, tiny.en at 0.12
+    disk = DiskOfTwo(machine)
+    seen: list[PipelineEvent] = []
+    dropped_when: list[int] = []  # the audio dropped so far at each swap
+    journal = Journal({"source": "test"}, tmp_path)
+    jsonl = io.StringIO()
+    writer = TranscriptWriter(jsonl, "jsonl")
+
+    def listen(event: PipelineEvent) -> None:
+        seen.append(event)
+        journal(event)
+        writer(event)
+        if isinstance(event, ProviderSwapped):
+            dropped_when.append(pipeline.queue.dropped)
+        if isinstance(event, ProviderSwapped) and event.model.model == "tiny.en":
+            # tiny.en's first calls are measured under the load that made the step; then the load goes
+            asyncio.get_running_loop().call_later(0.3, setattr, machine, "load", 1.0)
+        elif isinstance(event, ProviderSwapped):  # base.en is back: the story is told after a while
+            asyncio.get_running_loop().call_later(0.5, pipeline.stop)
+
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=1.5, queue_seconds=3.0, vad=False)
+    pipeline = Pipeline(ModelOnMachine("base.en", COSTS["base.en"], machine), config, listen)
+    disk.pipeline = pipeline
+    pipeline.governing = Governing(pipeline, disk, tuning=FAST)
+    noise = np.random.default_rng(3).standard_normal(SAMPLE_RATE * 40)  # the story ends sooner
+    audio = noise.astype(np.float32) * 0.1
+
+    async def main() -> None:
+        await pipeline.run(LiveReplaySource(audio, speed=4.0))
+        await pipeline.close()
+
+    asyncio.run(main())
+    journal.close(pipeline.ledger(), keep_empty=True)
+
+    steps = [e.what for e in seen if isinstance(e, GovernorStepped)]
+    # passes may be thinned first (before base.en finished a call its RTF was unknown), and back after
+    assert [s for s in steps if "passes" not in s] == ["stepped down to tiny.en", "back to base.en"]
+    assert [e.model.model for e in seen if isinstance(e, ProviderSwapped)] == ["tiny.en", "base.en"]
+    episodes = [e for e in seen if isinstance(e, OverloadEpisode)]
+    assert [e.change for e in episodes if e.change != "grew"] == ["began", "ended"], "one episode"
+    ended = episodes[-1]
+    ledger = pipeline.ledger()
+    assert ledger.balanced and ledger.dropped > 0
+    assert abs(ended.dropped_s - ledger.dropped / SAMPLE_RATE) < 1e-9, "every drop is in the episode"
+    assert ended.step == "stepped down to tiny.en" and "dropped in all" in ended.text
+    last_drop = max(e.start_s + e.seconds for e in seen if isinstance(e, AudioDropped))
+    assert last_drop <= episodes[0].since_s + 15, "drops stop within 15 s (of audio) of the episode's start"
+    assert ledger.dropped == dropped_when[1], "base.en back, nothing dropped"
+    back_up = next(i for i, e in enumerate(seen) if isinstance(e, GovernorStepped) and not e.down)
+    assert not [e for e in seen[back_up:] if isinstance(e, AudioDropped)], "base.en keeps up again"
+
+    records = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    assert [(r["change"], r["step"]) for r in records if r["type"] == "overload"] == [
+        ("began", None), ("ended", "stepped down to tiny.en")]  # fmt: skip
+    assert [r["what"] for r in records if r["type"] == "governor"] == steps
+    lines = [json.loads(line) for line in jsonl.getvalue().splitlines()]
+    assert [r["overload"] for r in lines if "overload" in r] == ["began", "ended"]
+    assert [r["governor"] for r in lines if "governor" in r] == steps
+
+
+def test_a_file_replayed_faster_than_real_time_is_not_governed(tmp_path: Path) -> None:
+    """`--speed 4` asks for a replay at the engine's pace: being behind real time is no episode, and the
+    chosen model stays."""
+    path = tmp_path / "noise.wav"
+    write_wav(path, np.random.default_rng(4).standard_normal(SAMPLE_RATE * 6).astype(np.float32) * 0.1)
+    machine = BusyMachine(load=4.0)  # base.en at RTF 0.4: slower than 4x real time
+    seen: list[PipelineEvent] = []
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=1.5, queue_seconds=3.0, vad=False, speed=4.0)
+    pipeline = Pipeline(ModelOnMachine("base.en", COSTS["base.en"], machine), config, seen.append)
+    disk = DiskOfTwo(machine)
+    disk.pipeline = pipeline
+    pipeline.governing = Governing(pipeline, disk, tuning=FAST)
+
+    async def main() -> None:
+        await pipeline.run(FileSource(path, speed=4.0))
+        await pipeline.close()
+
+    asyncio.run(main())
+    assert pipeline.snapshot().queue_max_fill_s >= 1.0, "it was behind real time"
+    assert not [e for e in seen if isinstance(e, OverloadEpisode | GovernorStepped | ProviderSwapped)]

@@ -1,0 +1,173 @@
+"""The overload governor's decisions, on a simulated clock: a machine that cannot keep up makes one
+episode, the governor steps down one rung at a time (the cheapest for the reader first), and steps back up
+only when the bigger model is predicted to keep up, never swapping twice within 30 s."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from echotui.cli.parser import build_parser, settings_from_args
+from echotui.models.siblings import smaller_names, smaller_on_disk
+from echotui.pipeline.governor import Governor
+from echotui.pipeline.governor_tuning import Load
+from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
+from echotui.providers.base import LoadedModel
+
+
+class Machine:
+    """A session seen by the governor, a tick (0.5 s) at a time: live audio arriving at 1 s a second,
+    an engine at `rtf` dropping `drop_per_s` of it."""
+
+    def __init__(self, governor: Governor, model: str = "base.en", smaller: str | None = "tiny.en") -> None:
+        self.governor = governor
+        self.now = 0.0
+        self.load = Load(0.0, 0.0, 0.0, 0.0, rtf=0.3, calls=10, model=model, smaller=smaller,
+                         can=frozenset({"revision", "passes"}))  # fmt: skip
+        self.seen: list[tuple[float, OverloadEpisode | GovernorStepped]] = []
+
+    def run(self, seconds: float, **load: object) -> list[OverloadEpisode | GovernorStepped]:
+        """Tick for `seconds` with the load changed as given (`drop_per_s` adds to the dropped audio)."""
+        drop_per_s = float(load.pop("drop_per_s", 0.0))  # type: ignore[arg-type]
+        out = []
+        for _ in range(round(seconds / 0.5)):
+            self.now += 0.5
+            self.load = replace(self.load, **load)  # type: ignore[arg-type]
+            self.load = replace(self.load, now=self.now, clock_s=self.now,
+                                dropped_s=self.load.dropped_s + drop_per_s * 0.5)  # fmt: skip
+            for event in self.governor.observe(self.load):
+                out.append(event)
+                self.seen.append((self.now, event))
+                if isinstance(event, GovernorStepped):
+                    self.carry_out(event)
+        return out
+
+    def carry_out(self, step: GovernorStepped) -> None:
+        can = set(self.load.can) - {step.step} if step.down else set(self.load.can) | {step.step}
+        self.load = replace(self.load, can=frozenset(can) & {"revision", "passes"})
+        if step.step == "model":  # the swap takes over at once here; its first calls measure it
+            smaller = None if step.down else "tiny.en"
+            self.load = replace(self.load, model=step.model or "", smaller=smaller, calls=5)
+
+
+def overloaded_until_a_smaller_model(machine: Machine) -> list[OverloadEpisode | GovernorStepped]:
+    """Audio dropped, the model slower than real time, until the governor swaps a smaller one in."""
+    events: list[OverloadEpisode | GovernorStepped] = []
+    while not any(isinstance(e, GovernorStepped) and e.step == "model" for e in events):
+        events += machine.run(0.5, drop_per_s=0.8, rtf=1.4)
+    return events
+
+
+def steps(events: list[OverloadEpisode | GovernorStepped]) -> list[str]:
+    return [e.what for e in events if isinstance(e, GovernorStepped)]
+
+
+def episodes(events: Iterator[OverloadEpisode | GovernorStepped] | list) -> list[OverloadEpisode]:
+    return [e for e in events if isinstance(e, OverloadEpisode)]
+
+
+def test_one_dropped_block_is_no_episode_and_nothing_steps() -> None:
+    machine = Machine(Governor())
+    machine.run(10)
+    assert machine.run(0.5, drop_per_s=0.2) == []  # 0.1 s: one device block
+    assert machine.run(30) == []
+
+
+def test_a_machine_too_slow_is_one_episode_that_steps_down_rung_by_rung_and_closes_with_its_total() -> None:
+    governor = Governor()
+    machine = Machine(governor)
+    machine.run(10)
+    events = overloaded_until_a_smaller_model(machine)
+    assert machine.now - 10 < 15
+    began = episodes(events)[0]
+    assert began.change == "began" and "dropped" in began.reason
+    # revision first (the live words stay), then the model: passes are skipped at RTF ≥ 1 (fewer passes
+    # cannot make a model slower than real time keep up), each rung settle_s after the last
+    assert steps(events) == ["revision paused", "stepped down to tiny.en"]
+    times = [t for t, e in machine.seen if isinstance(e, GovernorStepped)]
+    assert times[1] - times[0] >= governor.tuning.settle_s
+    assert times[1] - times[0] < 15, "a model step comes soon enough to stop the drops within 15 s"
+    shown = [e.text for e in episodes(events)]
+    assert shown[-1].startswith("⚠ behind since 00:00:") and shown[-1].endswith("stepped down to tiny.en")
+    assert not any("0.0 s dropped" in text for text in shown)
+    # the smaller model keeps up: the episode ends once, with its total, and nothing more steps down
+    calm = machine.run(16, rtf=0.2)
+    ended = [e for e in episodes(calm) if e.change == "ended"]
+    assert len(ended) == 1 and episodes(calm)[-1] is ended[0]
+    assert ended[0].dropped_s == machine.load.dropped_s, "every drop of the session was in this episode"
+    assert ended[0].text.startswith("⚠ was behind 00:00:") and "dropped in all" in ended[0].text
+    assert steps(calm) == []
+    assert sum(e.change == "began" for e in episodes([e for _, e in machine.seen])) == 1
+
+
+def test_back_up_the_last_step_first_when_the_bigger_model_is_predicted_to_keep_up() -> None:
+    governor = Governor()
+    machine = Machine(governor)
+    overloaded_until_a_smaller_model(machine)  # base.en at RTF 1.4: down to tiny.en
+    machine.run(5, rtf=0.35)  # tiny.en's first calls under that load: RTF 0.35 (4x cheaper)
+    still_loaded = machine.run(60, rtf=0.3)
+    assert steps(still_loaded) == [], "base.en predicted at 1.2: stays down however calm it is"
+    assert governor.predicted_rtf(machine.load) is not None and governor.predicted_rtf(machine.load) > 1
+    freed = machine.run(60, rtf=0.1)  # the load went away: base.en predicted at 0.4
+    assert steps(freed)[:2] == ["back to base.en", "revision resumed"]
+    up = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and not e.down]
+    assert up[0] - (machine.now - 60) <= 60, "back up within 60 s of the load going away"
+    swaps = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "model"]
+    assert all(b - a >= 30 for a, b in itertools.pairwise(swaps))
+
+
+def test_flapping_load_swaps_at_most_once_per_30_s() -> None:
+    machine = Machine(Governor(), smaller="tiny.en")
+    for _ in range(6):  # overloaded, then idle, again and again
+        machine.run(8, drop_per_s=1.0, rtf=1.3)
+        machine.run(25, rtf=0.05)
+    swaps = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "model"]
+    assert swaps and all(b - a >= 30 for a, b in itertools.pairwise(swaps))
+
+
+def test_a_file_that_waits_is_behind_by_its_backlog_not_its_drops() -> None:
+    machine = Machine(Governor(), smaller="tiny.en")
+    machine.run(10)
+    events = []
+    for fill in range(2, 30, 2):  # the queue fills 2 s per tick of 1 s: nothing is dropped
+        events += machine.run(1, fill_s=float(fill), rtf=0.8)
+    began = episodes(events)[0]
+    assert "backlog" in began.reason and began.dropped_s == 0
+    assert "nothing dropped" not in began.text and "0.0 s" not in began.text
+    assert steps(events)[:2] == ["revision paused", "passes thinned"]  # at RTF 0.8 thinning may do
+
+
+def test_governor_off_tells_the_episode_and_keeps_the_chosen_model() -> None:
+    machine = Machine(Governor(steps=False))
+    events = machine.run(30, drop_per_s=1.0, rtf=1.5)
+    assert next(e.change for e in episodes(events)) == "began"
+    assert steps(events) == []
+
+
+def test_a_remote_server_answering_busy_is_back_pressure_not_an_error() -> None:
+    machine = Machine(Governor(), smaller=None)
+    machine.run(8)
+    events = machine.run(1, busy_s=2.0)  # a 429 or 503 made the provider wait 2 s
+    assert [e.reason for e in episodes(events) if e.change == "began"] == ["the server answered busy"]
+
+
+def test_the_smaller_sibling_is_the_next_size_down_on_disk(models_dir: Path) -> None:
+    """A user running base.en with tiny.en in the same --models-dir: the governor steps down to tiny.en,
+    loaded by its name; nothing is smaller than tiny.en, and a remote server has no sizes to step through."""
+    assert smaller_names("small.en") == ["base.en", "tiny.en"]
+    assert smaller_names("large-v3") == ["medium", "small", "base", "tiny"]
+    assert smaller_names("distil-large-v3") == []
+    base = LoadedModel("whispercpp", "base.en", "cpu", str(models_dir / "ggml-base.en.bin"))
+    assert smaller_on_disk(base, models_dir) == ("tiny.en", None)
+    tiny = LoadedModel("whispercpp", "tiny.en", "cpu", str(models_dir / "ggml-tiny.en.bin"))
+    assert smaller_on_disk(tiny, models_dir) is None
+    assert smaller_on_disk(LoadedModel("remote", "small.en", "remote", "http://gpu:8000"), None) is None
+
+
+def test_governor_on_by_default_and_off_on_the_command_line() -> None:
+    parser = build_parser()
+    assert settings_from_args(parser.parse_args(["transcribe", "x.wav"]))[0].governor is True
+    off = settings_from_args(parser.parse_args(["transcribe", "x.wav", "--governor", "off"]))[0]
+    assert off.governor is False

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from echotui import SAMPLE_RATE
+from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import AudioDropped, PipelineEvent, ProviderSwapped
@@ -70,7 +71,7 @@ def test_a_busy_machine_steps_down_to_the_smaller_model_and_back_up_when_the_loa
         elif isinstance(event, ProviderSwapped):  # base.en is back: the story is told after a while
             asyncio.get_running_loop().call_later(0.5, pipeline.stop)
 
-    config = Settings(chunk_seconds=0.5, max_utterance_seconds=1.5, queue_seconds=3.0, vad=False)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False)
     pipeline = Pipeline(ModelOnMachine("base.en", COSTS["base.en"], machine), config, listen)
     disk.pipeline = pipeline
     pipeline.governing = Governing(pipeline, disk, tuning=FAST)
@@ -78,7 +79,8 @@ def test_a_busy_machine_steps_down_to_the_smaller_model_and_back_up_when_the_loa
     audio = noise.astype(np.float32) * 0.1
 
     async def main() -> None:
-        await pipeline.run(LiveReplaySource(audio, speed=4.0))
+        # real time: live audio outrunning the busy engine is the point (a simulated clock never falls behind)
+        await pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=4.0)))
         await pipeline.close()
 
     asyncio.run(main())
@@ -117,14 +119,15 @@ def test_a_file_replayed_faster_than_real_time_is_not_governed(tmp_path: Path) -
     write_wav(path, np.random.default_rng(4).standard_normal(SAMPLE_RATE * 6).astype(np.float32) * 0.1)
     machine = BusyMachine(load=4.0)  # base.en at RTF 0.4: slower than 4x real time
     seen: list[PipelineEvent] = []
-    config = Settings(chunk_seconds=0.5, max_utterance_seconds=1.5, queue_seconds=3.0, vad=False, speed=4.0)
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=3.0, vad=False, speed=4.0)
     pipeline = Pipeline(ModelOnMachine("base.en", COSTS["base.en"], machine), config, seen.append)
     disk = DiskOfTwo(machine)
     disk.pipeline = pipeline
     pipeline.governing = Governing(pipeline, disk, tuning=FAST)
 
     async def main() -> None:
-        await pipeline.run(FileSource(path, speed=4.0))
+        # real time: the file falls behind real time, which is the point
+        await pipeline.run(FileSource(path, clock=WallClock(speed=4.0)))
         await pipeline.close()
 
     asyncio.run(main())

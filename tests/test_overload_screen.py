@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from echotui.pipeline.events import AudioDropped, GovernorStepped, OverloadEpisode
+from echotui.pipeline.events import AudioDropped, GovernorStepped, OverloadEpisode, State
 from echotui.providers.base import LoadedModel
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.panels import HealthPanel
@@ -16,7 +16,7 @@ TINY = LoadedModel("whispercpp", "tiny.en", "cpu", "/m")
 
 
 def test_drops_make_one_line_per_episode_updated_in_place_and_closed_with_its_total() -> None:
-    stepped = snapshot(state="overloaded", governor="on tiny.en, not base.en (m: pick it again)")
+    stepped = snapshot(state=State.OVERLOADED, governor="on tiny.en, not base.en (m: pick it again)")
     app = app_with(stepped, TINY, "device pulse", None)
 
     async def story() -> None:

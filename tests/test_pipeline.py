@@ -182,7 +182,8 @@ def test_a_swap_to_an_engine_without_word_times_hands_over_to_whole_utterances(
 
     async def main() -> None:
         watcher = asyncio.create_task(recorder.watch())
-        run = asyncio.create_task(pipeline.run(FileSource(path, speed=4.0)))
+        # real time: the swap is asked mid-file by the wall clock, as a user's key is
+        run = asyncio.create_task(pipeline.run(FileSource(path, clock=WallClock(speed=4.0))))
         await asyncio.sleep(1.0)  # mid-file
         pipeline.swap(new)
         await run

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from echotui.pipeline.metrics import Ledger as Ledger
 from echotui.pipeline.metrics import MetricsSnapshot as MetricsSnapshot
+from echotui.pipeline.overload import SHOWN_DROP_S as SHOWN_DROP_S
 from echotui.pipeline.overload import GovernorStepped as GovernorStepped
 from echotui.pipeline.overload import OverloadEpisode as OverloadEpisode
 from echotui.pipeline.state import Failure as Failure

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from echotui.pipeline.events import AudioDropped
-from echotui.pipeline.overload import SHOWN_DROP_S, OverloadEpisode
+from echotui.pipeline.events import SHOWN_DROP_S, AudioDropped, OverloadEpisode
 from echotui.widgets.caption_entries import CaptionEntry, drop_text
 
 

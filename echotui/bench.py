@@ -175,7 +175,8 @@ def _run_case(
     from echotui.session import Session
 
     settings = replace(settings, provider=case.provider, model=case.model, chunk_seconds=case.chunk_seconds)
-    settings = replace(settings, revise=False).validate()  # the live layer (revision: benchmarks.accuracy)
+    # the live layer as the case sets it: no revision (benchmarks.accuracy measures it), no governor stepping
+    settings = replace(settings, revise=False, governor=False).validate()
     recorder = CallRecorder(create_provider(settings))
     source = FileSource(file, speed=case.speed, live=case.speed > 0)
     session = Session(settings, source, provider=recorder, journal=False)  # no revision: finals as sent

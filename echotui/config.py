@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from echotui.errors import EchoError
-from echotui.pipeline.streaming_config import StreamingConfig, min_queue_seconds
+from echotui.pipeline.streaming_config import StreamingConfig
 from echotui.providers.names import canonical_name
 
 ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
@@ -126,10 +126,6 @@ class Settings:
         if Path(wanted).expanduser().exists() or "/" in wanted or os.sep in wanted:
             return replace(self, model_path=Path(wanted).expanduser())
         return replace(self, model=wanted, model_path=None)
-
-    @property
-    def min_queue_seconds(self) -> float:
-        return min_queue_seconds(self.max_utterance_seconds, self.chunk_seconds)
 
     def streaming(self) -> StreamingConfig:
         """What the pipeline takes from these settings (the one place it is built); EchoError if out of

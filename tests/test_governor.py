@@ -8,9 +8,12 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from echotui.cli.parser import build_parser, settings_from_args
+from echotui.config import Settings
 from echotui.models.siblings import smaller_names, smaller_on_disk
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.governor import Governor
 from echotui.pipeline.governor_tuning import Load
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
@@ -171,3 +174,17 @@ def test_governor_on_by_default_and_off_on_the_command_line() -> None:
     assert settings_from_args(parser.parse_args(["transcribe", "x.wav"]))[0].governor is True
     off = settings_from_args(parser.parse_args(["transcribe", "x.wav", "--governor", "off"]))[0]
     assert off.governor is False
+
+
+def test_passes_are_thinned_only_as_far_as_the_settings_allow() -> None:
+    """Twice the chunk must still fit an utterance and leave the queue room for one: with `--chunk-seconds
+    7` (12 s utterances) or a queue just big enough, that rung is left out, and the governor goes on to the
+    next one instead of failing on settings it made itself."""
+
+    def can_thin(settings: Settings) -> bool:
+        pipeline = SimpleNamespace(config=settings.streaming(), worker=None)
+        return Governing(pipeline, None)._can_thin()  # type: ignore[arg-type]
+
+    assert can_thin(Settings(chunk_seconds=1.0))
+    assert not can_thin(Settings(chunk_seconds=7.0))
+    assert not can_thin(Settings(chunk_seconds=1.0, queue_seconds=13.5))

@@ -83,8 +83,11 @@ def test_busy_servers_are_waited_for_as_retry_after_says() -> None:
     server = ScriptedServer(
         [status(429, {"retry-after": "2"}), status(503, {"retry-after": "0.5"}), ok(verbose())]
     )
-    assert call(remote(server))[0].text == SENTENCE
+    provider = remote(server)
+    assert provider.busy_waited_s == 0.0
+    assert call(provider)[0].text == SENTENCE
     assert server.waits == [2.0, 0.5]
+    assert provider.busy_waited_s == sum(server.waits), "the governor reads the waits as back-pressure"
 
 
 FAILURES = [

@@ -128,8 +128,8 @@ class Governing:
         loaded, policy = pipeline.worker.loaded, pipeline.policy
         if loaded is None or not policy.revisable:  # (revisable: live passes, not flat out or a replay)
             return  # a file at --speed 0 is decoded in long windows, a replay passes where it did: not live
-        if pipeline.config.speed > 1:
-            return  # a file replayed faster than real time (--speed): behind real time is no news
+        if not 0 < pipeline.config.speed <= 1:
+            return  # a file replayed as fast as it goes or faster than real time: behind is no news
         if pipeline.worker is not self._worker:  # a swap took over
             previous, self._worker = self._worker, pipeline.worker
             if previous.loaded is not None and previous.rtf is not None:
@@ -179,9 +179,16 @@ class Governing:
         can: set[StepName] = set()
         if pipeline.config.revise and pipeline.reviser.active:
             can.add("revision")
-        if pipeline.policy.revisable and "passes" not in taken:  # live passes (not a replay's)
+        if pipeline.policy.revisable and "passes" not in taken and self._can_thin():  # live passes
             can.add("passes")
         return frozenset(can)
+
+    def _can_thin(self) -> bool:
+        """Longer steps fit the settings: within the utterance limit, and the queue still holds one more."""
+        chosen = self._chosen
+        thinned = chosen.chunk_seconds * self.governor.tuning.thin_factor
+        limit = min(chosen.max_utterance_seconds, chosen.queue_seconds - chosen.max_utterance_seconds, 30.0)
+        return thinned <= limit
 
     def _carry_out(self, step: GovernorStepped, loaded: LoadedModel, smaller: Rung | None) -> None:
         pipeline, chosen = self.pipeline, self._chosen

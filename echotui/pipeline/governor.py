@@ -237,8 +237,3 @@ class Governor:
     @property
     def in_force(self) -> list[StepName]:
         return [rung.step for rung in self.taken]
-
-    @property
-    def stepped_from(self) -> str | None:
-        """The model the governor stepped down from first (the user's), if a model step is in force."""
-        return next((rung.model for rung in self.taken if rung.step == "model"), None)

@@ -272,10 +272,6 @@ class Pipeline:
     def swapping(self) -> bool:
         return self.swapper.incoming is not None
 
-    def switch_provider(self) -> None:
-        """At an utterance boundary: a loaded incoming provider takes over (else nothing happens)."""
-        self.swapper.switch()
-
     @property
     def idle(self) -> bool:
         """No utterance open, and none being transcribed: a swap may take over now."""

@@ -81,7 +81,7 @@ class HotSwap:
 
     def cancel(self) -> None:
         """Drop the incoming provider, loading or loaded: the current one keeps running."""
-        incoming, self.incoming = self.incoming, None
+        incoming, self.incoming, self.urgent = self.incoming, None, False
         if incoming is not None and incoming.task.done():  # still loading: `_load` closes it when done
             self._retire(incoming.worker)
 

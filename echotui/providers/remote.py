@@ -133,6 +133,11 @@ class RemoteProvider(Provider):
             self._notices.append(NO_WORDS)
 
     @property
+    def busy_waited_s(self) -> float:
+        """Seconds this engine waited on a busy server (429/503), read by the overload governor."""
+        return self._client.busy_waited_s if self._client is not None else 0.0
+
+    @property
     def server_timing(self) -> dict[str, float]:
         """The last call's time on the server in seconds (`queue`, `engine`, `total` from `echotui serve`'s
         Server-Timing header; {} from servers that send none): the round trip less `total` is the

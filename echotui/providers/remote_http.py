@@ -135,6 +135,8 @@ class RemoteClient:
         import httpx
 
         self.host = host_of(self.url)
+        self.busy_waited_s = 0.0
+        """Seconds spent waiting on a busy server (429/503): the overload governor's back-pressure."""
         self.last_timing: dict[str, float] = {}
         """The last reply's `Server-Timing` spans in seconds (`server_timing`), {} when it sent none."""
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -160,6 +162,7 @@ class RemoteClient:
             if response.status_code in (429, 503) and attempt < BUSY_RETRIES:
                 wait = _retry_after(response)
                 log.info("server %s busy (%d); trying again in %.1f s", self.host, response.status_code, wait)
+                self.busy_waited_s += wait
                 self.sleep(wait)
                 continue
             if missing_ok and response.status_code == 404:

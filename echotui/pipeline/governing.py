@@ -138,6 +138,10 @@ class Governing:
                 self.governor.forget_models()
                 self._back.clear()
             self._ours = False
+        elif self._ours and not pipeline.swapping:  # its swap failed (SwapFailed said why): the model
+            self._ours = False  # running stays, as if chosen; a later swap is the user's, not the governor's
+            self.governor.forget_models()
+            self._back.clear()
         smaller, governor = None, self.governor
         if self.ladder is not None and not pipeline.swapping and governor.steps and governor.episode:
             smaller = await self._smaller_of(loaded)  # only when behind: no disk read otherwise

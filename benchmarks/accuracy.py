@@ -119,7 +119,8 @@ def live_run(
          "--format", "jsonl", "--output", str(out), "--stats-json", str(stats)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = [record for record in records if "text" in record]  # captions (not the governor's lines)
     figures = json.loads(stats.read_text())
     figures["lines"] = lines
     figures["kept"] = kept.read_text()

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+START_CHECK_S = 1.0
+"""How long a just-started voxtral is watched for exiting at once (a binary or model it cannot use); a busy
+machine can take a few hundred ms just to start the process."""
+
 MAX_QUICK_DEATHS = 3
 
 
@@ -150,8 +154,9 @@ class VoxtralProvider(VoxtralAbilities):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._stderr = path.open("ab")
         self._start()
-        time.sleep(0.2)  # a binary that cannot start at all exits at once
         assert self._process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a binary that cannot start exits at once
+            self._process.popen.wait(timeout=START_CHECK_S)  # (returns as soon as it does)
         if not self._process.alive:
             raise EchoError(
                 f"voxtral exited at start (code {self._process.popen.returncode}): see {path} for its message"

@@ -17,6 +17,8 @@ from echotui.pipeline.streaming_config import StreamingConfig
 from echotui.providers.names import canonical_name
 
 ENV_PREFIXES = ("ECHOTUI_", "ECHOPANEL_")
+STREAMING_DEFAULTS = StreamingConfig()
+"""The streaming knobs' defaults, stated once (`StreamingConfig`); the settings start from them."""
 
 # setting name -> environment name (without prefix)
 ENV_NAMES: dict[str, str] = {
@@ -84,14 +86,14 @@ class Settings:
     models_dir: Path | None = None
     whisper_device: str = "auto"
     whisper_compute: str = "default"
-    chunk_seconds: float = 1.0
-    max_utterance_seconds: float = 12.0
-    min_silence_seconds: float = 0.5
-    queue_seconds: float = 30.0
-    vad: bool = True
-    vad_aggressiveness: int = 2
-    speed: float = 1.0
-    revise: bool = False
+    chunk_seconds: float = STREAMING_DEFAULTS.chunk_seconds
+    max_utterance_seconds: float = STREAMING_DEFAULTS.max_utterance_seconds
+    min_silence_seconds: float = STREAMING_DEFAULTS.min_silence_seconds
+    queue_seconds: float = STREAMING_DEFAULTS.queue_seconds
+    vad: bool = STREAMING_DEFAULTS.vad
+    vad_aggressiveness: int = STREAMING_DEFAULTS.vad_aggressiveness
+    speed: float = STREAMING_DEFAULTS.speed
+    revise: bool = STREAMING_DEFAULTS.revise
     revise_model: str | None = None
     governor: bool = True
     threads: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from echotui.pipeline.policy import Policy
     from echotui.pipeline.queue import AudioQueue
     from echotui.pipeline.revision import Reviser
+    from echotui.pipeline.state import State
     from echotui.pipeline.streaming_config import StreamingConfig
     from echotui.pipeline.worker import InferenceWorker
 
@@ -55,6 +56,14 @@ class ModelLadder(Protocol):
         ...
 
 
+class Outage(Protocol):
+    """A remote engine's outage handling, as the governor sees it: `state` is None while the server
+    answers (`fallback.ServerFallback`)."""
+
+    @property
+    def state(self) -> State | None: ...
+
+
 class GovernedPipeline(Protocol):
     """What the governor needs of the pipeline: the knobs it changes (`config`), the engine running and
     whether a swap is under way, the measures (metrics, the queue, the live policy, the revision layer),
@@ -72,6 +81,9 @@ class GovernedPipeline(Protocol):
 
     @property
     def swapping(self) -> bool: ...
+
+    @property
+    def fallback(self) -> Outage | None: ...
 
 
 class Governing:
@@ -143,7 +155,13 @@ class Governing:
             self.governor.forget_models()
             self._back.clear()
         smaller, governor = None, self.governor
-        if self.ladder is not None and not pipeline.swapping and governor.steps and governor.episode:
+        if (
+            self.ladder is not None
+            and not pipeline.swapping
+            and governor.steps
+            and governor.episode
+            and (pipeline.fallback is None or pipeline.fallback.state is None)
+        ):  # (while a server is gone, the outage handling owns which engine runs: no model step then)
             smaller = await self._smaller_of(loaded)  # only when behind: no disk read otherwise
         sample = self._load(loaded, smaller)
         for event in self.governor.observe(sample):

@@ -174,7 +174,7 @@ class Reviser:
                 live, make = self.pipeline.worker.provider, self.engine
                 if self.provider is None and make is None:
                     raise EchoError("no engine for the revision: build the pipeline from the settings")
-                provider = self.provider or make(live, self.tuning.thread_share)  # type: ignore[misc]
+                provider = self.provider or make(live, self.pipeline.worker.loaded, self.tuning.thread_share)  # type: ignore[misc]
                 self.worker = RevisionWorker(provider, self.tuning.nice)
                 await self.worker.load()
             while True:

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from echotui.pipeline.vad import NoGate
@@ -21,23 +22,31 @@ if TYPE_CHECKING:
     from echotui.config import Settings
 
 
-RevisionEngine = Callable[[Provider, float], Provider]
-"""Makes the revision's engine from the live one and the share of the live engine's threads it may use."""
+RevisionEngine = Callable[[Provider, LoadedModel | None, float], Provider]
+"""Makes the revision's engine from the live one, the model it runs, and the share of the live engine's
+threads it may use."""
 
 
 def revision_engine_for(settings: Settings) -> RevisionEngine:
     """The revision's engine as `settings` ask for it (`--revise-model`, `--threads`)."""
 
-    def make(live: Provider, thread_share: float) -> Provider:
-        return revision_provider(settings, live, max(1, int(settings.threads * thread_share)))
+    def make(live: Provider, loaded: LoadedModel | None, thread_share: float) -> Provider:
+        return revision_provider(settings, live, loaded, max(1, int(settings.threads * thread_share)))
 
     return make
 
 
-def revision_provider(settings: Settings, live: Provider, threads: int) -> Provider:
+def revision_provider(
+    settings: Settings, live: Provider, loaded: LoadedModel | None, threads: int
+) -> Provider:
     """An engine of the live one's kind, for the revision alone, on `threads` CPU threads (never the live
-    engine itself: its native context belongs to the live thread)."""
-    return type(live).from_settings(replace(settings.for_revision(), threads=threads))
+    engine itself: its native context belongs to the live thread). Without `--revise-model` it loads the
+    model the live engine runs now (`loaded`), which a swap since the start (a model picked after a failed
+    load, a governor's step) may have changed from the one the settings named."""
+    wanted = settings.for_revision()
+    if not settings.revise_model and loaded is not None and Path(loaded.path).exists():
+        wanted = replace(wanted, model=loaded.model, model_path=Path(loaded.path))
+    return type(live).from_settings(replace(wanted, threads=threads))
 
 
 def lower_priority(nice: int) -> None:

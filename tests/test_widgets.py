@@ -468,6 +468,7 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
         cpu_percent=187.0,
         rss_mb=2048.0,
         level_db=-120.0,
+        server_split_s=(12.34, 10.25),  # a server engine: its calls split into server and network time
     )
 
     async def story(pilot: Pilot[None]) -> None:
@@ -487,6 +488,7 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
             assert row.region.height == 1, row  # no figure wrapped onto a second line
         lines = panel_lines(app)
         assert "118.5/120 s 99%" in "\n".join(lines)
+        assert "server  12.3 s · net 10.2 s" in "\n".join(lines)
         assert "p50 12.3 s · p95 25.4 s" in "\n".join(lines)
 
     run(story)

@@ -76,6 +76,8 @@ class MetricsSnapshot:
             the engine falls behind: latency is what is traded to keep up); None before two passes.
         window_s: audio in the newest pass's window.
         revision_lag_s: how far behind the revision layer runs (`Reviser.lag_s`); None when it is off.
+        server_split_s: a server engine's calls, split: (seconds on the server, seconds on the network) per
+            call, medians of the latest; None for an engine in this process or a server that says nothing.
         cpu_percent: this process's CPU use since the previous snapshot (100 = one core).
         rss_mb / peak_rss_mb: resident memory now and at its peak.
         segments: final captions emitted.
@@ -115,6 +117,7 @@ class MetricsSnapshot:
     pass_every_s: float | None = None
     window_s: float | None = None
     revision_lag_s: float | None = None
+    server_split_s: tuple[float, float] | None = None
     rtf_history: tuple[float, ...] = ()
     fill_history: tuple[float, ...] = ()
     level_db: float = -120.0

@@ -155,6 +155,7 @@ class Pipeline:
             source_duration_s=self._source.duration_s if self._source is not None else None,
             download=self.progress(),
             revision_lag_s=self.reviser.lag_s(),
+            server_split_s=self.worker.server_split,
             governor=self.governing.status if self.governing is not None else None,
         )
 

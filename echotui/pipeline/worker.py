@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from statistics import median
 
 import numpy as np
 
@@ -68,6 +69,9 @@ class InferenceWorker:
         self.load_s: float | None = None
         self.recent: deque[tuple[float, float]] = deque(maxlen=10)
         """(inference seconds, audio seconds) of this engine's latest calls: its own recent RTF."""
+        self.split: deque[tuple[float, float]] = deque(maxlen=10)
+        """(server seconds, network seconds) of a server engine's latest calls that said their server time:
+        the round trip less the server's own `total`."""
         self.calls_since_restart: int | None = None
         """Successful engine calls since the last reload after a failure (None: never reloaded)."""
         self.outage: Callable[[FailedCall], Awaitable[CallResult]] | None = None
@@ -128,6 +132,8 @@ class InferenceWorker:
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
             self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
+            if (server_s := self.provider.server_timing.get("total")) is not None:
+                self.split.append((server_s, max(0.0, elapsed - server_s)))
             return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))
 
         if self.successor is not None:
@@ -158,6 +164,14 @@ class InferenceWorker:
         calls = list(self.recent)
         audio = sum(audio for _, audio in calls)
         return sum(spent for spent, _ in calls) / audio if audio else None
+
+    @property
+    def server_split(self) -> tuple[float, float] | None:
+        """The median server seconds and network seconds of a server engine's latest calls; None for an
+        engine in this process or a server that does not say its time."""
+        if not self.split:
+            return None
+        return median([s for s, _ in self.split]), median([n for _, n in self.split])
 
     async def contains_speech(self, audio: np.ndarray) -> bool:
         """The speech gate's verdict on `audio`, on this thread (where the gate runs for engine calls)."""

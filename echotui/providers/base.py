@@ -193,6 +193,13 @@ class Provider(ABC):
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         """Transcribe `request.audio`; segments are relative to its start."""
 
+    @property
+    def server_timing(self) -> dict[str, float]:
+        """A server engine's time on the server for its last call, in seconds by span (`total` among them,
+        from the reply's Server-Timing header); {} for an engine in this process or a server that says
+        nothing."""
+        return {}
+
     def drain_notices(self) -> list[str]:
         """Things the user should hear about since the last call (an engine restart, say)."""
         return []

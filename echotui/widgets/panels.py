@@ -58,9 +58,10 @@ class HealthPanel(Vertical):
     there is room) and it scrolls rather than clips in a shorter terminal.
 
     Ids: `health-state`, `health-backend`, `health-model`; rows `health-rtf`, `health-queue`,
-    `health-dropped`, `health-latency`, `health-resources`, `health-level`, `health-source`, each with its
-    text in `<row id>-value`; bars `health-queue-bar`, `health-level-bar`; charts `health-rtf-history`,
-    `health-fill-history`; a file's position `health-progress`.
+    `health-dropped`, `health-latency`, `health-passes`, `health-call` (a server engine's calls split into
+    server and network time, shown only for one), `health-resources`, `health-level`, `health-source`, each
+    with its text in `<row id>-value`; bars `health-queue-bar`, `health-level-bar`; charts
+    `health-rtf-history`, `health-fill-history`; a file's position `health-progress`.
 
     Attributes:
         state: the state line, "● listening" (classes `-listening`, `-overloaded`, ..., and `-failed`),
@@ -116,6 +117,7 @@ class HealthPanel(Vertical):
         #health-governor { color: $text-warning; margin-bottom: 1; }
         #health-governor.-none { display: none; }
         #health-download.-none { display: none; }
+        #health-call.-none { display: none; }
     }
     """
 
@@ -133,6 +135,7 @@ class HealthPanel(Vertical):
         self.dropped = Static(DASH, id="health-dropped-value", classes="value")
         self.latency = Static(DASH, id="health-latency-value", classes="value")
         self.passes = Static(DASH, id="health-passes-value", classes="value")
+        self.split = Static(DASH, id="health-call-value", classes="value")
         self.resources = Static(DASH, id="health-resources-value", classes="value")
         self.level_bar = Meter(id="health-level-bar")
         self.level = Static(DASH, id="health-level-value", classes="figure")
@@ -147,11 +150,13 @@ class HealthPanel(Vertical):
                 ("dropped", "dropped", (self.dropped,)),
                 ("latency", "latency", (self.latency,)),
                 ("passes", "passes", (self.passes,)),
+                ("call", "server", (self.split,)),
                 ("resources", "CPU", (self.resources,)),
                 ("level", "level", (self.level_bar, self.level)),
                 ("source", "source", (self.source,)),
             )
         }
+        self.rows["call"].add_class("-none")  # shown for a server engine that says its time
         self._shown: dict[Static, str | Content] = {}
         self._pending: tuple[MetricsSnapshot, LoadedModel | None, str] | None = None
 
@@ -162,7 +167,8 @@ class HealthPanel(Vertical):
         yield self.governor
         rows = self.rows
         yield from (rows["rtf"], self.rtf_history, rows["queue"], self.fill_history)
-        yield from (rows["dropped"], rows["latency"], rows["passes"], rows["resources"], rows["level"])
+        yield from (rows["dropped"], rows["latency"], rows["passes"], rows["call"])
+        yield from (rows["resources"], rows["level"])
         yield from (rows["source"], self.progress, self.download)
 
     def on_mount(self) -> None:
@@ -219,6 +225,11 @@ class HealthPanel(Vertical):
             behind = " (behind)" if snapshot.overloaded else ""
             self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}{revising}")
 
+        split = snapshot.server_split_s  # a server engine: where each call's time goes
+        self.rows["call"].set_class(split is None, "-none")
+        if split is not None:
+            self._set(self.split, f"{short(split[0])} s · net {short(split[1])} s")
+
     def _set(self, widget: Static, content: str | Content) -> None:
         """Update a widget only when what it shows changed (cheap at 10 updates a second)."""
         if self._shown.get(widget) != content:
@@ -251,3 +262,8 @@ class HealthPanel(Vertical):
             Content.assemble(figure(snapshot.rtf_last), " last · ", figure(snapshot.rtf_recent_mean), " avg"),
         )
         self.rtf_history.show(snapshot.rtf_history, REAL_TIME)
+
+
+def short(seconds: float) -> str:
+    """Seconds in at most four characters: two decimals below 10 s, one above."""
+    return f"{seconds:.2f}" if seconds < 10 else f"{seconds:.1f}"

@@ -5,6 +5,7 @@ event loop. Mixed into `Session`. Never imports Textual."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from echotui.audio.devices import InputDevice
 from echotui.audio.opening import open_source
@@ -12,7 +13,7 @@ from echotui.audio.switching import SwitchableSource
 from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.models.catalog import ModelEntry
-from echotui.providers.base import LoadedModel
+from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.registry import provider_class
 from echotui.selection.status import ProviderStatus
 
@@ -25,6 +26,10 @@ class Choices:
 
     @property
     def loaded(self) -> LoadedModel | None:
+        raise NotImplementedError
+
+    @property
+    def engine(self) -> Provider:
         raise NotImplementedError
 
     def devices(self) -> list[InputDevice]:
@@ -44,10 +49,15 @@ class Choices:
 
     def models(self) -> tuple[str, list[ModelEntry]]:
         """The provider whose catalogue applies now, and its models, the running one first and marked
-        (EchoError for a provider without a catalogue)."""
+        (EchoError for a provider without a catalogue); for a server engine, the models its server lists."""
         from echotui.models.catalog import catalogue_provider
         from echotui.models.local import models_with_running
 
+        served, loaded = self.engine.served_models, self.loaded
+        if served is not None and loaded is not None:  # a server engine: the models its server serves
+            name = self.engine.name
+            entries = [ModelEntry(name, model, None, True, loaded.backend, "server") for model in served]
+            return name, [replace(e, running=e.name == loaded.model) for e in entries]
         provider = catalogue_provider(provider_class(self.settings.provider).name)
         return provider, models_with_running(provider, self.settings.models_dir, self.loaded)
 

@@ -203,6 +203,11 @@ class Session(Choices):
         return self.pipeline.worker.loaded
 
     @property
+    def engine(self) -> Provider:
+        """The engine running now (loaded or not)."""
+        return self.pipeline.worker.provider
+
+    @property
     def load_s(self) -> float | None:
         return self.pipeline.worker.load_s
 

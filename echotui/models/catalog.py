@@ -41,7 +41,8 @@ class ModelEntry:
         location: the file or folder, "Hugging Face cache", or "echotui[tiny]" (the extra's tiny.en);
             None when not present.
         source: "catalogue" (a known name) or "models-dir" (found by scanning `--models-dir`); in the
-            app also "running" (the running model, opened by its path).
+            app also "running" (the running model, opened by its path) and "server" (a model a server
+            engine's server lists; `location` is where it runs).
         running: the app runs this model now.
     """
 

@@ -194,6 +194,12 @@ class Provider(ABC):
         """Transcribe `request.audio`; segments are relative to its start."""
 
     @property
+    def served_models(self) -> list[str] | None:
+        """A server engine's models as its server listed them when it loaded (the `m` picker offers them);
+        None for an engine whose models are found here (the catalogue, models on disk)."""
+        return None
+
+    @property
     def server_timing(self) -> dict[str, float]:
         """A server engine's time on the server for its last call, in seconds by span (`total` among them,
         from the reply's Server-Timing header); {} for an engine in this process or a server that says

@@ -85,6 +85,7 @@ class RemoteProvider(Provider):
         self._client: RemoteClient | None = None
         self._notices: list[str] = []
         self._words_decided = False
+        self._served: list[str] = []
 
     def __repr__(self) -> str:
         return f"RemoteProvider({self.url!r})"
@@ -95,6 +96,7 @@ class RemoteProvider(Provider):
         extra = {"sleep": self._sleep} if self._sleep is not None else {}
         self._client = RemoteClient(self.url, self._api_key, self._transport, **extra)
         listed = _model_ids(self._client.get(MODELS))
+        self._served = listed or [self.model]
         if listed and self.asked_model not in listed:
             self.model = listed[0]
             if self.asked_model:
@@ -131,6 +133,11 @@ class RemoteProvider(Provider):
             log.info("remote server %s: %s", self.url, NO_WORDS)
             self.capabilities = replace(self.capabilities, word_timestamps=False)  # type: ignore[misc]
             self._notices.append(NO_WORDS)
+
+    @property
+    def served_models(self) -> list[str] | None:
+        """The server's `/v1/models` when it loaded (the model asked for when it lists none)."""
+        return list(self._served)
 
     @property
     def busy_waited_s(self) -> float:

@@ -67,7 +67,8 @@ PATH_HINT = "a whisper.cpp ggml-*.bin file or a CTranslate2 folder: the engine i
 
 def model_line(entry: ModelEntry) -> str:
     mark = "▶" if entry.running else "●" if entry.present else "↓"
-    return f"{mark} {entry.name:<22} {entry.size_mb or '?':>6} MB  {entry.location or ''}"
+    size = f"{entry.size_mb or '?':>6} MB" if entry.source != "server" else " " * 9  # a server's: not said
+    return f"{mark} {entry.name:<22} {size}  {entry.location or ''}"
 
 
 class ModelScreen(ModalScreen[ModelPick | None]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import ssl
 import time
 import wave
 from collections.abc import Callable
@@ -36,6 +37,7 @@ MAX_WAIT_S = 10.0
 ERROR_CHARS = 120
 FIX_URL = "check --server (or ECHOTUI_SERVER)"
 FIX_KEY = "set the server's key with --api-key or ECHOTUI_API_KEY"
+FIX_TRUST = "point SSL_CERT_FILE at the certificate authority that signed it, or use its http:// address"
 
 
 class ServerUnreachable(EchoError):
@@ -98,6 +100,16 @@ def _server_message(response: Any) -> str:
         body = inner.get("message", inner) if isinstance(inner, dict) else inner
     lines = str(body).strip().splitlines()
     return lines[0][:ERROR_CHARS] if lines else ""
+
+
+def _certificate_error(error: BaseException) -> str | None:
+    """Why TLS refused the server's certificate, when that is what `error` came from; else None."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "verification failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def server_timing(header: str | None) -> dict[str, float]:
@@ -177,7 +189,11 @@ class RemoteClient:
         where = f"server {self.host}"
         try:
             return self._client.request(method, path, **kwargs)
-        except httpx.ConnectError:
+        except httpx.ConnectError as error:
+            if (untrusted := _certificate_error(error)) is not None:  # not an outage: waiting will not help
+                raise EchoError(
+                    f"{where} sent a certificate this machine does not trust ({untrusted}): {FIX_TRUST}"
+                ) from None
             raise ServerUnreachable(f"{where} refused the connection: start it, or {FIX_URL}") from None
         except httpx.TimeoutException as error:
             what = "connect" if isinstance(error, httpx.ConnectTimeout) else "answer"

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ssl import SSLContext
 
 
 def asked_model(body: bytes) -> str:
@@ -19,8 +20,8 @@ def asked_model(body: bytes) -> str:
 
 
 @contextmanager
-def model_server(models: Sequence[str]) -> Iterator[str]:
-    """Serve on a free loopback port; yields the URL."""
+def model_server(models: Sequence[str], tls: SSLContext | None = None) -> Iterator[str]:
+    """Serve on a free loopback port (over TLS with `tls`, a server context); yields the URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -49,10 +50,12 @@ def model_server(models: Sequence[str]) -> Iterator[str]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -34,7 +34,8 @@ def transcribe_file(
         "--stats-json", stats, "--threads", "2", *extra, env=env,
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = [record for record in records if "text" in record]  # (not the overload governor's lines)
     return lines, json.loads(stats.read_text()), run.stderr
 
 

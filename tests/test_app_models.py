@@ -1,6 +1,8 @@
 """A user with models on disk, from inside the app: a model that fails to load is said once and the picker
 is the way out; `p` keeps the model's size and finds it on disk for the other engine; `m` shows the running
-model and opens a model file or folder by its path. Real engines on the suite's random-weight models."""
+model and opens a model file or folder by its path. Real engines: the suite's random-weight models, and real
+tiny.en weights where an engine transcribes speech for a while (random weights decode garbage to the
+longest text: each call costs seconds, and a swap waits for an utterance's end)."""
 
 from __future__ import annotations
 
@@ -41,20 +43,24 @@ def options(app: EchoApp) -> list[str]:
 
 
 @pytest.fixture
-def shelf(models_dir: Path, ct2_models_dir: Path, tmp_path: Path) -> Path:
-    """A user's folder: a ggml file and a CTranslate2 folder of tiny.en, under names of their own."""
+def shelf(real_models: dict[str, Path], tmp_path: Path) -> Path:
+    """A user's folder: a ggml file and a CTranslate2 folder of the real tiny.en, under names of their own."""
     folder = tmp_path / "shelf"
     (folder / "ct2-real-tiny.en").mkdir(parents=True)
-    for item in (ct2_models_dir / "tiny.en").iterdir():
+    for item in real_models["faster-whisper"].iterdir():
         (folder / "ct2-real-tiny.en" / item.name).symlink_to(item)
-    (folder / "ggml-real-tiny.en.bin").symlink_to(models_dir / "ggml-tiny.en.bin")
+    (folder / "ggml-real-tiny.en.bin").symlink_to(real_models["whispercpp"])
     return folder
 
 
 def test_a_failed_load_is_said_once_and_a_model_picked_on_disk_starts_transcribing(
-    models_dir: Path, sentence_wav: Path
+    models_dir: Path, real_models: dict[str, Path], sentence_wav: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=models_dir, threads=2)
+    disk = tmp_path / "models"  # base.en (random weights) and the real tiny.en, which is picked
+    disk.mkdir()
+    (disk / "ggml-base.en.bin").symlink_to(models_dir / "ggml-base.en.bin")
+    (disk / "ggml-tiny.en.bin").symlink_to(real_models["whispercpp"])
+    settings = Settings(provider="whispercpp", model="tiny.en", models_dir=disk, threads=2)
     # unpaced: the file is heard once the picked model is ready, with no pass to wait for between blocks
     session = Session(settings, FileSource(sentence_wav, speed=0), provider=BrokenProvider())
     app = EchoApp(session)
@@ -143,8 +149,9 @@ async def open_by_path(app: EchoApp, pilot: Pilot[int], typed: str) -> None:
 
 
 def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
-    shelf: Path, sentence_wav: Path
+    shelf: Path, sentence_wav: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HOME", str(shelf.parent))  # paths typed from the home folder: `~/shelf/…`
     ggml = shelf / "ggml-real-tiny.en.bin"
     settings = Settings(provider="whispercpp", model_path=ggml, threads=2)
     # on the wall clock: the new engine loads in wall time while the speech plays
@@ -161,11 +168,11 @@ def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
             assert listed[-1] == "… open a local file or folder…"
             await pilot.press("escape")
 
-            await open_by_path(app, pilot, str(shelf / "nothing-here"))
+            await open_by_path(app, pilot, "~/shelf/nothing-here")
             assert any(t.startswith(f"{shelf / 'nothing-here'}: no such file or folder") for t in toasts(app))
             assert not session.pipeline.swapping, "nothing loads for a wrong path"
 
-            await open_by_path(app, pilot, str(shelf / "ct2-real-tiny.en"))
+            await open_by_path(app, pilot, "~/shelf/ct2-real-tiny.en")
             assert any(t.startswith("loading faster-whisper tiny.en (") for t in toasts(app))
             await wait_for(pilot, lambda: engine(session) == "faster-whisper")
             assert session.loaded is not None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from echotui import SAMPLE_RATE
 from echotui.app import EchoApp
 from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
@@ -23,6 +25,7 @@ from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import ModelScreen, PickerScreen
 from tests.doubles import BrokenProvider
 from tests.support.app import shown, wait_for
+from tests.support.speech import write_wav
 
 
 def notices(app: EchoApp) -> list[str]:
@@ -145,13 +148,16 @@ async def open_by_path(app: EchoApp, pilot: Pilot[int], typed: str) -> None:
 
 
 def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
-    shelf: Path, sentence_wav: Path, monkeypatch: pytest.MonkeyPatch
+    shelf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(shelf.parent))  # paths typed from the home folder: `~/shelf/…`
     ggml = shelf / "ggml-real-tiny.en.bin"
     settings = Settings(provider="whispercpp", model_path=ggml, threads=2)
-    # on the wall clock: the new engine loads in wall time while the speech plays
-    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # A quiet room: a swap mid-speech is the stories' above. Here the keys are many, and a key pressed while
+    # an engine computes in the process costs Pilot up to 2 s (it waits for the process to go idle).
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
+    session = Session(settings, FileSource(quiet, speed=0))
     app = EchoApp(session)
 
     async def story() -> None:

@@ -83,13 +83,15 @@ def test_keys_pause_timestamps_clear_save_help_quit(
 
 
 @pytest.fixture
-def mixed_models_dir(models_dir: Path, ct2_models_dir: Path, tmp_path: Path) -> Path:
-    """One folder holding whisper.cpp files and a CTranslate2 folder, as a user's --models-dir might."""
+def mixed_models_dir(models_dir: Path, real_models_dir: Path, tmp_path: Path) -> Path:
+    """One folder holding whisper.cpp files and a CTranslate2 folder, as a user's --models-dir might: the
+    real tiny.en for both engines (random weights decode garbage to the longest text, seconds a pass, and a
+    swap waits for the utterance's end) and a random-weight base.en."""
     folder = tmp_path / "models"
     folder.mkdir()
-    for name in ("ggml-tiny.en.bin", "ggml-base.en.bin"):
-        (folder / name).symlink_to(models_dir / name)
-    (folder / "tiny.en").symlink_to(ct2_models_dir / "tiny.en", target_is_directory=True)
+    (folder / "ggml-tiny.en.bin").symlink_to(real_models_dir / "ggml-tiny.en.bin")
+    (folder / "ggml-base.en.bin").symlink_to(models_dir / "ggml-base.en.bin")
+    (folder / "tiny.en").symlink_to(real_models_dir / "tiny.en", target_is_directory=True)
     return folder
 
 

@@ -1,16 +1,20 @@
 """A user with models on disk, from inside the app: a model that fails to load is said once and the picker
 is the way out; `p` keeps the model's size and finds it on disk for the other engine; `m` shows the running
-model and opens a model file or folder by its path. Real engines on the suite's random-weight models."""
+model and opens a model file or folder by its path. Real engines: the suite's random-weight models, and real
+tiny.en weights where an engine transcribes speech for a while (random weights decode garbage to the
+longest text: each call costs seconds, and a swap waits for an utterance's end)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from echotui import SAMPLE_RATE
 from echotui.app import EchoApp
 from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
@@ -21,6 +25,7 @@ from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import ModelScreen, PickerScreen
 from tests.doubles import BrokenProvider
 from tests.support.app import shown, wait_for
+from tests.support.speech import write_wav
 
 
 def notices(app: EchoApp) -> list[str]:
@@ -41,13 +46,13 @@ def options(app: EchoApp) -> list[str]:
 
 
 @pytest.fixture
-def shelf(models_dir: Path, ct2_models_dir: Path, tmp_path: Path) -> Path:
-    """A user's folder: a ggml file and a CTranslate2 folder of tiny.en, under names of their own."""
+def shelf(real_models: dict[str, Path], tmp_path: Path) -> Path:
+    """A user's folder: a ggml file and a CTranslate2 folder of the real tiny.en, under names of their own."""
     folder = tmp_path / "shelf"
     (folder / "ct2-real-tiny.en").mkdir(parents=True)
-    for item in (ct2_models_dir / "tiny.en").iterdir():
+    for item in real_models["faster-whisper"].iterdir():
         (folder / "ct2-real-tiny.en" / item.name).symlink_to(item)
-    (folder / "ggml-real-tiny.en.bin").symlink_to(models_dir / "ggml-tiny.en.bin")
+    (folder / "ggml-real-tiny.en.bin").symlink_to(real_models["whispercpp"])
     return folder
 
 
@@ -143,12 +148,16 @@ async def open_by_path(app: EchoApp, pilot: Pilot[int], typed: str) -> None:
 
 
 def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
-    shelf: Path, sentence_wav: Path
+    shelf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HOME", str(shelf.parent))  # paths typed from the home folder: `~/shelf/…`
     ggml = shelf / "ggml-real-tiny.en.bin"
     settings = Settings(provider="whispercpp", model_path=ggml, threads=2)
-    # on the wall clock: the new engine loads in wall time while the speech plays
-    session = Session(settings, FileSource(sentence_wav, clock=WallClock(speed=1.0)))
+    # A quiet room: a swap mid-speech is the stories' above. Here the keys are many, and a key pressed while
+    # an engine computes in the process costs Pilot up to 2 s (it waits for the process to go idle).
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
+    session = Session(settings, FileSource(quiet, speed=0))
     app = EchoApp(session)
 
     async def story() -> None:
@@ -161,11 +170,11 @@ def test_model_key_lists_the_running_model_and_opens_a_model_by_its_path(
             assert listed[-1] == "… open a local file or folder…"
             await pilot.press("escape")
 
-            await open_by_path(app, pilot, str(shelf / "nothing-here"))
+            await open_by_path(app, pilot, "~/shelf/nothing-here")
             assert any(t.startswith(f"{shelf / 'nothing-here'}: no such file or folder") for t in toasts(app))
             assert not session.pipeline.swapping, "nothing loads for a wrong path"
 
-            await open_by_path(app, pilot, str(shelf / "ct2-real-tiny.en"))
+            await open_by_path(app, pilot, "~/shelf/ct2-real-tiny.en")
             assert any(t.startswith("loading faster-whisper tiny.en (") for t in toasts(app))
             await wait_for(pilot, lambda: engine(session) == "faster-whisper")
             assert session.loaded is not None

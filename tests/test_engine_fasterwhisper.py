@@ -1,4 +1,4 @@
-"""faster-whisper (CTranslate2) on a built random-weight model, through the same pipeline and stats."""
+"""faster-whisper (CTranslate2) on the real tiny.en weights, through the same pipeline and stats."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from tests.support.speech import read_wav
 
 
 def test_speech_through_faster_whisper_offline(
-    ct2_models_dir: Path, sentence_wav: Path, tmp_path: Path
+    real_models_dir: Path, sentence_wav: Path, tmp_path: Path
 ) -> None:
     out, stats_path = tmp_path / "out.jsonl", tmp_path / "stats.json"
     run = echotui(
-        "transcribe", sentence_wav, "--provider", "faster-whisper", "--models-dir", ct2_models_dir,
+        "transcribe", sentence_wav, "--provider", "faster-whisper", "--models-dir", real_models_dir,
         "--model", "tiny.en", "--speed", "0", "--format", "jsonl", "--output", out,
         "--stats-json", stats_path, "--threads", "2",
         env={"HF_HUB_OFFLINE": "1"},
@@ -36,7 +36,8 @@ def test_speech_through_faster_whisper_offline(
     samples = stats["samples"]
     assert samples["captured"] == samples["transcribed"] + samples["vad_skipped"] + samples["dropped"]
     assert samples["pending"] == 0 and stats["transcribed_s"] > 2
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = [record for record in records if "text" in record]  # (not the overload governor's lines)
     assert any(line["final"] and line["text"] for line in lines)
     assert len([line for line in run.stderr.splitlines() if line.strip()]) == 1, run.stderr
 

@@ -17,13 +17,8 @@ from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
 # once per run: `terminal`, the app in tmux; `echo_server`, `echotui serve` on Ray; `wyoming_server`,
-# wyoming-faster-whisper; and Pilot's idle wait measured on the event loop's thread (`support/idle.py`)
-pytest_plugins = [
-    "tests.support.terminal",
-    "tests.support.serve",
-    "tests.support.wyoming",
-    "tests.support.idle",
-]
+# wyoming-faster-whisper
+pytest_plugins = ["tests.support.terminal", "tests.support.serve", "tests.support.wyoming"]
 
 WORDS = (
     "the quick brown fox jumps over the lazy dog while seven bright stars rise above "

@@ -274,6 +274,11 @@ class Pipeline:
         return self.swapper.incoming is not None
 
     @property
+    def behind(self) -> bool:
+        """At least an utterance's worth of audio waits: the next boundary is more than a call away."""
+        return self.queue.fill >= self.config.max_utterance_seconds * SAMPLE_RATE
+
+    @property
     def idle(self) -> bool:
         """No utterance open, and none being transcribed: a swap may take over now."""
         return not self.framing.is_open and self.framing.in_flight == 0 and self.tally.inflight == 0

@@ -1,6 +1,8 @@
 """Hot swap: another provider (or model) loads on its own thread while the current one keeps transcribing,
 and takes over at an utterance boundary, so no audio is lost; a load that fails leaves the current one
-running and says why (`SwapFailed`)."""
+running and says why (`SwapFailed`). When the engine is behind (`SwapHost.behind`) the next boundary may be
+many slow calls away, and a user swapping for a faster model is swapping because of that: the swap then
+takes over between engine calls, as the overload governor's does."""
 
 from __future__ import annotations
 
@@ -20,13 +22,17 @@ log = logging.getLogger(__name__)
 
 class SwapHost(Protocol):
     """What a hot swap needs of the pipeline: the worker running now (replaced at the swap), its event
-    listener, and whether no utterance is open or being transcribed (a swap may take over now)."""
+    listener, whether no utterance is open or being transcribed (a swap may take over now), and whether
+    the engine is behind (a swap need not wait for the next boundary)."""
 
     worker: InferenceWorker
     on_event: Callable[[events.PipelineEvent], None]
 
     @property
     def idle(self) -> bool: ...
+
+    @property
+    def behind(self) -> bool: ...
 
 
 class HotSwap:
@@ -61,6 +67,8 @@ class HotSwap:
             await incoming.worker.close()
         elif self.pipeline.idle or self.urgent:
             self.switch()  # idle (silence), or the governor's swap: take over now
+        elif self.pipeline.behind:  # the next boundary may be many slow calls away: between two calls
+            self.urgent = True
 
     def switch(self) -> None:
         """Hand over to the loaded incoming worker. Only called between engine calls, at a boundary."""

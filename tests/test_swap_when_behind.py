@@ -1,0 +1,56 @@
+"""A user whose engine has fallen behind live speech picks a faster model. The swap is asked because the
+engine is slow, so it does not wait for the next utterance boundary, which the slow engine would take many
+calls to reach: the faster model takes over between two engine calls, and no audio is lost."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from echotui.audio.clock import WallClock
+from echotui.audio.file_source import DecodedFile
+from echotui.config import Settings
+from echotui.pipeline.events import PipelineEvent, ProviderSwapped
+from echotui.pipeline.runner import Pipeline
+from tests.doubles import LiveReplaySource, TimedWordOracle
+from tests.support.speech import WordTiming
+
+CALL_S = 1.5  # each call of the slow engine, whatever its window
+
+
+def test_a_swap_asked_while_behind_takes_over_between_calls_not_at_the_boundary(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, words = timed_words
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    slow = TimedWordOracle(words, audio)
+    slow.delay_s = CALL_S
+    seen: list[PipelineEvent] = []
+    asked: list[float] = []  # when the swap was asked, on the loop's clock
+    config = Settings(chunk_seconds=0.5, max_utterance_seconds=8.0, queue_seconds=30.0, vad=False)
+    pipeline = Pipeline(slow, config, seen.append)
+
+    async def ask_when_behind() -> None:
+        while not pipeline.behind:
+            await asyncio.sleep(0.05)
+        asked.append(asyncio.get_running_loop().time())
+        pipeline.swap(TimedWordOracle(words, audio))  # the user's pick: not urgent by itself
+        while not any(isinstance(e, ProviderSwapped) for e in seen):
+            await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        asker = asyncio.create_task(ask_when_behind())
+        # real time: live audio outrunning a slow engine is the point (a simulated clock never falls behind)
+        await pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=4.0)))
+        await asker
+        await pipeline.close()
+
+    asyncio.run(main())
+    (swapped,) = [e for e in seen if isinstance(e, ProviderSwapped)]
+    assert asked, "the engine fell behind"
+    assert swapped.swap_s < CALL_S + 0.5, (
+        f"took over between calls, not at the boundary: {swapped.swap_s:.1f} s"
+    )
+    assert pipeline.ledger().balanced, "no audio lost"

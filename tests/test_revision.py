@@ -284,7 +284,8 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
     revision runs the model `--revise-model` names (here a copy of the same weights, in a folder of its
     own), loaded on its own thread."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
-    # real time: the revision layer behind a real engine's live one, as a user gets it
+    # real time: the revision layer behind a real engine's live one, as a user gets it (it works in the live
+    # engine's idle time, which the computation-aware clock would skip)
     reviser = copy_ct2_tiny_en(tmp_path / "reviser" / "tiny.en")
     run = echotui(
         "transcribe", long_speech.path, "--provider", "faster-whisper", "--model-path",

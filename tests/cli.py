@@ -13,8 +13,12 @@ from echotui.audio.clock import CLOCK_ENV
 REAL_TIME = {CLOCK_ENV: "wall"}
 """The env of a run that replays its file at real time on the wall clock. The suite replays on the simulated
 clock (conftest); a test that needs real time says why: latency, stopping a live-paced run midway, or a
-real engine, which is slower than the simulated clock's infinitely fast one (at real time its passes
-thin out, as for a user; on the simulated clock it would make every pass)."""
+layer that works in the live engine's idle time (which `AWARE` skips)."""
+AWARE = {CLOCK_ENV: "aware"}
+"""The env of a run that replays its file on the computation-aware clock: a real engine's live layer as at
+real time on this machine (it is slower than the simulated clock's infinitely fast one: its passes thin out
+while one computes, as for a user, where the simulated clock would make every pass), without paying for
+the time it waits idle for the next block."""
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,11 @@ import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
-from echotui.audio.file_source import FileSource
-from echotui.config import Settings
-from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
 from echotui.pipeline.longform import LongformTuning, LongWindowDecoder
 from echotui.providers.base import Segment, Word
-from echotui.providers.registry import create_provider
 from echotui.quality import word_errors
 from tests.cli import echotui
 from tests.support.corpus import Speech, runs_on
-from tests.support.pipeline import run_pipeline
 
 WORD_S, SEGMENT_WORDS = 0.5, 6  # the scripted engine's words: one every half second, six to a segment
 
@@ -105,40 +100,26 @@ def test_windows_end_in_a_pause_and_leave_the_pauses_out() -> None:
     assert engine.windows[1][2].endswith("w54 w55"), "the text before a window is its prompt"
 
 
-def test_a_file_at_speed_0_is_transcribed_in_long_windows_and_every_sample_is_accounted_for(
-    real_models: dict[str, Path], tmp_path: Path
-) -> None:
-    speech = runs_on(tmp_path)
-    settings = Settings(
-        provider="faster-whisper", model_path=real_models["faster-whisper"], threads=2, speed=0.0
-    )
-    pipeline, recorder = run_pipeline(create_provider(settings), settings, FileSource(speech.path, speed=0))
-    assert not recorder.of(PartialTranscribed), "nothing is tentative: no partials"
-    finals: list[FinalTranscribed] = recorder.of(FinalTranscribed)
-    heard = " ".join(f.text for f in finals)
-    assert word_errors(speech.text, heard).wer <= 0.2, heard
-    ledger = pipeline.ledger()
-    assert ledger.pending == 0 and ledger.transcribed + ledger.vad_skipped == ledger.captured
-    assert ledger.transcribed >= 0.9 * ledger.captured
-
-
 @pytest.fixture(scope="module")
 def long_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
     return runs_on(tmp_path_factory.mktemp("runs-on"))
 
 
 @pytest.mark.parametrize("provider", ["faster-whisper", "whispercpp"])
-def test_transcribe_at_speed_0_has_every_word_and_says_how_many_lines_it_wrote(
+def test_transcribe_at_speed_0_has_every_word_accounts_for_every_sample_and_says_how_many_lines_it_wrote(
     provider: str, real_models: dict[str, Path], long_speech: Speech, tmp_path: Path
 ) -> None:
-    out = tmp_path / "talk.jsonl"
+    out, stats = tmp_path / "talk.jsonl", tmp_path / "stats.json"
     run = echotui(
         "transcribe", long_speech.path, "--provider", provider, "--model-path", real_models[provider],
-        "--speed", "0", "--threads", "2", "--format", "jsonl", "--output", out,
+        "--speed", "0", "--threads", "2", "--format", "jsonl", "--output", out, "--stats-json", stats,
     )  # fmt: skip
     assert run.code == 0, run.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines and all(line["text"] and line["final"] for line in lines), "no empty or tentative lines"
+    ledger = json.loads(stats.read_text())["samples"]  # the pipeline's own ledger at the end
+    assert ledger["pending"] == 0 and ledger["transcribed"] + ledger["vad_skipped"] == ledger["captured"]
+    assert ledger["transcribed"] >= 0.9 * ledger["captured"]
     heard = " ".join(line["text"] for line in lines)
     assert word_errors(long_speech.text, heard).wer <= 0.2, heard
     said = [word for line in lines for word in line["words"]]

@@ -1,6 +1,7 @@
 """A file replayed on the simulated clock: the next block comes only when the pipeline waits for it, so
 computing takes no stream time and the passes fall where a real-time run on an infinitely fast engine
-makes them. The wall clock paces the product's replays."""
+makes them. On the computation-aware clock computing takes its wall time and only waiting is skipped. The
+wall clock paces the product's replays."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import asyncio
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
-from echotui.audio.clock import CLOCK_ENV, SimulatedClock, WallClock, replay_clock
+from echotui.audio.clock import CLOCK_ENV, ComputationAwareClock, SimulatedClock, WallClock, replay_clock
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed
@@ -87,7 +89,41 @@ def test_the_wall_clock_paces_at_speed_and_goes_on_from_a_pause_without_a_burst(
     assert after_pause >= 0.2 * 0.99, "late by the pause: from now on at speed, two blocks take 0.2 s"
 
 
-def test_the_product_replays_on_the_wall_clock_and_the_suite_asks_for_the_simulated_one(
+def test_the_computation_aware_clock_skips_waiting_but_not_computing() -> None:
+    """3 s of audio in 0.1 s blocks to a consumer that twice computes for 0.4 s (an engine pass on its
+    thread) and otherwise waits for the next block: when a pass ends, the audio that came meanwhile is
+    queued, as at real time (the simulated clock would hold it back); waiting costs no wall time."""
+    clock, queue = ComputationAwareClock(speed=1.0), AudioQueue(SAMPLE_RATE * 10)
+    block = np.zeros(SAMPLE_RATE // 10, dtype=np.float32)
+    woke_to: list[int] = []  # blocks queued each time the consumer woke
+
+    async def consumer() -> None:
+        while await queue.wait_for_data():
+            woke_to.append(0)
+            while queue.take(len(block)) is not None:
+                woke_to[-1] += 1
+            if len(woke_to) in (5, 12):
+                await asyncio.to_thread(time.sleep, 0.4)
+
+    async def main() -> float:
+        consuming = asyncio.create_task(consumer())
+        began = time.monotonic()
+        for k in range(1, 31):
+            await clock.due(k * 0.1, queue)
+            await queue.put(block)
+        queue.close()
+        await consuming
+        return time.monotonic() - began
+
+    took = asyncio.run(main())
+    assert sum(woke_to) == 30
+    after_busy = [woke_to[5], woke_to[12]]
+    assert all(n >= 3 for n in after_busy), f"a pass's 0.4 s of audio came while it ran: {woke_to}"
+    assert woke_to[:5] == [1] * 5 and set(woke_to) - set(after_busy) == {1}, "idle: one block at a time"
+    assert took < 2.0 and clock.skipped_s > 1.5, f"3 s of audio in {took:.2f} s: the waiting was skipped"
+
+
+def test_the_product_replays_on_the_wall_clock_and_the_suite_asks_for_another(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(CLOCK_ENV, raising=False)
@@ -95,6 +131,10 @@ def test_the_product_replays_on_the_wall_clock_and_the_suite_asks_for_the_simula
     monkeypatch.setenv(CLOCK_ENV, "simulated")
     assert isinstance(replay_clock(1.0), SimulatedClock)
     assert isinstance(replay_clock(0.0), WallClock), "speed 0 is already unpaced"
+    monkeypatch.setenv(CLOCK_ENV, "aware")
+    clock = replay_clock(2.0)
+    assert isinstance(clock, ComputationAwareClock) and clock.speed == 2.0
+    assert isinstance(replay_clock(0.0), WallClock)
 
 
 def test_a_closed_queue_releases_a_source_waiting_on_the_simulated_clock() -> None:

@@ -3,7 +3,8 @@
 - continuous: one paragraph with no pause long enough to end an utterance, longer than the utterance limit;
 - pauses: sentences with a second of silence between them;
 - after_noise: silence, then hiss, then speech, then hiss again;
-- runs_on (not in `build_corpus`): about 36 s with no pause, longer than the 30 s whisper hears at once.
+- runs_on (not in `build_corpus`): about 36 s with no pause, longer than the 30 s whisper hears at once;
+- two_sentences (not in `build_corpus`): the first two of `paused`'s, about 6 s: two utterances, briefly.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def paused(folder: Path) -> Speech:
     for sentence in PAUSED:
         pieces += [_espeak(sentence, "en-us", 160), silence(1.0)]
     return save_speech(folder / "paused.wav", np.concatenate(pieces), "paused", " ".join(PAUSED))
+
+
+def two_sentences(folder: Path) -> Speech:
+    pieces = [silence(0.5)]
+    for sentence in PAUSED[:2]:
+        pieces += [_espeak(sentence, "en-us", 160), silence(1.0)]
+    text = " ".join(PAUSED[:2])
+    return save_speech(folder / "two_sentences.wav", np.concatenate(pieces), "two_sentences", text)
 
 
 def after_noise(folder: Path) -> Speech:

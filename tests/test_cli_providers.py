@@ -10,8 +10,9 @@ from tests.cli import echotui
 FAKE_VOXTRAL = Path(__file__).parent / "fake_voxtral.py"
 
 
-def test_providers_json_on_this_machine(models_dir: Path) -> None:
-    run = echotui("providers", "--json", "--models-dir", models_dir)
+def test_providers_json_on_this_machine(models_dir: Path, tmp_path: Path) -> None:
+    """A machine never measured: the recommendation's figure comes from an encoder pass timed by this run."""
+    run = echotui("providers", "--json", "--models-dir", models_dir, env={"ECHOTUI_CACHE_DIR": str(tmp_path)})
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)
     by_name = {p["name"]: p for p in report["providers"]}
@@ -28,12 +29,16 @@ def test_providers_json_on_this_machine(models_dir: Path) -> None:
     assert f"predicts RTF {rtf:.2f}" in chosen["reason"]
 
 
-def test_voxtral_becomes_available_when_configured(tmp_path: Path) -> None:
+def test_voxtral_becomes_available_when_configured(tmp_path: Path, measured_here: Path) -> None:
     model = tmp_path / "voxtral"
     model.mkdir()
     for name in ("consolidated.safetensors", "tekken.json", "params.json"):
         (model / name).write_text("{}")
-    env = {"ECHOTUI_VOXTRAL_BIN": str(FAKE_VOXTRAL), "ECHOPANEL_VOXTRAL_MODEL": str(model)}
+    env = {
+        "ECHOTUI_VOXTRAL_BIN": str(FAKE_VOXTRAL),
+        "ECHOPANEL_VOXTRAL_MODEL": str(model),
+        "ECHOTUI_CACHE_DIR": str(measured_here),  # timed once per run: not what this story is about
+    }
     run = echotui("providers", env=env)
     assert run.code == 0, run.stderr
     line = next(line for line in run.stdout.splitlines() if line.startswith("voxtral"))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
+from echotui import SAMPLE_RATE
 from tests.cli import echotui
+from tests.support.speech import write_wav
 
 FAKE_VOXTRAL = Path(__file__).parent / "fake_voxtral.py"
 
@@ -46,12 +50,13 @@ def test_voxtral_becomes_available_when_configured(tmp_path: Path, measured_here
     assert "recommended:" in run.stdout and "because" in run.stdout
 
 
-def test_auto_picks_the_engine_that_fits_the_model_folder(
-    ct2_models_dir: Path, sentence_wav: Path, tmp_path: Path
-) -> None:
+def test_auto_picks_the_engine_that_fits_the_model_folder(ct2_models_dir: Path, tmp_path: Path) -> None:
+    """On two seconds of silence: which engine runs is the point, not what it decodes."""
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
     stats = tmp_path / "stats.json"
     run = echotui(
-        "transcribe", sentence_wav, "--model-path", ct2_models_dir / "tiny.en", "--speed", "0",
+        "transcribe", quiet, "--model-path", ct2_models_dir / "tiny.en", "--speed", "0",
         "--stats-json", stats, "--threads", "2",
     )  # fmt: skip
     assert run.code == 0, run.stderr

@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from echotui import SAMPLE_RATE
 from tests.cli import echotui
+from tests.support.speech import write_wav
 
 OFFLINE = {"HF_HUB_OFFLINE": "1"}
 
@@ -20,10 +23,13 @@ def measured(measured_here: Path) -> dict[str, str]:
     return {**OFFLINE, "ECHOTUI_CACHE_DIR": str(measured_here)}
 
 
-def test_echopanel_whisper_cpp_transcribes(models_dir: Path, sentence_wav: Path, tmp_path: Path) -> None:
+def test_echopanel_whisper_cpp_runs_whisper_cpp(models_dir: Path, tmp_path: Path) -> None:
+    """On two seconds of silence: which engine runs is the point, not what it decodes."""
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
     stats = tmp_path / "stats.json"
     run = echotui(
-        "transcribe", sentence_wav, "--model", "tiny.en", "--models-dir", models_dir, "--speed", "0",
+        "transcribe", quiet, "--model", "tiny.en", "--models-dir", models_dir, "--speed", "0",
         "--threads", "2", "--stats-json", stats,
         env={**OFFLINE, "ECHOPANEL_ASR_PROVIDER": "whisper_cpp"},
     )  # fmt: skip

@@ -285,9 +285,9 @@ def test_a_measurement_on_a_busy_machine_is_not_cached(tmp_path: Path) -> None:
 def test_cached_timer_measures_real_models(
     provider: str, measured_here: Path, models_dir: Path, tmp_path: Path
 ) -> None:
-    """`measured_here` timed the suite's tiny.en once per run with this real timer (whisper.cpp's built one,
-    and the CTranslate2 one of the `echotui[tiny]` extra): a finite window time, kept under its key, and
-    read back without measuring again. A model not on disk is not measured."""
+    """`measured_here` timed the suite's built tiny.en once per run with this real timer (whisper.cpp's
+    ggml file, CTranslate2's folder): a finite window time, kept under its key, and read back without
+    measuring again. A model not on disk is not measured."""
 
     def measure_again(*_: str) -> float:
         raise AssertionError("measured again: the timing was not kept")

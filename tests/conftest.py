@@ -17,8 +17,13 @@ from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
 # once per run: `terminal`, the app in tmux; `echo_server`, `echotui serve` on Ray; `wyoming_server`,
-# wyoming-faster-whisper
-pytest_plugins = ["tests.support.terminal", "tests.support.serve", "tests.support.wyoming"]
+# wyoming-faster-whisper; `measured_here`, this machine's encoder timings of the suite's models
+pytest_plugins = [
+    "tests.support.terminal",
+    "tests.support.serve",
+    "tests.support.wyoming",
+    "tests.support.timings",
+]
 
 WORDS = (
     "the quick brown fox jumps over the lazy dog while seven bright stars rise above "

@@ -1,5 +1,5 @@
-"""Auto-selection with injected hardware facts and a fake encoder timer; the real timer's cache and one
-real measurement on a built random-weight tiny model."""
+"""Auto-selection with injected hardware facts and a fake encoder timer; the real timer's cache, and its
+real measurements of tiny.en on each engine (taken once per run by `measured_here`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from echotui.config import Settings
 from echotui.errors import EchoError
 from echotui.providers.base import Capabilities
 from echotui.selection import speed
-from echotui.selection.hardware import Hardware
+from echotui.selection.hardware import Hardware, detect_hardware
 from echotui.selection.select import Recommendation, apply_recommendation, predict_rtf, recommend
 from echotui.selection.speed import DECODE_FRACTION, window_seconds
 from echotui.selection.status import ProviderStatus
@@ -281,21 +281,30 @@ def test_a_measurement_on_a_busy_machine_is_not_cached(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
-def test_cached_timer_measures_a_real_tiny_model(tiny_model: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "timings.json"
-    timer = CachedEncoderTimer(
-        THIS_LINUX, models_dir=tiny_model.parent, threads=2, cache_path=cache, busy_limit=math.inf
-    )
-    seconds = timer.seconds_per_window("whispercpp", "tiny.en", "cpu")
-    assert seconds is not None and math.isfinite(seconds) and 0 < seconds < 60
-    assert json.loads(cache.read_text()) == {timer.key("whispercpp", "tiny.en", "cpu"): seconds}
-    assert timer.seconds_per_window("whispercpp", "small.en", "cpu") is None  # not on disk: not measured
+@pytest.mark.parametrize("provider", ["whispercpp", "faster-whisper"])
+def test_cached_timer_measures_real_models(
+    provider: str, measured_here: Path, models_dir: Path, tmp_path: Path
+) -> None:
+    """`measured_here` timed the suite's built tiny.en once per run with this real timer (whisper.cpp's
+    ggml file, CTranslate2's folder): a finite window time, kept under its key, and read back without
+    measuring again. A model not on disk is not measured."""
 
+    def measure_again(*_: str) -> float:
+        raise AssertionError("measured again: the timing was not kept")
 
-@pytest.mark.engine
-def test_cached_timer_measures_a_real_ct2_model(ct2_models_dir: Path, tmp_path: Path) -> None:
+    cache = measured_here / "encoder-timings.json"
     timer = CachedEncoderTimer(
-        THIS_LINUX, models_dir=ct2_models_dir, threads=2, cache_path=tmp_path / "t.json", busy_limit=math.inf
+        detect_hardware(),
+        models_dir=models_dir,
+        threads=Settings().threads,
+        cache_path=cache,
+        measure=measure_again,
     )
-    seconds = timer.seconds_per_window("faster-whisper", "tiny.en", "cpu")
+    seconds = timer.seconds_per_window(provider, "tiny.en", "cpu")
     assert seconds is not None and math.isfinite(seconds) and 0 < seconds < 60
+    assert json.loads(cache.read_text())[timer.key(provider, "tiny.en", "cpu")] == seconds
+    real = CachedEncoderTimer(
+        detect_hardware(), models_dir=models_dir, cache_path=tmp_path / "t.json", busy_limit=math.inf
+    )
+    assert real.seconds_per_window(provider, "small.en", "cpu") is None  # not on disk: not measured
+    assert not (tmp_path / "t.json").exists()

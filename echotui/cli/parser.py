@@ -9,7 +9,7 @@ from typing import Any
 
 from echotui import __version__
 from echotui.config import Settings, from_env, load_settings
-from echotui.pipeline.output import FORMATS
+from echotui.pipeline.formats import FORMATS
 from echotui.providers.names import SEED_NAMES, provider_names
 
 

@@ -19,10 +19,10 @@ from typing import TextIO
 
 from echotui.pipeline.commit import ends_sentence as ends_sentence  # the caption view groups by it too
 from echotui.pipeline.events import FinalTranscribed, PartialTranscribed, PipelineEvent, TranscriptRevised
+from echotui.pipeline.formats import FORMATS as FORMATS  # the parser offers them without the writers
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.providers.base import Segment, Word
 
-FORMATS = ("txt", "srt", "vtt", "jsonl")
 CUE_CHARS = 84  # two subtitle lines of 42
 CUE_SECONDS = 6.0
 PAUSE_S = 0.8

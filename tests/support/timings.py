@@ -1,0 +1,46 @@
+"""This machine's encoder timings of the suite's models, measured once per run (a pytest plugin).
+
+`echotui providers` (and auto-selection) times the encoder of every local model it may pick, and keeps a
+timing only when the machine was quiet: during the suite it seldom is, so each such run measured the same
+models again (seconds to a minute each). A CLI story whose point is not the measuring runs with
+`ECHOTUI_CACHE_DIR` set to `measured_here`: the same real timings, taken once, by the product's timer.
+A story about measuring itself starts from an empty cache instead.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from echotui.config import Settings
+from echotui.providers.registry import PROVIDERS
+from echotui.selection.hardware import detect_hardware
+from echotui.selection.timing import CachedEncoderTimer
+
+TIMED = ("tiny.en", "base.en")
+"""What a `providers` run may time with the suite's models (a model that is not on disk is not timed, here or
+there; a timing is kept per engine and model, wherever the model lies)."""
+
+
+@pytest.fixture(scope="session")
+def measured_here(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, ct2_models_dir: Path) -> Path:
+    """A cache folder (for `ECHOTUI_CACHE_DIR`) holding this machine's encoder timings of the suite's built
+    models (whisper.cpp's in `models_dir`, CTranslate2's in `ct2_models_dir`), at the thread count a CLI run
+    uses by default, kept whatever the load (`busy_limit` infinite)."""
+    folder = tmp_path_factory.mktemp("measured-here")
+    hardware = detect_hardware()
+    for provider, models in (("whispercpp", models_dir), ("faster-whisper", ct2_models_dir)):
+        timer = CachedEncoderTimer(
+            hardware,
+            models_dir=models,
+            threads=Settings().threads,
+            cache_path=folder / "encoder-timings.json",
+            busy_limit=math.inf,
+        )
+        for engine in PROVIDERS[provider].engines(hardware):
+            for model in TIMED:
+                timer.seconds_per_window(provider, model, engine.device)
+    assert (folder / "encoder-timings.json").is_file(), "the suite's tiny.en is on disk: it was timed"
+    return folder

@@ -60,6 +60,9 @@ class EchoApp(App[int]):
         self._pipeline_worker: Worker[None] | None = None
         self._remove_signals: Callable[[], None] = lambda: None
         self._signalled = False
+        self.health = HealthPanel(id="health")
+        """The health panel, held (not queried): the refresh timer may tick once more while the app
+        closes and its screen is already empty; the panel then keeps the figures for no one."""
         session.listeners.append(self._forward)
 
     def _forward(self, event: events.PipelineEvent) -> None:
@@ -68,7 +71,7 @@ class EchoApp(App[int]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield CaptionView(id="captions")
-            yield HealthPanel(id="health")
+            yield self.health
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,7 +108,7 @@ class EchoApp(App[int]):
     def refresh_health(self) -> None:
         snapshot = self.session.snapshot()
         session = self.session
-        self.query_one(HealthPanel).update_health(snapshot, session.loaded, session.source.description)
+        self.health.update_health(snapshot, session.loaded, session.source.description)
 
     def on_pipeline_event_arrived(self, message: PipelineEventArrived) -> None:
         event, captions = message.event, self.query_one(CaptionView)
@@ -147,7 +150,7 @@ class EchoApp(App[int]):
         captions.timestamps = not captions.timestamps
 
     def action_toggle_health(self) -> None:
-        self.query_one(HealthPanel).toggle_class("-hidden")
+        self.health.toggle_class("-hidden")
 
     def action_clear(self) -> None:
         self.query_one(CaptionView).clear()

@@ -86,20 +86,6 @@ def sentence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-SHARED = {"pulse_null_sink": "pulse", "echo_server": "serve"}
-"""Fixtures of one machine-wide thing, and the xdist group whose tests share one worker: the PulseAudio
-daemon's default source (a story unloads and loads its sink), and `echotui serve` on Ray (one cluster per
-run, not one per worker)."""
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for fixture, group in SHARED.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-
-
 def _pulse_running() -> bool:
     return subprocess.run(["pactl", "info"], capture_output=True).returncode == 0
 

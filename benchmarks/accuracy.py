@@ -65,6 +65,8 @@ class Row:
     cpu_off_per_audio_s: float | None = None
     words: int = 0
     wall_s: float = 0.0
+    word_latency_p95_off_s: float | None = None
+    """The live layer's word latency p95 in the same run without the revision layer (`--no-revise`)."""
 
 
 def real_models(folder: Path) -> dict[str, Path]:
@@ -169,6 +171,7 @@ def measure(
                         live["rtf_mean"], live["cpu_per_audio_s"],
                         live["revision_delay_p50_s"], live["revision_delay_p95_s"], live["unrevised_s"],
                         off["cpu_per_audio_s"] if off else None, heard.reference_words, live["wall_s"],
+                        off.get("word_latency_p95_s") if off else None,
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
@@ -232,11 +235,14 @@ def pooled(rows: list[Row]) -> str:
         kept_ratio = f"{kept / offline:.2f}" if offline else "—"
         delay = max((r.revision_delay_p95_s or 0.0) for r in mine)
         off = [r.cpu_off_per_audio_s for r in mine if r.cpu_off_per_audio_s is not None]
+        p95_off = max((r.word_latency_p95_off_s or 0.0) for r in mine)
+        without = f" (without revision ≤ {p95_off:.2f} s, on ÷ off {p95 / p95_off:.2f})" if p95_off else ""
         lines.append(
             f"{provider}: pooled over {len(mine)} rows, {words} words: "
             f"live {live:.1%}, kept {kept:.1%}, offline {offline:.1%}, "
             f"live ÷ offline {ratio}, kept ÷ offline {kept_ratio}; "
-            f"word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s; revision delay p95 ≤ {delay:.2f} s, "
+            f"word latency p50 ≤ {p50:.2f} s, p95 ≤ {p95:.2f} s{without}; "
+            f"revision delay p95 ≤ {delay:.2f} s, "
             f"unrevised {sum(r.unrevised_s or 0.0 for r in mine):.1f} s; "
             f"CPU-s per audio-s ≤ {max(r.cpu_per_audio_s for r in mine):.2f} "
             f"(without revision ≤ {max(off) if off else float('nan'):.2f}); "

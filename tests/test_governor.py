@@ -111,10 +111,12 @@ def test_back_up_the_last_step_first_when_the_bigger_model_is_predicted_to_keep_
     overloaded_until_a_smaller_model(machine)  # base.en at RTF 1.4: down to tiny.en
     machine.run(5, rtf=0.35)  # tiny.en's first calls under that load: RTF 0.35 (4x cheaper)
     still_loaded = machine.run(60, rtf=0.3)
-    assert steps(still_loaded) == [], "base.en predicted at 1.2: stays down however calm it is"
+    # base.en predicted at 1.2 stays down however calm it is; the revision, paused before it, comes back on
+    # tiny.en, which has the headroom (it would otherwise wait behind a model that may never come back)
+    assert steps(still_loaded) == ["revision resumed"]
     assert governor.predicted_rtf(machine.load) is not None and governor.predicted_rtf(machine.load) > 1
     freed = machine.run(60, rtf=0.1)  # the load went away: base.en predicted at 0.4
-    assert steps(freed)[:2] == ["back to base.en", "revision resumed"]
+    assert steps(freed)[:1] == ["back to base.en"]
     up = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and not e.down]
     assert up[0] - (machine.now - 60) <= 60, "back up within 60 s of the load going away"
     swaps = [t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "model"]

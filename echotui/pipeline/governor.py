@@ -11,7 +11,8 @@ The ladder, cheapest for the reader first (what they already saw never changes):
 
 Back up, the last step first, once nothing has been behind for `headroom_s`; a model only when its cost
 predicted from measurements (its RTF when it ran, scaled by how the smaller one's RTF changed since it took
-over) is at most `up_rtf`, and never sooner than `swap_gap_s` after the last swap.
+over) is at most `up_rtf`, and never sooner than `swap_gap_s` after the last swap. While the model may not
+come back, the rungs taken before it are undone on the smaller model, when it has the headroom.
 
 Pure logic on samples (`Load`), with their own clock: `governing.Governing` feeds it from the pipeline and
 carries the steps out. Its numbers are `GovernorTuning`.
@@ -198,7 +199,14 @@ class Governor:
         if rung.step == "model":
             predicted = self.predicted_rtf(load)
             if predicted is None or predicted > tuning.up_rtf or not self._swap_allowed(load):
-                return None
+                # the bigger model may not come back (yet): a rung taken before it is undone instead, on
+                # the model running now, when that one has the headroom (else thinned passes would stay
+                # thinned behind a model that never comes back)
+                earlier = [r for r in self.taken[:-1] if r.step != "model"]
+                if not earlier:
+                    return None
+                rung = earlier[-1]
+        if rung.step == "model":
             calm = load.now - self.calm_since
             reason = f"headroom for {calm:.0f} s; {rung.model} predicted at RTF {predicted:.2f}"
             self.last_swap = load.now
@@ -208,7 +216,7 @@ class Governor:
                 return None
             reason = f"headroom for {load.now - self.calm_since:.0f} s"
             what = "revision resumed" if rung.step == "revision" else "passes as chosen"
-        self.taken.pop()
+        self.taken.remove(rung)
         self.last_step = load.now
         self.calm_since = load.now  # the next rung waits for its own headroom
         return GovernorStepped(load.clock_s, rung.step, False, what, reason, rung.model)

@@ -5,7 +5,6 @@ event loop. Mixed into `Session`. Never imports Textual."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from echotui.audio.devices import InputDevice
 from echotui.audio.opening import open_source
@@ -55,9 +54,8 @@ class Choices:
 
         served, loaded = self.engine.served_models, self.loaded
         if served is not None and loaded is not None:  # a server engine: the models its server serves
-            name = self.engine.name
-            entries = [ModelEntry(name, model, None, True, loaded.backend, "server") for model in served]
-            return name, [replace(e, running=e.name == loaded.model) for e in entries]
+            name, where = self.engine.name, loaded.backend
+            return name, [ModelEntry(name, m, None, True, where, "server", m == loaded.model) for m in served]
         provider = catalogue_provider(provider_class(self.settings.provider).name)
         return provider, models_with_running(provider, self.settings.models_dir, self.loaded)
 

@@ -190,7 +190,7 @@ class Governing:
             calls=len(worker.recent),
             model=loaded.model,
             word_latency_s=percentile(words.tail(new), 95) if new > 0 else None,
-            busy_s=float(getattr(worker.provider, "busy_waited_s", 0.0)),
+            busy_s=worker.provider.busy_waited_s,
             can=self._can(),
             smaller=smaller[0] if smaller is not None else None,
             swapping=pipeline.swapping,

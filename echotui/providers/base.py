@@ -200,6 +200,12 @@ class Provider(ABC):
         return None
 
     @property
+    def busy_waited_s(self) -> float:
+        """Seconds a server engine waited on its busy server (429/503), the overload governor's
+        back-pressure; 0 for an engine in this process."""
+        return 0.0
+
+    @property
     def server_timing(self) -> dict[str, float]:
         """A server engine's time on the server for its last call, in seconds by span (`total` among them,
         from the reply's Server-Timing header); {} for an engine in this process or a server that says

@@ -46,8 +46,11 @@ class WallClock:
         self._last_end_s = 0.0
 
     async def due(self, end_s: float, queue: AudioQueue) -> None:
-        if self.speed <= 0:
-            return
+        if self.speed > 0 and (delay := self._until(end_s)) > 0:
+            await asyncio.sleep(delay)
+
+    def _until(self, end_s: float) -> float:
+        """Seconds until the block ending at `end_s` is due (<= 0: now)."""
         now = time.monotonic()
         if self._began is None:
             self._began = now
@@ -55,9 +58,7 @@ class WallClock:
         if late > CATCH_UP_S:  # after a pause (or waiting for room) go on at real time from here
             self._began += late
         self._last_end_s = end_s
-        delay = self._began + end_s / self.speed - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+        return self._began + end_s / self.speed - now
 
 
 class SimulatedClock:
@@ -68,26 +69,17 @@ class SimulatedClock:
         await queue.consumer_waiting()
 
 
-class ComputationAwareClock:
+class ComputationAwareClock(WallClock):
     """`speed` × real time while the consumer computes; while it waits for the next block, that block is
     due at once and the wait is skipped (`skipped_s` adds it up). Only for a queue a pipeline consumes."""
 
     def __init__(self, speed: float = 1.0) -> None:
-        self.speed = speed
+        super().__init__(speed)
         self.skipped_s = 0.0
         """Wall seconds the replay did not wait because the consumer was idle."""
-        self._began: float | None = None  # when the stream began, moved earlier by each skip
-        self._last_end_s = 0.0
 
     async def due(self, end_s: float, queue: AudioQueue) -> None:
-        now = time.monotonic()
-        if self._began is None:
-            self._began = now
-        late = now - (self._began + self._last_end_s / self.speed)
-        if late > CATCH_UP_S:  # after a pause (or waiting for room) go on from here, as the wall clock does
-            self._began += late
-        self._last_end_s = end_s
-        delay = self._began + end_s / self.speed - now
+        delay = self._until(end_s)
         if delay <= 0:
             return
         idle = asyncio.ensure_future(queue.consumer_waiting())
@@ -95,9 +87,10 @@ class ComputationAwareClock:
             waited, _ = await asyncio.wait({idle}, timeout=delay)
         finally:
             idle.cancel()
+        assert self._began is not None
         skip = self._began + end_s / self.speed - time.monotonic()
         if waited and skip > 0:  # the consumer waits for this block: the stream's time jumps to it
-            self._began -= skip
+            self._began -= skip  # (the stream began that much earlier)
             self.skipped_s += skip
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList
 
 from echotui import SAMPLE_RATE
 from echotui.app import EchoApp
@@ -24,7 +23,7 @@ from echotui.session import Session
 from echotui.widgets.captions import CaptionView
 from echotui.widgets.pickers import ModelScreen, PickerScreen
 from tests.doubles import BrokenProvider
-from tests.support.app import shown, wait_for
+from tests.support.app import options, shown, wait_for
 from tests.support.speech import write_wav
 
 
@@ -38,11 +37,6 @@ def toasts(app: EchoApp) -> list[str]:
 
 def engine(session: Session) -> str | None:
     return session.loaded.provider if session.loaded is not None else None
-
-
-def options(app: EchoApp) -> list[str]:
-    listing = app.screen.query_one(OptionList)
-    return [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
 
 
 @pytest.fixture

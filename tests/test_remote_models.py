@@ -7,21 +7,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual.widgets import OptionList
-
 from echotui.app import EchoApp
 from echotui.audio.file_source import FileSource
 from echotui.audio.switching import LoopingSource
 from echotui.config import Settings
 from echotui.session import Session
 from echotui.widgets.pickers import ModelScreen
-from tests.support.app import wait_for
+from tests.support.app import options, wait_for
 from tests.support.model_server import model_server
-
-
-def options(app: EchoApp) -> list[str]:
-    listing = app.screen.query_one(OptionList)
-    return [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
 
 
 def test_model_key_lists_the_servers_models_and_a_pick_is_asked_of_the_server(sentence_wav: Path) -> None:

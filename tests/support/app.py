@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from echotui.app import EchoApp
 from echotui.widgets.captions import CaptionView
@@ -26,3 +26,9 @@ def shown(app: EchoApp, selector: str) -> str:
 
 def finals_on_screen(app: EchoApp) -> list[str]:
     return [e.text for e in app.query_one(CaptionView).entries if e.kind == "final"]
+
+
+def options(app: EchoApp) -> list[str]:
+    """The lines of the open picker."""
+    listing = app.screen.query_one(OptionList)
+    return [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]

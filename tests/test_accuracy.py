@@ -21,6 +21,7 @@ from echotui.providers.registry import create_provider
 from echotui.quality import caption_defects, word_errors, words
 from tests.cli import AWARE, echotui
 from tests.support.corpus import Speech, two_sentences
+from tests.support.offline import offline_text
 from tests.support.report import ACCURACY
 from tests.support.speech import WordTiming
 
@@ -32,18 +33,6 @@ SPEECH = ["continuous", "paused", "after_noise"]
 # bound catches an engine that loops, drops sentences or invents text, not a word misheard.
 MAX_WER = 0.35
 MAX_ABOVE_OFFLINE = 0.15
-
-
-def offline_text(provider: str, model: Path, speech: Speech) -> str:
-    """The same engine and weights on the whole file in one call, with the engine's own 30 s windows."""
-    audio = np.concatenate(list(DecodedFile(speech.path).blocks()))
-    engine = create_provider(Settings(provider=provider, model_path=model, threads=2))
-    engine.load()
-    try:
-        whole = TranscribeRequest(audio, 0.0, True, full_window=True)
-        return " ".join(s.text for s in engine.transcribe(whole))
-    finally:
-        engine.close()
 
 
 @pytest.mark.parametrize("speech_name", SPEECH)
@@ -66,7 +55,7 @@ def test_live_captions_say_what_was_spoken(
     for line in lines:
         assert not caption_defects(line["text"]), f"caption shown to the user: {line['text']!r}"
     live = " ".join(line["text"] for line in lines if line["final"])
-    offline = offline_text(provider, real_models[provider], speech)
+    offline = offline_text(provider, real_models[provider], speech.path)
     live_wer = word_errors(speech.text, live).wer
     offline_wer = word_errors(speech.text, offline).wer
     ACCURACY.append((provider, speech_name, live_wer, offline_wer))

@@ -35,6 +35,7 @@ from echotui.session import Session
 from tests.cli import REAL_TIME, echotui
 from tests.doubles import MisheardOracle
 from tests.support.corpus import Speech
+from tests.support.offline import offline_text
 from tests.support.real_model import copy_ct2_tiny_en
 from tests.support.speech import WordTiming, synthesize_words
 
@@ -43,6 +44,8 @@ SENTENCES = (
     "Seven bright stars rise above a quiet silver river.",
     "The old captain counts every coin.",
 )
+KEPT_WITHIN_OFFLINE = 1.1
+"""Issue 20's goal for the kept transcript against the same model offline."""
 MISHEARD = {"fox": "socks", "river.": "liver.", "captain": "cap", "coin.": "corn."}
 
 
@@ -279,12 +282,14 @@ def long_speech(corpus: dict[str, Speech]) -> Speech:
     return corpus["continuous"]
 
 
-def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
+def test_transcribe_save_keeps_the_revised_text_as_good_as_the_same_model_offline(
     real_models: dict[str, Path], long_speech: Speech, tmp_path: Path
 ) -> None:
     """Real tiny.en at real time: stdout streams the live lines, `--save` writes the kept transcript; the
     revision runs the model `--revise-model` names (here a copy of the same weights, in a folder of its
-    own), loaded on its own thread."""
+    own), loaded on its own thread. The kept text meets the revision's goal: within 1.1x of the same model
+    on the whole file offline (whichever of live and offline is better on these 70 words changes by a word
+    from run to run: the live lines beat offline in some runs, so "never worse than live" flaked)."""
     kept, stats = tmp_path / "out.txt", tmp_path / "stats.json"
     # real time: the revision layer behind a real engine's live one, as a user gets it (it works in the live
     # engine's idle time, which the computation-aware clock would skip)
@@ -297,9 +302,11 @@ def test_transcribe_save_keeps_the_revised_text_no_worse_than_the_live_lines(
         env={"ECHOTUI_STATE_DIR": str(tmp_path / "state"), **REAL_TIME},
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    live = word_errors(long_speech.text, run.stdout).wer
+    offline = offline_text("faster-whisper", real_models["faster-whisper"], long_speech.path)
     revised = word_errors(long_speech.text, kept.read_text()).wer
-    assert revised <= live, (run.stdout, kept.read_text())
+    assert revised <= KEPT_WITHIN_OFFLINE * word_errors(long_speech.text, offline).wer + 1e-9, (
+        run.stdout, kept.read_text(), offline
+    )  # fmt: skip
     figures = json.loads(stats.read_text())
     assert figures["revision_delay_p50_s"] is not None and figures["unrevised_s"] is not None
     assert Path(figures["revision_model"]) == reviser

@@ -192,17 +192,20 @@ def test_passes_are_thinned_only_as_far_as_the_settings_allow() -> None:
     assert not can_thin(Settings(chunk_seconds=1.0, queue_seconds=13.5))
 
 
-def sawtooth(machine: Machine, seconds: float, pass_s: float, rise_per_pass: float = 0.0) -> list:
+def sawtooth(
+    machine: Machine, seconds: float, pass_s: float, rise_per_pass: float = 0.0, **load: object
+) -> list:
     """The session starts (the queue near empty), then audio arrives at 1 s a second while the engine runs
     passes of `pass_s` back to back; each pass start takes the audio, down to a low point that rises
     `rise_per_pass` a pass (0: the engine keeps up). The longest call counts the one under way."""
-    events = machine.run(3, fill_s=0.05)
+    events = machine.run(3, fill_s=0.05) if machine.now == 0 else []
     start = machine.now
     for _ in range(round(seconds / 0.5)):
         since = machine.now + 0.5 - start + 0.25  # the passes start between two ticks
         passes, into = divmod(since, pass_s)
-        longest = pass_s if passes else into
-        events += machine.run(0.5, fill_s=passes * rise_per_pass + into, longest_call_s=longest, rtf=0.5)
+        longest = pass_s if passes else max(into, machine.load.longest_call_s or 0.0)
+        fill = passes * rise_per_pass + into
+        events += machine.run(0.5, fill_s=fill, longest_call_s=longest, rtf=0.5, **load)
     return events
 
 
@@ -223,3 +226,12 @@ def test_a_queue_whose_low_points_rise_pass_after_pass_is_behind() -> None:
     assert began.change == "began" and began.reason.startswith("backlog growing")
     assert began.since_s <= 3 + 15, "told within five passes"
     assert steps(events)[:1] == ["revision paused"]
+
+
+def test_late_words_are_told_as_quickly_with_slow_passes() -> None:
+    """The trend waits for three passes; words over their goal do not: as soon as 6 s of them were."""
+    machine = Machine(Governor(), model="tiny.en", smaller=None)
+    sawtooth(machine, 20, pass_s=3.0)
+    late_from = machine.now
+    began = episodes(sawtooth(machine, 10, pass_s=3.0, word_latency_s=8.0))[0]
+    assert began.reason == "words 8 s late" and began.since_s - late_from <= 5

@@ -235,3 +235,16 @@ def test_late_words_are_told_as_quickly_with_slow_passes() -> None:
     late_from = machine.now
     began = episodes(sawtooth(machine, 10, pass_s=3.0, word_latency_s=8.0))[0]
     assert began.reason == "words 8 s late" and began.since_s - late_from <= 5
+
+
+def test_a_pass_that_runs_on_and_on_is_behind_before_it_ends() -> None:
+    """base.en far too slow (its first call runs for a minute): no pass start shows the queue's low point,
+    but a call under way for longer than the latency goal means late words: the ladder goes down."""
+    machine = Machine(Governor())
+    machine.run(3, fill_s=0.05, rtf=None, calls=0)
+    events = []
+    for tick in range(1, 31):
+        events += machine.run(0.5, fill_s=tick * 0.5, longest_call_s=tick * 0.5, calling_s=tick * 0.5)
+    began = episodes(events)[0]
+    assert began.reason == "a pass running for 6 s" and began.since_s <= 3 + 7
+    assert steps(events) == ["revision paused", "passes thinned", "stepped down to tiny.en"]

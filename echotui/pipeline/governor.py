@@ -103,6 +103,8 @@ class Governor:
             return f"{dropped:.1f} s of audio dropped in {last.now - first.now:.0f} s"
         if last.busy_s > first.busy_s:
             return "the server answered busy"
+        if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
+            return f"a pass running for {last.calling_s:.0f} s"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
         # the queue fills during a pass and empties when the next one takes the audio: its lowest fill over

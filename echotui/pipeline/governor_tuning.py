@@ -25,7 +25,7 @@ class GovernorTuning:
             behind.
         growth_s: a queue whose low point rose this much over the trend's stretch is behind.
         latency_goal_s: per-word latency p95 above this all over the window is behind (unless the backlog
-            drains).
+            drains); so is an engine call under way for longer (its words cannot come sooner).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
@@ -69,7 +69,8 @@ class Load:
         fill_s: audio waiting in the queue.
         rtf: the running model's RTF over its latest calls, None before any.
         calls: the running model's calls that `rtf` is over.
-        longest_call_s: the longest of those calls (seconds of engine time), None before any.
+        longest_call_s: the longest of those calls and the one under way (seconds), None before any.
+        calling_s: how long the engine call under way has run, 0 when none is.
         model: the running model's name.
         word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
@@ -87,6 +88,7 @@ class Load:
     model: str
     word_latency_s: float | None = None
     longest_call_s: float | None = None
+    calling_s: float = 0.0
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None

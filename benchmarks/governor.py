@@ -55,7 +55,7 @@ class Run:
     began: float = field(default_factory=time.monotonic)
     words: list[float] = field(default_factory=list)  # per-word latency of the words since the last row
     all_words: list[float] = field(default_factory=list)
-    episodes: list[tuple[float, str]] = field(default_factory=list)  # (wall s, change)
+    episodes: list[tuple[float, str]] = field(default_factory=list)  # (wall s, change; why it began)
     swaps: list[tuple[float, str]] = field(default_factory=list)  # (wall s, model)
     steps: list[tuple[float, str]] = field(default_factory=list)  # (wall s, what)
     drops: list[float] = field(default_factory=list)  # wall s of each sample of the dropped count growing
@@ -69,7 +69,8 @@ class Run:
             self.words += latencies
             self.all_words += latencies
         elif isinstance(event, OverloadEpisode) and event.change != "grew":
-            self.episodes.append((self.now(), event.change))
+            told = f"began: {event.reason}" if event.change == "began" else event.change
+            self.episodes.append((self.now(), told))
         elif isinstance(event, ProviderSwapped):
             self.swaps.append((self.now(), event.model.model))
         elif isinstance(event, GovernorStepped):
@@ -132,7 +133,7 @@ async def one_run(settings: Settings, source: AudioSource, run: Run) -> Session:
 
 def judge(run: Run, live: bool, audio_s: float, wall_s: float, unload_at: float | None) -> list[str]:
     out = []
-    began = next((t for t, change in run.episodes if change == "began"), None)
+    began = next((t for t, change in run.episodes if change.startswith("began")), None)
     if live:
         last_drop = max(run.drops, default=None)
         stopped = None if began is None or last_drop is None else last_drop - began

@@ -190,3 +190,61 @@ def test_passes_are_thinned_only_as_far_as_the_settings_allow() -> None:
     assert can_thin(Settings(chunk_seconds=1.0))
     assert not can_thin(Settings(chunk_seconds=7.0))
     assert not can_thin(Settings(chunk_seconds=1.0, queue_seconds=13.5))
+
+
+def sawtooth(
+    machine: Machine, seconds: float, pass_s: float, rise_per_pass: float = 0.0, **load: object
+) -> list:
+    """The session starts (the queue near empty), then audio arrives at 1 s a second while the engine runs
+    passes of `pass_s` back to back; each pass start takes the audio, down to a low point that rises
+    `rise_per_pass` a pass (0: the engine keeps up). The longest call counts the one under way."""
+    events = machine.run(3, fill_s=0.05) if machine.now == 0 else []
+    start = machine.now
+    for _ in range(round(seconds / 0.5)):
+        since = machine.now + 0.5 - start + 0.25  # the passes start between two ticks
+        passes, into = divmod(since, pass_s)
+        longest = pass_s if passes else max(into, machine.load.longest_call_s or 0.0)
+        fill = passes * rise_per_pass + into
+        events += machine.run(0.5, fill_s=fill, longest_call_s=longest, rtf=0.5, **load)
+    return events
+
+
+def test_a_queue_that_fills_during_each_pass_and_empties_at_the_next_is_not_behind() -> None:
+    """3 s passes (faster-whisper tiny.en on a slow machine): the queue climbs to 3 s during each and drops
+    back when the next takes the audio. A third of a 6 s window can hold no pass start (the first pass
+    is all rise); judged by the queue's low points over three passes, an engine that keeps up is never
+    behind."""
+    machine = Machine(Governor(), model="tiny.en", smaller=None)
+    assert sawtooth(machine, 60, pass_s=3.0) == []
+    assert machine.governor.episode is None and machine.governor.in_force == []
+
+
+def test_a_queue_whose_low_points_rise_pass_after_pass_is_behind() -> None:
+    machine = Machine(Governor(), model="tiny.en", smaller=None)
+    events = sawtooth(machine, 30, pass_s=3.0, rise_per_pass=0.5)  # 1 s more left waiting every 6 s
+    began = episodes(events)[0]
+    assert began.change == "began" and began.reason.startswith("backlog growing")
+    assert began.since_s <= 3 + 15, "told within five passes"
+    assert steps(events)[:1] == ["revision paused"]
+
+
+def test_late_words_are_told_as_quickly_with_slow_passes() -> None:
+    """The trend waits for three passes; words over their goal do not: as soon as 6 s of them were."""
+    machine = Machine(Governor(), model="tiny.en", smaller=None)
+    sawtooth(machine, 20, pass_s=3.0)
+    late_from = machine.now
+    began = episodes(sawtooth(machine, 10, pass_s=3.0, word_latency_s=8.0))[0]
+    assert began.reason == "words 8 s late" and began.since_s - late_from <= 5
+
+
+def test_a_pass_that_runs_on_and_on_is_behind_before_it_ends() -> None:
+    """base.en far too slow (its first call runs for a minute): no pass start shows the queue's low point,
+    but a call under way for longer than the latency goal means late words: the ladder goes down."""
+    machine = Machine(Governor())
+    machine.run(3, fill_s=0.05, rtf=None, calls=0)
+    events = []
+    for tick in range(1, 31):
+        events += machine.run(0.5, fill_s=tick * 0.5, longest_call_s=tick * 0.5, calling_s=tick * 0.5)
+    began = episodes(events)[0]
+    assert began.reason == "a pass running for 6 s" and began.since_s <= 3 + 7
+    assert steps(events) == ["revision paused", "passes thinned", "stepped down to tiny.en"]

@@ -188,6 +188,8 @@ class Governing:
             fill_s=queue.fill / SAMPLE_RATE,
             rtf=worker.rtf,
             calls=len(worker.recent),
+            longest_call_s=max([spent for spent, _ in list(worker.recent)] + [worker.calling_s]) or None,
+            calling_s=worker.calling_s,
             model=loaded.model,
             word_latency_s=percentile(words.tail(new), 95) if new > 0 else None,
             busy_s=worker.provider.busy_waited_s,

@@ -63,9 +63,8 @@ class Governor:
 
     def observe(self, load: Load) -> list[OverloadEpisode | GovernorStepped]:
         """Take one sample; the episode's news and the steps to carry out now (at most one)."""
-        tuning = self.tuning
         self.samples.append(load)
-        while load.now - self.samples[0].now > tuning.window_s:
+        while load.now - self.samples[0].now > self._trend_s(load):
             self.samples.popleft()
         self._measure_cost(load)
         if load.swapping:
@@ -92,34 +91,51 @@ class Governor:
 
     def behind(self) -> str | None:
         """Why the engine is behind now (the first measure that says so), or None. Measured since the last
-        step at the earliest: what came before it says nothing of its effect."""
+        step at the earliest: what came before it says nothing of its effect. Drops, a busy server and late
+        words over the last `window_s`; the queue by its low points, where a pass takes the audio."""
         tuning, since = self.tuning, self.last_step if self.last_step is not None else -1.0
-        samples = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
-        first, last = samples[0], samples[-1]
+        stretch = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
+        last = stretch[-1]
+        quick = [sample for sample in stretch if sample.now >= last.now - tuning.window_s]
+        first = quick[0]
         dropped = last.dropped_s - first.dropped_s
         if dropped >= tuning.episode_drop_s:
             return f"{dropped:.1f} s of audio dropped in {last.now - first.now:.0f} s"
         if last.busy_s > first.busy_s:
             return "the server answered busy"
+        if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
+            return f"a pass running for {last.calling_s:.0f} s"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
-        third = (last.now - first.now) / 3
-        early = min(s.fill_s for s in samples if s.now <= first.now + third)
-        late = min(s.fill_s for s in samples if s.now >= last.now - third)
-        if late - early >= tuning.growth_s:
+        # the queue fills during a pass and empties when the next one takes the audio: its lowest fill over
+        # a stretch at least one pass long is a low point; the trend compares the first and the last ones
+        span, pass_s = last.now - stretch[0].now, self._pass_s(last)
+        third = max(span / 3, pass_s)
+        early = min(s.fill_s for s in stretch if s.now <= stretch[0].now + third)
+        late = min(s.fill_s for s in stretch if s.now >= last.now - third)
+        if span >= self._trend_s(last) * 0.8 and late - early >= tuning.growth_s:
             return f"backlog growing ({late:.0f} s)"
-        draining = late < early - tuning.growth_s / 2
-        if late >= tuning.backlog_s and not draining:
+        draining = span >= 2 * pass_s and late < early - tuning.growth_s / 2
+        if span >= pass_s and late >= tuning.backlog_s and not draining:
             return f"backlog of {late:.0f} s"
-        latencies = [s.word_latency_s for s in samples if s.word_latency_s is not None]
+        latencies = [s.word_latency_s for s in quick if s.word_latency_s is not None]
         if latencies and min(latencies) > tuning.latency_goal_s and not draining:  # every word late
             return f"words {min(latencies):.0f} s late"
         return None
 
+    def _pass_s(self, load: Load) -> float:
+        """The longest a pass has lately kept the queue from its low point (its engine call, and a tick)."""
+        return (load.longest_call_s or 0.0) + self.tuning.tick_s
+
+    def _trend_s(self, load: Load) -> float:
+        """The stretch the queue's trend is judged over: `window_s`, or longer for slow passes."""
+        tuning = self.tuning
+        return min(tuning.trend_max_s, max(tuning.window_s, tuning.trend_passes * self._pass_s(load)))
+
     def _judged(self, load: Load) -> bool:
         """Long enough since the last step to tell calm from a trend."""
         since = max(self.samples[0].now, self.last_step if self.last_step is not None else -1.0)
-        return load.now - since >= self.tuning.window_s * 0.8
+        return load.now - since >= self._trend_s(load) * 0.8
 
     def _measure_cost(self, load: Load) -> None:
         """The model stepped down from: its RTF until the smaller one takes over; the smaller one: its first

@@ -14,13 +14,18 @@ class GovernorTuning:
 
     Attributes:
         tick_s: how often the pipeline is sampled.
-        window_s: the recent stretch the measures are taken over.
+        window_s: the recent stretch the quick measures (drops, a busy server, late words) are taken over.
+        trend_passes: the queue's trend is judged over a stretch of at least this many of the running
+            model's longest recent passes (and `window_s`): the queue fills during a pass and empties when
+            the next one takes the audio, so only a stretch that holds a pass start sees its low point.
+        trend_max_s: the longest stretch the trend is judged over, however slow the passes.
         episode_drop_s: live audio dropped within `window_s` that makes an episode (one device block of
             0.1 s or so never does).
-        backlog_s: a queue that stays at least this full over the window, and is not draining, is behind.
-        growth_s: a queue whose low point rose this much over the window is behind.
+        backlog_s: a queue whose low point (at a pass start) is at least this full, and is not draining, is
+            behind.
+        growth_s: a queue whose low point rose this much over the trend's stretch is behind.
         latency_goal_s: per-word latency p95 above this all over the window is behind (unless the backlog
-            drains).
+            drains); so is an engine call under way for longer (its words cannot come sooner).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
@@ -34,6 +39,8 @@ class GovernorTuning:
 
     tick_s: float = 0.5
     window_s: float = 6.0
+    trend_passes: float = 3.0
+    trend_max_s: float = 30.0
     episode_drop_s: float = 1.0
     backlog_s: float = 4.0
     growth_s: float = 1.0
@@ -62,6 +69,8 @@ class Load:
         fill_s: audio waiting in the queue.
         rtf: the running model's RTF over its latest calls, None before any.
         calls: the running model's calls that `rtf` is over.
+        longest_call_s: the longest of those calls and the one under way (seconds), None before any.
+        calling_s: how long the engine call under way has run, 0 when none is.
         model: the running model's name.
         word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
@@ -78,6 +87,8 @@ class Load:
     calls: int
     model: str
     word_latency_s: float | None = None
+    longest_call_s: float | None = None
+    calling_s: float = 0.0
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None

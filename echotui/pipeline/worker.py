@@ -159,6 +159,13 @@ class InferenceWorker:
             self.recent.append((time.perf_counter() - began, audio_s))
 
     @property
+    def calling_s(self) -> float:
+        """How long the engine call under way has run so far; 0 when none is."""
+        if self._calling is None or self._calling.done():
+            return 0.0
+        return time.perf_counter() - self._call[0]
+
+    @property
     def rtf(self) -> float | None:
         """Inference seconds ÷ audio seconds over this engine's latest calls; None before any."""
         calls = list(self.recent)

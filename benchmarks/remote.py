@@ -2,14 +2,17 @@
 queueing and engine time beside the network's, words per CPU-second; and the same model run locally.
 
     python -m benchmarks.remote --model-path DIR [--replicas 1,2] [--sessions 1,2,4] [--threads 1]
-        [--file speech.wav]
+        [--file speech.wav] [--cluster] [--no-local]
 
 Each session replays the speech, then `TAIL_S` of silence, and rides out a server too busy to answer in
 time as a session does (`pipeline.fallback`, without a local stand-in: every word comes from the server).
 For each replica count it starts `echotui serve --provider faster-whisper --model-path DIR` on a free
 loopback port (Ray in a folder of its own; stopped with SIGINT, and whatever it started killed by pid),
 then runs K sessions at once, each replaying `--file` (default: the demo clip) at speed 1 as live input
-through `--provider remote`, for each K. Last, one session runs the same model here (`--threads`).
+through `--provider remote`, for each K. With `--cluster`, the same with 2 replicas on a two-node Ray
+cluster on this machine (`remote_cluster`: `ray start --head`, a second `ray start --address=…`, one
+replica on each node, `echotui serve --address` joining them). Last, unless `--no-local`, one session
+runs the same model here (`--threads`). `--replicas ""` skips the single-process servers.
 
 Per row: word latency p50 and p95 (the median of the sessions' p50s, the worst session's p95), dropped audio
 (all sessions), and per engine call: the round trip p50, the server's part of it (Server-Timing: `queue`
@@ -39,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from benchmarks.remote_cluster import RayCluster, cluster_environment, start_cluster
 from echotui import SAMPLE_RATE
 from echotui.audio.demo import demo_clip
 from echotui.audio.file_source import DecodedFile, FileSource
@@ -131,13 +135,15 @@ class Server:
     ray_dir: Path
     url: str
     key: str
+    cluster: RayCluster | None = None
+    """The Ray cluster it joined (`--address`), whose processes run its replicas; None: Ray of its own."""
 
     def processes(self) -> list[psutil.Process]:
         found = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children(recursive=True)]
         for p in psutil.process_iter(["cmdline"]):
             if str(self.ray_dir) in " ".join(p.info["cmdline"] or ()) and p not in found:
                 found.append(p)
-        return found
+        return found + [p for p in (self.cluster.processes() if self.cluster else []) if p not in found]
 
     def cpu_s(self) -> float:
         total = 0.0
@@ -162,18 +168,20 @@ class Server:
         shutil.rmtree(self.ray_dir, ignore_errors=True)
 
 
-def start_server(model: Path, replicas: int, threads: int) -> Server:
+def start_server(model: Path, replicas: int, threads: int, cluster: RayCluster | None = None) -> Server:
     port, key = free_port(), f"sk-bench-{secrets.token_hex(8)}"
     ray_dir = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
-    env = {**os.environ, "RAY_TMPDIR": str(ray_dir), "ECHOTUI_API_KEY": key}
+    env = {**(cluster_environment() if cluster else os.environ), "RAY_TMPDIR": str(ray_dir)}
+    env["ECHOTUI_API_KEY"] = key
     command = [sys.executable, "-m", "echotui", "serve", "--provider", "faster-whisper", "--model-path"]
     command += [str(model), "--port", str(port), "--threads", str(threads), "--replicas", str(replicas)]
+    command += ["--address", cluster.address] if cluster else []
     output = ray_dir / "serve.out"
     with output.open("wb") as sink:
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    server = Server(process, ray_dir, f"http://127.0.0.1:{port}", key)
+    server = Server(process, ray_dir, f"http://127.0.0.1:{port}", key, cluster)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while " ready in " not in output.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -215,13 +223,28 @@ async def sessions(providers: list[Provider], path: Path) -> list[SessionResult]
     return list(await asyncio.gather(*(one_session(p, path) for p in providers)))
 
 
-def run_remote(server: Server, replicas: int, counts: list[int], path: Path) -> None:
+def run_remote(server: Server, label: str, counts: list[int], path: Path) -> None:
     for count in counts:
         providers: list[Provider] = [TimedRemote(server.url, api_key=server.key) for _ in range(count)]
         server_before, client_before = server.cpu_s(), time.process_time()
         results = asyncio.run(sessions(providers, path))
         cpu = server.cpu_s() - server_before + time.process_time() - client_before
-        print(row(f"{replicas} rep × {count} sess", results, cpu), flush=True)
+        print(row(f"{label} × {count} sess", results, cpu), flush=True)
+
+
+def run_on_cluster(model: Path, threads: int, counts: list[int], path: Path) -> None:
+    """2 replicas on a two-node Ray cluster on this machine (`threads` CPUs a node: one replica each)."""
+    began = time.monotonic()
+    cluster = start_cluster(threads)
+    print(f"two-node Ray cluster at {cluster.address} up in {time.monotonic() - began:.1f} s", flush=True)
+    try:
+        server = start_server(model, 2, threads, cluster)
+        try:
+            run_remote(server, "2 nodes", counts, path)
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()
 
 
 def main() -> None:
@@ -231,16 +254,22 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,2,3,4")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--file", type=Path)
+    parser.add_argument("--cluster", action="store_true", help="also 2 replicas on a two-node Ray cluster")
+    parser.add_argument("--no-local", action="store_true", help="leave out the local engine's row")
     args = parser.parse_args()
     path = with_tail(args.file or demo_clip(), Path(tempfile.mkdtemp(prefix="bench-remote")))
     counts = [int(n) for n in args.sessions.split(",")]
     print(f"{path.name}, each session at speed 1; {os.cpu_count()} CPUs\n{HEADER}", flush=True)
-    for replicas in (int(n) for n in args.replicas.split(",")):
+    for replicas in (int(n) for n in args.replicas.split(",") if n):
         server = start_server(args.model_path, replicas, args.threads)
         try:
-            run_remote(server, replicas, counts, path)
+            run_remote(server, f"{replicas} rep", counts, path)
         finally:
             server.stop()
+    if args.cluster:
+        run_on_cluster(args.model_path, args.threads, counts, path)
+    if args.no_local:
+        return
     local = FasterWhisperProvider(ModelChoice(path=args.model_path), device="cpu", threads=args.threads)
     before = time.process_time()
     results = asyncio.run(sessions([local], path))

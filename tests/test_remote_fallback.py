@@ -17,7 +17,13 @@ from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings, load_settings
 from echotui.errors import EchoError
-from echotui.pipeline.events import EngineNotice, FinalTranscribed, PipelineEvent, ProviderSwapped
+from echotui.pipeline.events import (
+    EngineNotice,
+    FinalTranscribed,
+    PipelineEvent,
+    ProviderSwapped,
+    WindowResent,
+)
 from echotui.pipeline.fallback import STANDING_IN, UNREACHABLE, FallbackTuning, ServerFallback
 from echotui.pipeline.runner import Pipeline
 from echotui.providers.base import Provider
@@ -63,6 +69,10 @@ class Session:
     @property
     def words(self) -> list[str]:
         return " ".join(e.text for e in self.events if isinstance(e, FinalTranscribed)).split()
+
+    @property
+    def resent(self) -> list[WindowResent]:
+        return [e for e in self.events if isinstance(e, WindowResent)]
 
     @property
     def notices(self) -> list[str]:
@@ -115,6 +125,8 @@ def test_a_local_engine_stands_in_while_the_server_is_gone_and_hands_back(
         "the server answers again: it transcribes from here on",
     ]
     assert session.states[:2] == [UNREACHABLE, STANDING_IN]
+    (resent,) = session.resent  # the window the server dropped, answered by the local engine
+    assert resent.provider == "timed-oracle" and resent.sends >= 2
     assert session.pipeline.snapshot().state == "finished"
 
 
@@ -129,6 +141,7 @@ def test_without_a_local_engine_the_session_waits_for_the_server_and_loses_nothi
     assert session.words == [w.word for w in words]
     assert not [e for e in session.events if isinstance(e, ProviderSwapped)]
     assert server.refused == 12
+    assert [(e.provider, e.sends) for e in session.resent] == [("remote", 13)], "one window, sent 13 times"
     assert session.notices[1:] == [
         "server unreachable, and no local engine can run here: still trying it",
         "the server answers again",

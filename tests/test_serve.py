@@ -1,7 +1,8 @@
 """`echotui serve` on Ray Serve, started once for the run (tests/support/serve.py) with real tiny.en: the
 official OpenAI client gets the words with their times, `--provider remote` gives the words the local
 engine gives, and a wrong key or bad audio gets a one-line 4xx while the server keeps serving. The key
-never appears in anything either side prints or logs."""
+never appears in anything either side prints or logs. Last, one of its two replicas is killed mid-session:
+the window it was decoding is sent again, and no word is lost."""
 
 from __future__ import annotations
 
@@ -9,26 +10,29 @@ import asyncio
 import io
 import json
 import wave
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 import numpy as np
 import openai
+import psutil
 import pytest
 from textual.widgets import Static
 
 from echotui.app import EchoApp
-from echotui.audio.clock import WallClock
+from echotui.audio.clock import SimulatedClock, WallClock
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
 from echotui.errors import EchoError
+from echotui.pipeline.events import PipelineEvent, WindowResent
 from echotui.providers.remote_http import server_timing
 from echotui.quality import word_errors, words
 from echotui.serve.run import ServeOptions, check_options
 from echotui.session import Session
 from tests.cli import echotui
-from tests.support.serve import Served
-from tests.support.speech import synthesize_text
+from tests.support.serve import KilledMidRequest, ReplicaKiller, Served, replicas
+from tests.support.speech import read_wav, synthesize_text, write_wav
 
 SAID = "Ask not what your country can do for you. Ask what you can do for your country."
 STORY = (
@@ -81,9 +85,11 @@ def test_remote_transcribe_gives_the_words_the_local_engine_gives(
     synthesize_text(STORY, speech)
     log = tmp_path / "client.log"
     common = ["transcribe", speech, "--speed", "0", "--log-file", log]
+    stats = tmp_path / "stats.json"
     remote = echotui(
-        *common, "--provider", "remote", "--server", echo_server.url, env={"OPENAI_API_KEY": echo_server.key}
-    )
+        *common, "--provider", "remote", "--server", echo_server.url, "--stats-json", stats,
+        env={"OPENAI_API_KEY": echo_server.key},
+    )  # fmt: skip
     # The replica runs with OMP_NUM_THREADS = its --threads (Ray sets it); OpenMP's thread count moves
     # tiny.en's numerics, so the local run gets the same, and the two differ by nothing but the network.
     local = echotui(
@@ -93,6 +99,7 @@ def test_remote_transcribe_gives_the_words_the_local_engine_gives(
     assert remote.code == 0 and local.code == 0, remote.stderr + local.stderr
     assert f"with tiny.en on remote · 127.0.0.1:{echo_server.port}," in remote.stderr
     assert abs(_wer(remote.stdout) - _wer(local.stdout)) <= 0.01, (remote.stdout, local.stdout)
+    assert json.loads(stats.read_text())["resent_windows"] == 0, "every window answered at once"
     assert _wer(remote.stdout) <= 0.2, remote.stdout
     assert echo_server.key not in remote.stdout + remote.stderr + log.read_text() + echo_server.said()
 
@@ -223,3 +230,43 @@ def test_autoscaling_is_asked_of_ray_serve_and_bad_bounds_are_one_line() -> None
     ):
         with pytest.raises(EchoError, match=message):
             check_options(bad, None)
+
+
+def _two_utterances(folder: Path) -> Path:
+    """SAID's two sentences with a second of silence between them: two utterances, two final windows."""
+    parts = []
+    for index, sentence in enumerate(("Ask not what your country can do for you.", SAID.split(". ")[1])):
+        synthesize_text(sentence, folder / f"{index}.wav")
+        parts += [read_wav(folder / f"{index}.wav"), np.zeros(16000, np.float32)]
+    write_wav(folder / "two.wav", np.concatenate(parts[:-1]))
+    return folder / "two.wav"
+
+
+def test_a_replica_killed_mid_session_costs_a_resend_and_no_words(
+    echo_server: Served, tmp_path: Path
+) -> None:
+    """Last of the file: Ray Serve starts a new replica in the killed one's place, and no later test here
+    needs the server."""
+    assert len(replicas(echo_server)) == 2
+    killer = ReplicaKiller(echo_server)
+    settings = Settings(provider="remote", server=echo_server.url, api_key=echo_server.key)
+    # a live replay whose passes come as fast as the server answers (no wall-clock waits)
+    replay = FileSource(_two_utterances(tmp_path), clock=SimulatedClock())
+    session = Session(settings, replay, provider=KilledMidRequest(echo_server, killer))
+    heard: list[PipelineEvent] = []
+    session.listeners.append(heard.append)
+    asyncio.run(session.run())
+
+    assert killer.killed is not None and not psutil.pid_exists(killer.killed), "a replica died mid-request"
+    resent = [e for e in heard if isinstance(e, WindowResent)]
+    assert len(resent) == 1 and resent[0].provider == "remote" and resent[0].sends >= 2
+    assert session.fallback is not None and session.fallback.resent == 1
+    assert session.journal is not None
+    records = [json.loads(line) for line in session.journal.path.read_text().splitlines()]
+    assert [r for r in records if r["type"] == "resent"] == [{"type": "resent", **asdict(resent[0])}]
+    assert {r["provider"] for r in records if r["type"] == "model"} == {"remote"}, "the server said it all"
+    lines = [f.text for f in session.finals if f.text]
+    # every word of both sentences (tiny.en itself may miss one): a lost window would take half of them
+    assert word_errors(SAID, " ".join(lines)).wer <= 0.1, lines
+    ledger = session.pipeline.ledger()
+    assert ledger.dropped == ledger.untranscribed == 0 and ledger.balanced

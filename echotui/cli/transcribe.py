@@ -118,6 +118,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             lines=writer.count,
         )
         stats.update(session.revision_stats())
+        if session.fallback is not None:  # a server: the windows it did not answer at first, sent again
+            stats["resent_windows"] = session.fallback.resent
         args.stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     if error is not None:
         raise error

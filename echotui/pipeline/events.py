@@ -154,6 +154,19 @@ class EngineFailed:
 
 
 @dataclass(frozen=True)
+class WindowResent:
+    """A window the transcription server did not answer (refused, timed out, failed, or a replica died
+    mid-request) was sent again and answered: by `provider` (the server, or the local engine standing in),
+    after `sends` sends in all and `waited_s` seconds. The window lies at `start_s` for `seconds`."""
+
+    provider: str
+    start_s: float
+    seconds: float
+    sends: int
+    waited_s: float
+
+
+@dataclass(frozen=True)
 class DeviceLost:
     """The capture device stopped delivering audio at `at_s` on the timeline; the open utterance was
     finalised there."""
@@ -190,6 +203,7 @@ PipelineEvent = (
     | LoadFailed
     | EngineNotice
     | EngineFailed
+    | WindowResent
     | DeviceLost
     | DeviceRestored
     | MachineMeasured

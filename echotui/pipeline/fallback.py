@@ -6,7 +6,9 @@ server has been gone for `after_s` (`--fallback-after`), a local engine that can
 the hot swap (`swapping.HotSwap`) and takes over at once, the failed window first. Meanwhile the server is
 asked every `probe_s` whether it answers again; when it does, it loads through the hot swap too and takes
 over at the next utterance boundary. Each step is one `EngineNotice` line and the pipeline's state says
-what runs ("server unreachable", "local fallback"); the journal marks each engine that takes over.
+what runs ("server unreachable", "local fallback"); the journal marks each engine that takes over. A window
+answered after all is `WindowResent` (journaled, and counted in `resent`): a replica killed mid-request
+costs a resend, not its words.
 
 No local engine: the window is sent again until the server answers; the session stays up, and a stop
 while nothing can transcribe ends it with the server's line (`EngineFailure`).
@@ -21,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from echotui import SAMPLE_RATE
 from echotui.errors import one_line
-from echotui.pipeline.events import EngineFailed, EngineNotice, PipelineEvent
+from echotui.pipeline.events import EngineFailed, EngineNotice, PipelineEvent, WindowResent
 from echotui.pipeline.failures import EngineFailure, call_with_restart, describe
 from echotui.pipeline.state import Failure, State
 from echotui.pipeline.worker import CallResult, FailedCall, InferenceWorker
@@ -87,6 +90,8 @@ class ServerFallback:
         """What the pipeline's state shows: `UNREACHABLE`, `STANDING_IN`, or None (the server answers)."""
         self.no_local = False
         """Set once no local engine could be found: outages are then only waited out."""
+        self.resent = 0
+        """Windows the server did not answer at first that were sent again and answered."""
         self._standing_in: InferenceWorker | None = None
         self._probe: asyncio.Task[None] | None = None
         pipeline.fallback = self  # its state is the pipeline's while the server is gone
@@ -101,12 +106,14 @@ class ServerFallback:
         self.state = UNREACHABLE
         later = "" if self.no_local else f", a local engine after {tuning.after_s:g} s"
         self._say(f"{line} — trying again{later}")
-        local_asked = False
+        local_asked, sends = False, 1
         while True:
             if pipeline.worker is not failed.worker:  # a local engine took over: the window goes to it
-                return await call_with_restart(
+                result = await call_with_restart(
                     pipeline.worker, failed.request, failed.check_speech, pipeline.on_event, failed.gate_audio
                 )
+                self._resent(failed, sends + 1, pipeline.worker.provider.name)
+                return result
             if pipeline.abandoned or (pipeline.stopping and local_asked and self._standing_in is None):
                 raise EngineFailure(
                     Failure(State.ENGINE_FAILED, f"{UNREACHABLE.value}: {line}")
@@ -122,6 +129,7 @@ class ServerFallback:
                 pipeline.swapper.switch()  # between engine calls: the failed window goes to it next
                 continue
             await asyncio.sleep(tuning.retry_s)
+            sends += 1
             try:
                 result = await failed.worker.transcribe(
                     failed.request, failed.check_speech, gate_audio=failed.gate_audio
@@ -136,7 +144,14 @@ class ServerFallback:
             if self._standing_in is not None:  # still loading: not needed now
                 pipeline.swapper.cancel()
             self._server_back("the server answers again")
+            self._resent(failed, sends, failed.worker.provider.name)
             return result
+
+    def _resent(self, failed: FailedCall, sends: int, by: str) -> None:
+        self.resent += 1
+        request, waited_s = failed.request, round(time.monotonic() - failed.began, 3)
+        seconds = len(request.audio) / SAMPLE_RATE
+        self.pipeline.on_event(WindowResent(by, request.start_s, seconds, sends, waited_s))
 
     async def _ask_local(self) -> None:
         provider = await asyncio.to_thread(self.local)

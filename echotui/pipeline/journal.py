@@ -11,7 +11,8 @@ JSON object a line, each with a `type`:
 - `revision`: finished speech decoded again (`TranscriptRevised`): the committed words it replaces and the
   new ones; reading the journal applies it, so the text read back is the latest (after `kill -9` too);
 - `pass`: where a pass over the open utterance ended (a timeline index), so a replay passes there too;
-- `dropped`, `engine_failed`, `device_lost`, `device_restored`: what happened to the audio;
+- `dropped`, `engine_failed`, `resent` (a window a server did not answer, sent again), `device_lost`,
+  `device_restored`: what happened to the audio;
 - `overload` (an episode of falling behind: once when it began, once when it ended, with its total) and
   `governor` (each step the overload governor took, down or back up);
 - `end`: the ledger, and why the session stopped if it failed.
@@ -42,6 +43,7 @@ from echotui.pipeline.events import (
     PipelineEvent,
     ProviderSwapped,
     TranscriptRevised,
+    WindowResent,
 )
 from echotui.pipeline.metrics import Ledger
 from echotui.pipeline.revised import apply_revision
@@ -120,6 +122,8 @@ class Journal:
             self._write({"type": "dropped", "start_s": event.start_s, "seconds": event.seconds})
         elif isinstance(event, EngineFailed):
             self._write({"type": "engine_failed", **asdict(event)})
+        elif isinstance(event, WindowResent):
+            self._write({"type": "resent", **asdict(event)})
         elif isinstance(event, DeviceLost):
             self._write({"type": "device_lost", **asdict(event)})
         elif isinstance(event, DeviceRestored):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from echotui.audio.clock import CLOCK_ENV
-from tests.support.corpus import Speech, build_corpus
+from tests.support.corpus import Speech, build_corpus, two_sentences
 from tests.support.ggml_model import build_ggml_model
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
@@ -156,6 +156,13 @@ def real_models(real_models_dir: Path) -> dict[str, Path]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Speech]:
     """Known texts spoken with espeak-ng: continuous, with pauses, after silence and hiss."""
     return {speech.name: speech for speech in build_corpus(tmp_path_factory.mktemp("corpus"))}
+
+
+@pytest.fixture(scope="session")
+def short_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
+    """Two of `paused`'s sentences and their pauses (about 6 s): two utterances, for stories where the length
+    is not the point (each engine pass costs less: the window is only as long as the audio)."""
+    return two_sentences(tmp_path_factory.mktemp("two-sentences"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -20,7 +20,7 @@ from echotui.providers.base import TranscribeRequest
 from echotui.providers.registry import create_provider
 from echotui.quality import caption_defects, word_errors, words
 from tests.cli import AWARE, echotui
-from tests.support.corpus import Speech, two_sentences
+from tests.support.corpus import Speech
 from tests.support.offline import offline_text
 from tests.support.report import ACCURACY
 from tests.support.speech import WordTiming
@@ -61,13 +61,6 @@ def test_live_captions_say_what_was_spoken(
     ACCURACY.append((provider, speech_name, live_wer, offline_wer))
     assert live_wer <= MAX_WER, f"live: {live!r}"
     assert live_wer <= offline_wer + MAX_ABOVE_OFFLINE, f"live: {live!r}\noffline: {offline!r}"
-
-
-@pytest.fixture(scope="module")
-def short_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
-    """Two of `paused`'s sentences (about 6 s): where the length is not the point, each engine call costs
-    less (the window is only as long as the audio)."""
-    return two_sentences(tmp_path_factory.mktemp("two-sentences"))
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

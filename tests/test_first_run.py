@@ -21,7 +21,7 @@ from echotui.config import Settings
 from echotui.providers.base import LoadedModel
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
-from tests.cli import REAL_TIME, Run, echotui
+from tests.cli import AWARE, Run, echotui
 from tests.doubles import QuietSource, ReadyProvider
 
 
@@ -86,8 +86,9 @@ def test_the_demo_offline_transcribes_the_clip_with_the_extras_model(
     """Auto finds nothing it would rather run on disk and takes the extra's tiny.en: no download is tried
     (offline, a download would end the run with "cannot download")."""
     stats = tmp_path / "stats.json"
-    # real time: a real engine's live layer, as on a user's first run
-    env = {**offline, **no_microphone, **REAL_TIME}
+    # the computation-aware clock: a real engine's live layer as on a user's first run (passes thin out while
+    # one computes), without waiting idle for the clip (no latency is measured here)
+    env = {**offline, **no_microphone, **AWARE}
     run = echotui("transcribe", "--demo", "--stats-json", stats, env=env)
     assert run.code == 0, run.stderr
     assert "cannot download" not in run.stderr
@@ -145,7 +146,8 @@ async def wait_for(condition: object, timeout: float = 90.0) -> None:
 def test_the_demo_in_the_app_shows_the_clips_words(
     offline: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(CLOCK_ENV, "wall")  # real time: a real engine's live layer, as on a user's first run
+    # the computation-aware clock: a real engine's live layer as at real time, without the idle waits
+    monkeypatch.setenv(CLOCK_ENV, AWARE[CLOCK_ENV])
     session, choice = session_from_args(build_parser().parse_args(["--demo", "--threads", "2"]))
     assert (session.settings.provider, session.settings.model) == ("faster-whisper", "tiny.en")
     assert session.refine is None, "the demo does not measure the machine while it plays"

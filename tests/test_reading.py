@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.segment import Segment as RichSegment
 from textual.color import Color
-from textual.command import CommandList
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -298,6 +298,14 @@ def test_the_save_menu_counts_what_the_file_will_hold(
     run_app(app, story, (100, 30))
 
 
+def first_prompt(commands: CommandList) -> str:
+    return str(commands.get_option_at_index(0).prompt)
+
+
+def lists_first(commands: CommandList, entry: str) -> Callable[[], bool]:
+    return lambda: commands.option_count > 0 and first_prompt(commands) == entry
+
+
 def test_help_and_palette_say_what_each_key_does_in_plain_words() -> None:
     app = app_with(snapshot(), CUDA, "file talk.wav", 66.2)
 
@@ -316,12 +324,12 @@ def test_help_and_palette_say_what_each_key_does_in_plain_words() -> None:
             ("health", "Health\nShow or hide the health panel"),
         ):
             await pilot.press("ctrl+p")
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*typed)
-            await pilot.pause(0.5)
             commands = app.screen.query_one(CommandList)
-            assert str(commands.get_option_at_index(0).prompt) == entry
+            await wait_for(pilot, lists_first(commands, entry))  # the search answers a moment after the keys
+            assert first_prompt(commands) == entry
             await pilot.press("escape")
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
 
     run_app(app, story, (100, 30))

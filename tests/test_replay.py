@@ -12,7 +12,7 @@ from echotui.audio.file_source import DecodedFile
 from echotui.pipeline.journal import read_journal
 from echotui.replay import find_session, word_diff
 from tests.cli import AWARE, echotui
-from tests.support.corpus import Speech, two_sentences
+from tests.support.corpus import Speech
 
 
 @pytest.fixture
@@ -20,11 +20,11 @@ def state(tmp_path: Path) -> dict[str, str]:
     return {"ECHOTUI_STATE_DIR": str(tmp_path / "state")}
 
 
-@pytest.fixture(scope="module")
-def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
+@pytest.fixture
+def speech(short_speech: Speech) -> Speech:
     """Two sentences and a pause (about 6 s): a session of two utterances, short, as each replay makes
     every pass of it again (a random-weight model's passes cost the most)."""
-    return two_sentences(tmp_path_factory.mktemp("two-sentences"))
+    return short_speech
 
 
 def test_a_recorded_session_replays_word_for_word_and_against_another_model(

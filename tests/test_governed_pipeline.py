@@ -133,3 +133,29 @@ def test_a_file_replayed_faster_than_real_time_is_not_governed(tmp_path: Path) -
     asyncio.run(main())
     assert pipeline.snapshot().queue_max_fill_s >= 1.0, "it was behind real time"
     assert not [e for e in seen if isinstance(e, OverloadEpisode | GovernorStepped | ProviderSwapped)]
+
+
+def test_the_backlog_left_when_the_audio_ends_is_no_new_episode() -> None:
+    """A file at real time has ended with audio still waiting for the engine: it drains, and no audio can
+    come late any more, so the governor tells nothing (no "behind since" the last second of the file). The
+    same backlog while the audio still flows is an episode."""
+
+    async def told(closed: bool) -> list[PipelineEvent]:
+        seen: list[PipelineEvent] = []
+        config = Settings(chunk_seconds=0.5, max_utterance_seconds=2.0, queue_seconds=10.0, vad=False)
+        pipeline = Pipeline(ModelOnMachine("base.en", 0.1, BusyMachine(load=1.0)), config, seen.append)
+        now = [0.0]
+        governing = Governing(pipeline, None, tuning=FAST, clock=lambda: now[0])
+        await pipeline.worker.load()
+        pipeline.queue.offer(np.zeros(SAMPLE_RATE * 5, dtype=np.float32))  # 5 s waiting: over FAST's 2 s
+        if closed:
+            pipeline.queue.close()
+        for tick in range(15):  # 1.4 s: longer than the window
+            now[0] = tick * FAST.tick_s
+            await governing.tick()
+        await pipeline.close()
+        return [event for event in seen if isinstance(event, (OverloadEpisode, GovernorStepped))]
+
+    flowing = [e.change for e in asyncio.run(told(closed=False)) if isinstance(e, OverloadEpisode)]
+    assert flowing[:1] == ["began"]
+    assert asyncio.run(told(closed=True)) == []

@@ -142,6 +142,8 @@ class Governing:
             return  # a file at --speed 0 is decoded in long windows, a replay passes where it did: not live
         if not 0 < pipeline.config.speed <= 1:
             return  # a file replayed as fast as it goes or faster than real time: behind is no news
+        if pipeline.queue.closed:  # the audio has ended: what waits drains, none can come late (an episode
+            return  # still open is closed with its total by `finish`)
         if pipeline.worker is not self._worker:  # a swap took over
             previous, self._worker = self._worker, pipeline.worker
             if previous.loaded is not None and previous.rtf is not None:

@@ -37,13 +37,14 @@ def _free_port() -> int:
 
 def cluster_environment() -> dict[str, str]:
     """What the nodes, their workers and the drivers need: the replicas import this echotui, nothing goes
-    online, and all of them use the token `ray start --head` enables (in ~/.ray, never read here)."""
+    online, and all of them use Ray's token auth (the token lies in ~/.ray, made by the head if need be;
+    never read here)."""
     paths = [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(paths),
         "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_AUTH_MODE": "token",  # `ray start --head` (Ray 2.60) turns token auth on: all must use it
+        "RAY_AUTH_MODE": "token",  # the head turns it on by itself where ~/.ray holds a token: all agree
         "HF_HUB_OFFLINE": "1",
     }
 

@@ -1,7 +1,9 @@
-"""`echotui serve` as a user starts it, once per test run: real tiny.en weights, loopback, an API key, Ray
-in a temporary folder of its own. At the end it is stopped with SIGINT (its own `serve.shutdown()` and
-`ray.shutdown()`), and every process it had started (raylet, gcs_server, the Ray workers) is then killed by
-pid if it is still there: nothing is left running, and no other Ray on the machine is touched."""
+"""`echotui serve` as a user starts it, once per test run: real tiny.en weights, two replicas, loopback, an
+API key, Ray in a temporary folder of its own. At the end it is stopped with SIGINT (its own
+`serve.shutdown()` and `ray.shutdown()`), and every process it had started (raylet, gcs_server, the Ray
+workers) is then killed by pid if it is still there: nothing is left running, and no other Ray on the
+machine is touched. A `ReplicaKiller` SIGKILLs the replica decoding a request, as a crash or the OOM killer
+would."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from echotui.providers.remote import RemoteProvider
 from tests.support.real_model import copy_ct2_tiny_en
 
 REPLICAS = 2  # the kill story SIGKILLs one mid-session; the other answers meanwhile
-READY_TIMEOUT_S = 300.0  # Ray and one replica: about 20 s here, far more on a loaded 2-core CI runner
+READY_TIMEOUT_S = 300.0  # Ray and two replicas: 20-45 s here, more on a loaded 2-core CI runner
 STOP_TIMEOUT_S = 60.0
 
 

@@ -222,7 +222,8 @@ class Governing:
             pipeline.config = replace(pipeline.config, revise=not step.down and chosen.revise)
         elif step.step == "passes":
             factor = self.governor.tuning.thin_factor if step.down else 1.0
-            pipeline.config = replace(pipeline.config, chunk_seconds=chosen.chunk_seconds * factor)
+            chunk = chosen.chunk_seconds * factor
+            pipeline.config = replace(pipeline.config, chunk_seconds=chunk, thinned=step.down)
         elif self.ladder is not None:
             if step.down:
                 assert smaller is not None

@@ -1,13 +1,16 @@
 """A user's machine gets busy while they caption live speech: the audio the engine cannot keep up with is
 dropped, that is one episode, the governor steps down to the smaller model on disk (through the hot swap:
 the drops stop) and, once the load has gone, back up to the model the user chose. The journal and the jsonl
-stream keep the episode and each step once."""
+stream keep the episode and each step once. With passes thinned, a saturated engine hears less audio per
+second of speech, and the same words."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +19,18 @@ from echotui import SAMPLE_RATE
 from echotui.audio.clock import WallClock
 from echotui.audio.file_source import FileSource
 from echotui.config import Settings
-from echotui.pipeline.events import AudioDropped, PipelineEvent, ProviderSwapped
+from echotui.pipeline.events import AudioDropped, FinalTranscribed, PipelineEvent, ProviderSwapped
 from echotui.pipeline.governing import Governing, Rung
-from echotui.pipeline.governor_tuning import GovernorTuning
+from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning
 from echotui.pipeline.journal import Journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.pipeline.runner import Pipeline
-from echotui.providers.base import LoadedModel
-from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine
-from tests.support.speech import write_wav
+from echotui.pipeline.streaming_config import StreamingConfig
+from echotui.providers.base import LoadedModel, Segment, TranscribeRequest
+from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine, TimedWordOracle
+from tests.support.pipeline import decode, run_pipeline
+from tests.support.speech import WordTiming, write_wav
 
 COSTS = {"base.en": 0.1, "tiny.en": 0.01}
 # The governor's numbers scaled to a replay at 4x real time (its clock is the wall's).
@@ -159,3 +164,45 @@ def test_the_backlog_left_when_the_audio_ends_is_no_new_episode() -> None:
     flowing = [e.change for e in asyncio.run(told(closed=False)) if isinstance(e, OverloadEpisode)]
     assert flowing[:1] == ["began"]
     assert asyncio.run(told(closed=True)) == []
+
+
+class CostlyOracle(TimedWordOracle):
+    """An engine with word times on a busy machine: each call takes `cost` × the seconds of audio it hears
+    (as faster-whisper's encoder and decoder do: the window, context included, and every word in it)."""
+
+    def __init__(self, words: list[WordTiming], source: np.ndarray, cost: float) -> None:
+        super().__init__(words, source)
+        self.cost = cost
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        time.sleep(self.cost * len(request.audio) / SAMPLE_RATE)
+        return super().transcribe(request)
+
+
+def test_thinned_passes_make_a_saturated_engine_hear_less_audio_and_the_same_words(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    """Behind, passes already run back to back (each takes longer than the step), so a longer step alone
+    saves nothing. With the rung in force the engine rests a step after each call and its windows reach
+    back no further than their utterance: it hears fewer seconds of audio per second of speech, and every
+    word still comes out once, in order."""
+    path, words = timed_words
+    audio = decode(path)
+    chosen = Settings(chunk_seconds=0.5, max_utterance_seconds=6.0, queue_seconds=12).streaming()
+
+    def heard(config: StreamingConfig) -> tuple[float, list[str]]:
+        engine = CostlyOracle(words, audio, cost=0.025)  # behind at 32x real time: calls back to back
+        # on the wall clock: the engine falling behind the audio is the point (a file waits, drops nothing)
+        source = FileSource(path, clock=WallClock(speed=32.0))
+        _, recorder = run_pipeline(engine, config, source)  # type: ignore[arg-type]  (the knobs, as thinned)
+        assert engine.mismatches == 0, "the engine was given exactly the source's samples"
+        return sum(end - start for start, end, _ in engine.requests) / (len(audio) / SAMPLE_RATE), [
+            word.text for final in recorder.of(FinalTranscribed) for word in final.words
+        ]
+
+    as_chosen = heard(chosen)
+    thinned = heard(replace(chosen, chunk_seconds=chosen.chunk_seconds * GOVERNOR.thin_factor, thinned=True))
+    assert as_chosen[1] == thinned[1] == [t.word for t in words], "every word once, in order, either way"
+    assert thinned[0] < 0.8 * as_chosen[0], (
+        f"engine seconds per audio second: {thinned[0]:.2f} vs {as_chosen[0]:.2f}"
+    )

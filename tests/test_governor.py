@@ -192,6 +192,22 @@ def test_passes_are_thinned_only_as_far_as_the_settings_allow() -> None:
     assert not can_thin(Settings(chunk_seconds=1.0, queue_seconds=13.5))
 
 
+def test_thinned_passes_rest_the_engine_and_come_back_exactly_as_chosen() -> None:
+    """Thinning doubles the step and marks the passes thinned (each step then counted from the end of the
+    last engine call, windows without the context before their utterance); undoing it gives back the
+    user's knobs exactly, whatever else changed meanwhile."""
+    chosen = Settings(chunk_seconds=1.0).streaming()
+    pipeline = SimpleNamespace(config=chosen, worker=None)
+    governing = Governing(pipeline, None)  # type: ignore[arg-type]
+    loaded = LoadedModel("machine", "tiny.en", "cpu", "-")
+    governing._carry_out(
+        GovernorStepped(9.0, "passes", True, "passes thinned", "backlog of 5 s"), loaded, None
+    )
+    assert (pipeline.config.chunk_seconds, pipeline.config.thinned) == (2.0, True)
+    governing._carry_out(GovernorStepped(40.0, "passes", False, "passes as chosen", "headroom"), loaded, None)
+    assert pipeline.config == chosen
+
+
 def sawtooth(
     machine: Machine, seconds: float, pass_s: float, rise_per_pass: float = 0.0, **load: object
 ) -> list:

@@ -82,13 +82,15 @@ class CommittingPolicy(StreamingPolicy):
         return words
 
     def _window(self, utterance: Utterance) -> tuple[int, np.ndarray]:
-        """The window reaches back up to `context_s` before the utterance (from the last trim), and ends
-        `tail_s` into the pause that closed it (whisper invents words for the rest of a pause)."""
+        """The window reaches back up to `context_s` (`thinned_context_s` while passes are thinned) before
+        the utterance (from the last trim), and ends `tail_s` into the pause that closed it (whisper invents
+        words for the rest of a pause)."""
         tuning, port = self.tuning, self.port
         floor = utterance.start
         previous = self._previous
+        context_s = tuning.thinned_context_s if self.config.thinned else tuning.context_s
         if previous is not None and utterance.start - previous[1] <= tuning.context_pause_s * SAMPLE_RATE:
-            floor = max(previous[0], utterance.start - round(tuning.context_s * SAMPLE_RATE))
+            floor = max(previous[0], utterance.start - round(context_s * SAMPLE_RATE))
         start = max(
             self._window_start,
             floor,

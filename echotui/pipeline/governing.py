@@ -5,9 +5,9 @@ end (`Pipeline.run` starts it when the pipeline has one). It governs live input 
 time; a file at `--speed 0` (long windows), played faster than real time, or replayed is left alone.
 
 A step never touches what the user already saw: pausing the revision layer leaves the live words; thinning
-passes only spaces the next ones; a smaller model comes in through the hot swap, at an utterance boundary,
-losing no audio. Models are found and swapped through a `ModelLadder` (the session's: models on disk), so
-the pipeline never reads model folders itself.
+passes only spaces the next ones and shortens their windows; a smaller model comes in through the hot
+swap, at an utterance boundary, losing no audio. Models are found and swapped through a `ModelLadder`
+(the session's: models on disk), so the pipeline never reads model folders itself.
 """
 
 from __future__ import annotations
@@ -222,7 +222,8 @@ class Governing:
             pipeline.config = replace(pipeline.config, revise=not step.down and chosen.revise)
         elif step.step == "passes":
             factor = self.governor.tuning.thin_factor if step.down else 1.0
-            pipeline.config = replace(pipeline.config, chunk_seconds=chosen.chunk_seconds * factor)
+            chunk = chosen.chunk_seconds * factor
+            pipeline.config = replace(pipeline.config, chunk_seconds=chunk, thinned=step.down)
         elif self.ladder is not None:
             if step.down:
                 assert smaller is not None

@@ -4,9 +4,11 @@ and back up once the headroom has lasted; one episode per stretch of falling beh
 The ladder, cheapest for the reader first (what they already saw never changes):
 
 1. pause the revision layer (the live words stay as they are; only the later rewrite is skipped);
-2. thin the passes over the open window (each covers `thin_factor` × the chunk: the words come later,
-   the engine does less work). Skipped when the model itself is slower than real time (RTF ≥
-   `hopeless_rtf`): fewer passes cannot make it keep up;
+2. thin the passes over the open window (each covers `thin_factor` × the chunk, counted from the end of
+   the last engine call, and windows leave out the context before their utterance: the words come later,
+   the engine does less work; behind, calls otherwise run back to back, whatever the step). Skipped
+   when the model itself is slower than real time (RTF ≥ `hopeless_rtf`): fewer passes cannot make it
+   keep up;
 3. a smaller model on disk, through the hot swap that loses no audio (again, while one is smaller).
 
 Back up, the last step first, once nothing has been behind for `headroom_s`; a model only when its cost

@@ -30,6 +30,9 @@ class StreamingConfig:
         vad_aggressiveness: webrtcvad's, 0 to 3.
         speed: file replay speed (0: as fast as the engine goes, decoded in long windows).
         revise: the revision layer runs behind the live words.
+        thinned: the overload governor thinned the passes: a step is counted from the end of the last
+            engine call (the engine rests between calls however long they take), and a window reaches back
+            only `StreamingTuning.thinned_context_s` before its utterance.
 
     Raises:
         EchoError: a value out of range, with the fix in one line.
@@ -43,6 +46,7 @@ class StreamingConfig:
     vad_aggressiveness: int = 2
     speed: float = 1.0
     revise: bool = False
+    thinned: bool = False
 
     def __post_init__(self) -> None:
         if not 0.2 <= self.chunk_seconds <= 30:

@@ -57,6 +57,7 @@ class StreamingPolicy(ABC):
         self._partial_len = 0  # open samples at the last pass
         self._confirmed_id = 0  # the utterance the speech gate already passed
         self._trimmed_id = 0  # the utterance whose window was last trimmed
+        self._called_until = 0  # timeline index captured when the last engine call returned
 
     @property
     def revisable(self) -> bool:
@@ -89,7 +90,7 @@ class StreamingPolicy(ABC):
     async def when_idle(self) -> AsyncIterator[Step]:
         """The queue is empty (the engine keeps up): a pass once the window grew by `chunk_seconds`."""
         long_enough = self.port.open_samples >= self.tuning.min_pass_s * SAMPLE_RATE
-        if not self.passes.when_idle(long_enough and self._grown()):
+        if not self.passes.when_idle(long_enough and self._grown() and self._rested()):
             return
         if (step := await self._pass(force=False)) is not None:
             yield step
@@ -125,9 +126,18 @@ class StreamingPolicy(ABC):
         port = self.port
         if port.open_id != self._partial_id:
             self._partial_id, self._partial_len = port.open_id, 0
-        step = self.config.chunk_seconds
-        step /= 2 if self._stuck() else 1
-        return port.open_samples - self._partial_len >= step * SAMPLE_RATE
+        return port.open_samples - self._partial_len >= self._step_s() * SAMPLE_RATE
+
+    def _rested(self) -> bool:
+        """While passes are thinned, the step is also counted from the end of the last engine call: behind,
+        passes otherwise run back to back (each takes longer than the step), and a longer step saves
+        nothing."""
+        if not self.config.thinned:
+            return True
+        return self.port.open_end - self._called_until >= self._step_s() * SAMPLE_RATE
+
+    def _step_s(self) -> float:
+        return self.config.chunk_seconds / (2 if self._stuck() else 1)
 
     def _stuck(self) -> bool:
         return False
@@ -154,6 +164,7 @@ class StreamingPolicy(ABC):
         request = TranscribeRequest(audio, start_s, final, self._prompt(start_s), self.word_times)
         check = recheck or utterance.id != self._confirmed_id
         result = await self.port.call(request, check, gate_audio=utterance.audio)
+        self._called_until = round(self.port.clock_s * SAMPLE_RATE)
         if result.speech:
             self._confirmed_id = utterance.id
         return result

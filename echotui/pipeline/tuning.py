@@ -25,6 +25,9 @@ class StreamingTuning:
         context_s: a window reaches back up to this far before the open utterance (what was said before a
             pause: the engine hears each sentence with the one before it, as it would offline).
         context_pause_s: after a longer pause the window starts with the utterance: silence is no context.
+        thinned_context_s: `context_s` while the overload governor has thinned the passes: behind, an
+            utterance's final call comes at once, back to back with the next, and the context (heard and
+            decoded again on every call) is most of its window.
         max_window_s: the longest window.
         tail_s: of the pause that closed an utterance, what its final call hears.
         sentence_trim_s: a window longer than this is trimmed after its last committed sentence end.
@@ -63,6 +66,7 @@ class StreamingTuning:
     force_keep_s: float = 1.0
     context_s: float = 6.0
     context_pause_s: float = 2.0
+    thinned_context_s: float = 0.0
     max_window_s: float = 15.0
     tail_s: float = 0.2
     sentence_trim_s: float = 8.0

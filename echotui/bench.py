@@ -6,7 +6,8 @@ Each row runs in its own process (clean memory figures, no engine left over from
    with a recorder around the provider keeping every request it made;
 2. baseline "direct": the same engine is called on exactly those requests, one after another;
    pipeline overhead = the pipeline run's CPU-seconds ÷ the direct calls' CPU-seconds (goal ≤ 1.05);
-3. baseline "offline": the same engine on the whole file in one call;
+3. baseline "offline": the same engine on the whole file in one call, taken once per engine and model
+   (chunk length and speed change only the live run; later rows of that model reuse it);
    streaming ÷ offline = engine seconds of the pipeline's calls ÷ the offline call's seconds.
 With a reference text, both the live finals and the offline text are scored by word error rate, and
 live WER ÷ offline WER says what streaming costs in words beside what it costs in compute.
@@ -40,6 +41,18 @@ class BenchCase:
     model: str
     chunk_seconds: float
     speed: float
+
+
+@dataclass(frozen=True)
+class OfflinePass:
+    """The engine on the whole file in one call, and how long that took; with word times when asked for."""
+
+    segments: tuple[Segment, ...]
+    compute_s: float
+    word_timestamps: bool
+
+    def serves(self, word_timestamps: bool) -> bool:
+        return self.word_timestamps or not word_timestamps
 
 
 @dataclass(frozen=True)
@@ -163,9 +176,14 @@ def _latency_figures(committed: list[tuple[Word, float]], offline: list[Word]) -
 
 
 def _run_case(
-    case: BenchCase, file: Path, settings: Settings, log_file: Path | None, reference: str | None = None
-) -> dict[str, Any]:
-    """Measure one case (in a fresh process)."""
+    case: BenchCase,
+    file: Path,
+    settings: Settings,
+    log_file: Path | None,
+    reference: str | None = None,
+    offline_pass: OfflinePass | None = None,
+) -> tuple[dict[str, Any], OfflinePass]:
+    """Measure one case (in a fresh process); the offline pass is taken unless one that serves is given."""
     from echotui.audio.file_source import DecodedFile, FileSource
     from echotui.logs import setup_logging
 
@@ -202,10 +220,13 @@ def _run_case(
 
     direct_cpu, direct_wall = timed(lambda: [engine.transcribe(r) for r in recorder.requests])
     whole = np.concatenate(list(DecodedFile(file).blocks()))
-    offline_segments: list[Segment] = []
-    whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed), full_window=True)
-    _, offline = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
+    if offline_pass is None or not offline_pass.serves(bool(committed)):
+        offline_segments: list[Segment] = []
+        whole_request = TranscribeRequest(whole, 0.0, True, word_timestamps=bool(committed), full_window=True)
+        _, seconds = timed(lambda: offline_segments.extend(engine.transcribe(whole_request)))
+        offline_pass = OfflinePass(tuple(offline_segments), seconds, bool(committed))
     asyncio.run(session.close())
+    offline_segments, offline = list(offline_pass.segments), offline_pass.compute_s
     live_text = " ".join(final.text for final in finals)
     said = _wer_figures(reference, live_text, " ".join(s.text for s in offline_segments))
     word_times = _latency_figures(committed, [w for s in offline_segments for w in s.words])
@@ -228,7 +249,7 @@ def _run_case(
         pipeline_cpu_s=pipeline_cpu,
         pipeline_overhead=pipeline_cpu / direct_cpu if direct_cpu else float("nan"),
     )
-    return asdict(row)
+    return asdict(row), offline_pass
 
 
 def run_case(
@@ -237,58 +258,16 @@ def run_case(
     settings: Settings,
     log_file: Path | None = None,
     reference: str | None = None,
+    offline: dict[tuple[str, str], OfflinePass] | None = None,
 ) -> BenchRow:
-    """Measure one case in a child process; its errors (EchoError included) are raised here."""
+    """Measure one case in a child process; its errors (EchoError included) are raised here. `offline`
+    keeps the offline pass per (provider, model) across the cases of one bench."""
+    offline = {} if offline is None else offline
+    key = (case.provider, case.model)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = pool.submit(_run_case, case, file, settings, log_file, reference).result()
+        call = pool.submit(_run_case, case, file, settings, log_file, reference, offline.get(key))
+        result, offline[key] = call.result()
     return BenchRow(**result)
-
-
-# ---- reports ------------------------------------------------------------------------------------------
-
-COLUMNS = (
-    ("provider", "provider", "{}"), ("model", "model", "{}"), ("backend", "backend", "{}"),
-    ("chunk_seconds", "chunk s", "{:g}"), ("speed", "speed", "{:g}"), ("rtf_mean", "RTF mean", "{:.3f}"),
-    ("rtf_p95", "RTF p95", "{:.3f}"), ("dropped_frames", "dropped frames", "{}"),
-    ("dropped_s", "dropped s", "{:.2f}"), ("queue_max_fill_s", "queue max s", "{:.1f}"),
-    ("word_latency_p50_s", "word latency p50 s", "{:.2f}"),
-    ("word_latency_p95_s", "word latency p95 s", "{:.2f}"),
-    ("latency_p50_s", "utterance latency p50 s", "{:.2f}"),
-    ("latency_p95_s", "utterance latency p95 s", "{:.2f}"),
-    ("cpu_s_per_audio_s", "CPU-s / audio-s", "{:.2f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
-    ("load_s", "load s", "{:.2f}"), ("streaming_over_offline", "streaming ÷ offline", "{:.2f}"),
-    ("pipeline_overhead", "pipeline overhead", "{:.3f}"), ("live_wer", "live WER", "{:.1%}"),
-    ("offline_wer", "offline WER", "{:.1%}"), ("live_over_offline_wer", "live ÷ offline WER", "{:.2f}"),
-)  # fmt: skip
-
-
-def _cell(row: BenchRow, key: str, fmt: str) -> str:
-    value = getattr(row, key)
-    return "—" if value is None else fmt.format(value)
-
-
-def markdown_table(rows: list[BenchRow]) -> str:
-    """The rows as a Markdown table; the WER columns only when a reference was given."""
-    scored = any(row.live_wer is not None for row in rows)
-    columns = [c for c in COLUMNS if scored or not c[0].endswith("wer")]
-    header = "| " + " | ".join(title for _, title, _ in columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    lines = ["| " + " | ".join(_cell(row, key, fmt) for key, _, fmt in columns) + " |" for row in rows]
-    return "\n".join([header, rule, *lines]) + "\n"
-
-
-def bar_plot(rows: list[BenchRow], width: int = 40) -> str:
-    """RTF mean and latency p50 per configuration as horizontal bars (RTF 1.0 and beyond: can't keep up)."""
-    labels = [f"{r.provider} {r.model} {r.chunk_seconds:g}s" for r in rows]
-    pad = max((len(label) for label in labels), default=0)
-    out = []
-    for title, key, unit in (("RTF mean", "rtf_mean", ""), ("latency p50 (per word)", "latency_p50_s", " s")):
-        values = [getattr(r, f"word_{key}", None) or getattr(r, key) or 0.0 for r in rows]
-        top = max([*values, 1.0 if key == "rtf_mean" else 0.0, 1e-9])
-        out.append(title)
-        for label, value in zip(labels, values, strict=True):
-            out.append(f"  {label:<{pad}} {'█' * round(width * value / top):<{width}} {value:.3f}{unit}")
-    return "\n".join(out) + "\n"
 
 
 def row_fields() -> list[str]:

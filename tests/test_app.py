@@ -83,14 +83,16 @@ def test_keys_pause_timestamps_clear_save_help_quit(
 
 
 @pytest.fixture
-def mixed_models_dir(models_dir: Path, real_models_dir: Path, tmp_path: Path) -> Path:
+def mixed_models_dir(real_models_dir: Path, tmp_path: Path) -> Path:
     """One folder holding whisper.cpp files and a CTranslate2 folder, as a user's --models-dir might: the
     real tiny.en for both engines (random weights decode garbage to the longest text, seconds a pass, and a
-    swap waits for the utterance's end) and a random-weight base.en."""
+    swap waits for the utterance's end), and the real tiny.en's ggml file again as base.en: a second model
+    on disk for the model key to swap to (the point is the swap mid-file, not base.en's words; random
+    base.en weights cost this story about 8 s of garbage decoding after the swap)."""
     folder = tmp_path / "models"
     folder.mkdir()
     (folder / "ggml-tiny.en.bin").symlink_to(real_models_dir / "ggml-tiny.en.bin")
-    (folder / "ggml-base.en.bin").symlink_to(models_dir / "ggml-base.en.bin")
+    (folder / "ggml-base.en.bin").symlink_to(real_models_dir / "ggml-tiny.en.bin")
     (folder / "tiny.en").symlink_to(real_models_dir / "tiny.en", target_is_directory=True)
     return folder
 

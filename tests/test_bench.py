@@ -45,6 +45,8 @@ def test_bench_runs_a_small_matrix_reports_every_figure_and_skips_what_cannot_ru
         assert row["pipeline_overhead"] > 0 and row["peak_rss_mb"] > 50
         # the pipeline's engine time is what its calls took: the direct replay of the same calls agrees
         assert 0.3 < row["compute_s"] / row["direct_compute_s"] < 3
+    first, second = rows
+    assert first["offline_compute_s"] == second["offline_compute_s"], "one offline pass per engine and model"
     table = out_md.read_text().splitlines()
     assert table[0].startswith("| provider | model | backend |") and len(table) == 4
     assert "RTF mean" in run.stdout and "latency p50" in run.stdout  # the terminal plot

@@ -58,7 +58,7 @@ def test_one_process_hears_every_sample_once(
     timed_words: tuple[Path, list[WordTiming]], voxtral_model: Path
 ) -> None:
     path, _ = timed_words
-    provider = VoxtralProvider(str(FAKE), voxtral_model, interval_s=0.5)
+    provider = VoxtralProvider(str(FAKE), voxtral_model, interval_s=0.25)
     pipeline, events = run(provider, path)
     finals = [e for e in events if isinstance(e, FinalTranscribed)]
     assert len(finals) > 3
@@ -78,7 +78,7 @@ def test_a_process_that_dies_is_restarted_reported_and_resent(
     path, _ = timed_words
     monkeypatch.setenv("FAKE_VOXTRAL_DIE_AFTER", "4.2")
     monkeypatch.setenv("FAKE_VOXTRAL_DIE_FLAG", str(tmp_path / "died"))
-    provider = VoxtralProvider(str(FAKE), voxtral_model, interval_s=0.5)
+    provider = VoxtralProvider(str(FAKE), voxtral_model, interval_s=0.25)
     pipeline, events = run(provider, path)
     assert (tmp_path / "died").exists(), "the first process did die"
     assert provider.restarts == 1

@@ -37,7 +37,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from echotui.audio.file_source import DecodedFile
-    from echotui.bench import BenchCase, bar_plot, markdown_table, run_case
+    from echotui.bench import BenchCase, OfflinePass, run_case
+    from echotui.bench_report import bar_plot, markdown_table
 
     DecodedFile(args.file)  # a missing or bad file fails here, in one line
     reference = _reference_text(args.reference)
@@ -60,9 +61,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             for chunk in _floats(args.chunk_seconds, "--chunk-seconds"):
                 cases.append(BenchCase(provider, name, chunk, args.speed))
     rows, skipped = [], []
+    offline: dict[tuple[str, str], OfflinePass] = {}  # one offline pass per engine and model
     for case in tqdm(cases, desc="echotui bench", unit="config", file=sys.stderr):
         try:
-            rows.append(run_case(case, args.file, settings, log_path(), reference))
+            rows.append(run_case(case, args.file, settings, log_path(), reference, offline))
         except EchoError as error:  # one configuration that cannot run does not end the matrix
             skipped.append(f"{case.provider} {case.model}: {error}")
     for line in skipped:

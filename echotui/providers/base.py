@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from echotui.providers.machine import GPU_NAMES, Engine, Hardware, ProviderStatus
+from echotui.providers.probing import TIMING_RUNS
 
 if TYPE_CHECKING:  # settings flow in; the engine layer does not depend on the config module
     from pathlib import Path
@@ -165,9 +166,12 @@ class Provider(ABC):
         return f"{gpu}: {cls.label(compute)} on {hw.cores} CPU cores"
 
     @classmethod
-    def time_encoder(cls, model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
-        """Seconds for one full 30 s encoder window of `model`, if it is on disk, on `device`; None when it
-        cannot be timed (not on disk, the engine missing, or an engine without that notion). May raise."""
+    def time_encoder(
+        cls, model: str, device: str, models_dir: Path | None, threads: int, runs: int = TIMING_RUNS
+    ) -> float | None:
+        """Seconds for one full 30 s encoder window of `model`, if it is on disk, on `device` (the fastest
+        of `runs` timed windows); None when it cannot be timed (not on disk, the engine missing, or an
+        engine without that notion). May raise."""
         return None
 
     @classmethod

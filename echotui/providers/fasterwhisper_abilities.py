@@ -16,7 +16,7 @@ from echotui.errors import EchoError
 from echotui.providers.base import Capabilities, Provider
 from echotui.providers.machine import Engine, Hardware, ProviderStatus
 from echotui.providers.names import FASTER_WHISPER
-from echotui.providers.probing import fastest, missing
+from echotui.providers.probing import TIMING_RUNS, fastest, missing
 
 if TYPE_CHECKING:
     from echotui.config import Settings
@@ -120,9 +120,11 @@ class FasterWhisperAbilities(Provider):
             return None
 
     @classmethod
-    def time_encoder(cls, model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
+    def time_encoder(
+        cls, model: str, device: str, models_dir: Path | None, threads: int, runs: int = TIMING_RUNS
+    ) -> float | None:
         """Mel features and one `encode()` of a 30 s window (as whisper.cpp's timing includes its mel),
-        after a warm-up, the fastest of two."""
+        after a warm-up, the fastest of `runs`."""
         from echotui.models.ct2_models import local_ct2_model
 
         folder = local_ct2_model(model, models_dir)  # never downloads just to time it
@@ -143,4 +145,4 @@ class FasterWhisperAbilities(Provider):
             return engine.encode(engine.feature_extractor(silence)[:, :3000])
 
         window()  # warm-up
-        return fastest(window)
+        return fastest(window, runs)

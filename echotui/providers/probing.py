@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 from importlib.util import find_spec
 
+TIMING_RUNS = 2
+"""Timed calls of an encoder timing after its warm-up; the fastest is kept."""
+
 
 def missing(*modules: str) -> str | None:
     """The first module that is not installed, without importing any of them."""
@@ -20,7 +23,7 @@ def missing(*modules: str) -> str | None:
     return None
 
 
-def fastest(call: Callable[[], object], runs: int = 2) -> float:
+def fastest(call: Callable[[], object], runs: int = TIMING_RUNS) -> float:
     """The fastest of `runs` timed calls: other work on the machine can only slow a run down."""
     best = math.inf
     for _ in range(runs):

@@ -15,7 +15,7 @@ from echotui import SAMPLE_RATE
 from echotui.providers.base import Capabilities, Provider
 from echotui.providers.machine import GPU_NAMES, Engine, Hardware, ProviderStatus
 from echotui.providers.names import WHISPERCPP
-from echotui.providers.probing import fastest, missing
+from echotui.providers.probing import TIMING_RUNS, fastest, missing
 
 if TYPE_CHECKING:
     from echotui.config import Settings
@@ -100,9 +100,11 @@ class WhisperCppAbilities(Provider):
         return whispercpp_gpu_backend(apple_silicon, cuda_devices, whispercpp_system_info())
 
     @classmethod
-    def time_encoder(cls, model: str, device: str, models_dir: Path | None, threads: int) -> float | None:
+    def time_encoder(
+        cls, model: str, device: str, models_dir: Path | None, threads: int, runs: int = TIMING_RUNS
+    ) -> float | None:
         """One call on 30 s of zeros with `audio_ctx=0` and a one-token decoder limit (mel + encoder), after
-        a warm-up, the fastest of two."""
+        a warm-up, the fastest of `runs`."""
         from echotui.logs import whisper_log
         from echotui.models.ggml_models import check_ggml_file, local_model
 
@@ -128,6 +130,7 @@ class WhisperCppAbilities(Provider):
             )
             silence = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
             engine.transcribe(silence[:SAMPLE_RATE], audio_ctx=178)  # warm-up: allocation, GPU kernels
-            return fastest(lambda: engine.transcribe(silence, audio_ctx=0))  # audio_ctx 0: the full window
+            full_window = 0  # audio_ctx 0: the whole 30 s window
+            return fastest(lambda: engine.transcribe(silence, audio_ctx=full_window), runs)
         finally:
             stop_listening()

@@ -16,22 +16,29 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 from echotui.providers.machine import Hardware
+from echotui.providers.probing import TIMING_RUNS
 from echotui.providers.registry import PROVIDERS
 
 log = logging.getLogger(__name__)
 
 
 def measure_encoder(
-    provider: str, model: str, device: str, *, models_dir: Path | None = None, threads: int = 4
+    provider: str,
+    model: str,
+    device: str,
+    *,
+    models_dir: Path | None = None,
+    threads: int = 4,
+    runs: int = TIMING_RUNS,
 ) -> float | None:
     """Seconds for one full 30 s encoder window of a *local* model on `device` ("auto", "cpu", "metal",
-    "cuda"), as the provider's class times it (`Provider.time_encoder`); None when the model is not on
-    disk, the provider cannot be timed, or anything fails."""
+    "cuda"), as the provider's class times it (`Provider.time_encoder`, the fastest of `runs` windows); None
+    when the model is not on disk, the provider cannot be timed, or anything fails."""
     engine = PROVIDERS.get(provider)
     if engine is None:
         return None
     try:
-        return engine.time_encoder(model, device, models_dir, threads)
+        return engine.time_encoder(model, device, models_dir, threads, runs)
     except Exception:  # a model that cannot be timed is simply not measured
         log.info("could not time %s %s on %s", provider, model, device, exc_info=True)
         return None
@@ -94,11 +101,15 @@ class CachedEncoderTimer:
     measure: Measure | None = None
     """How to time a model; default `measure_encoder` on the models in `models_dir`."""
     busy_limit: float = 0.25
+    runs: int = TIMING_RUNS
+    """Timed windows per measurement (after a warm-up), the fastest kept."""
 
     def _timed(self, provider: str, model: str, device: str) -> float | None:
         if self.measure is not None:
             return self.measure(provider, model, device)
-        return measure_encoder(provider, model, device, models_dir=self.models_dir, threads=self.threads)
+        return measure_encoder(
+            provider, model, device, models_dir=self.models_dir, threads=self.threads, runs=self.runs
+        )
 
     def key(self, provider: str, model: str, device: str) -> str:
         return f"{self.hw.fingerprint()}|{provider}|{model}|{device}|{self.threads} threads"

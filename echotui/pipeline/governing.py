@@ -192,6 +192,7 @@ class Governing:
             calls=len(worker.recent),
             longest_call_s=max([spent for spent, _ in list(worker.recent)] + [worker.calling_s]) or None,
             calling_s=worker.calling_s,
+            taken_s=queue.taken / SAMPLE_RATE,
             model=loaded.model,
             word_latency_s=percentile(words.tail(new), 95) if new > 0 else None,
             busy_s=worker.provider.busy_waited_s,

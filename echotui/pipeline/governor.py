@@ -126,8 +126,21 @@ class Governor:
         return None
 
     def _pass_s(self, load: Load) -> float:
-        """The longest a pass has lately kept the queue from its low point (its engine call, and a tick)."""
-        return (load.longest_call_s or 0.0) + self.tuning.tick_s
+        """The longest the queue has lately gone without a low point: the longest engine call, or the
+        longest stretch without a take (a pass and an utterance's final call back to back: at most two
+        calls), and a tick."""
+        call_s = load.longest_call_s or 0.0
+        return max(call_s, min(self._take_gap_s(), 2 * call_s)) + self.tuning.tick_s
+
+    def _take_gap_s(self) -> float:
+        """The longest stretch of the samples kept in which the consumer took no audio (tick resolution)."""
+        gap, since, taken = 0.0, None, None
+        for sample in self.samples:
+            if sample.taken_s != taken:
+                since, taken = sample.now, sample.taken_s
+            elif since is not None:
+                gap = max(gap, sample.now - since)
+        return gap
 
     def _trend_s(self, load: Load) -> float:
         """The stretch the queue's trend is judged over: `window_s`, or longer for slow passes."""

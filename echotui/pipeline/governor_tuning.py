@@ -71,6 +71,8 @@ class Load:
         calls: the running model's calls that `rtf` is over.
         longest_call_s: the longest of those calls and the one under way (seconds), None before any.
         calling_s: how long the engine call under way has run, 0 when none is.
+        taken_s: audio the consumer has taken from the queue so far (a pass start takes it; an utterance's
+            final call back to back with a pass takes none).
         model: the running model's name.
         word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
@@ -89,6 +91,7 @@ class Load:
     word_latency_s: float | None = None
     longest_call_s: float | None = None
     calling_s: float = 0.0
+    taken_s: float = 0.0
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None

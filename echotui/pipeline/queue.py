@@ -72,6 +72,8 @@ class AudioQueue:
         has not dealt with yet: the open utterance ends there."""
         self.device_gaps: dict[int, str] = {}
         """Timeline index → device of gaps left by a lost device (counted as dropped)."""
+        self.taken = 0
+        """Samples the consumer has taken so far (the queue's low points come where this grows)."""
         self._paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -208,6 +210,7 @@ class AudioQueue:
                 block.start + max_samples, block.samples[max_samples:], block.arrived
             )
         self._fill -= len(taken.samples)
+        self.taken += len(taken.samples)
         if not self._blocks:
             self._data.clear()
         if self._fill < self.capacity:

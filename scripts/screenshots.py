@@ -64,9 +64,12 @@ async def shoot(
         await app.action_quit()
 
 
-def capture_device_available() -> bool:
-    """Start a PulseAudio null sink if none runs (as the tests do), then ask PortAudio."""
+def capture_device_available() -> tuple[bool, bool]:
+    """Start a PulseAudio null sink if none runs (as the tests do), then ask PortAudio. (Whether a device
+    is there, whether this started PulseAudio: then `main` stops it at the end.)"""
+    started = False
     if shutil.which("pulseaudio") and subprocess.run(["pactl", "info"], capture_output=True).returncode:
+        started = True
         subprocess.run(
             [
                 "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
@@ -78,9 +81,9 @@ def capture_device_available() -> bool:
     try:
         from echotui.audio.devices import list_input_devices
 
-        return bool(list_input_devices())
+        return bool(list_input_devices()), started
     except EchoError:
-        return False
+        return False, started
 
 
 async def main() -> None:
@@ -102,10 +105,13 @@ async def main() -> None:
     await shoot(session(), "narrow", ("t",), wait_s=11, size=NARROW)
     await shoot(session(), "provider-picker", ("p",), wait_s=3)
     await shoot(session(), "model-picker", ("m",), wait_s=3)
-    if capture_device_available():
+    available, started = capture_device_available()
+    if available:
         await shoot(session(), "device-picker", ("d",), wait_s=3)
     else:
         print("no capture device (start PulseAudio, see ../shared/ENGINES.md): device picker not shot")
+    if started:  # what this started, it stops (as the suite's fixture does)
+        subprocess.run(["pulseaudio", "-k"], capture_output=True)
     await shoot(session(), "save-picker", ("s",), wait_s=8)  # a few lines said: the counts show
     await shoot(session(), "help", ("question_mark",), wait_s=2)
     # base.en (random weights: it stops decoding at once) on live input arriving 25× faster than real time:

@@ -66,7 +66,8 @@ class Governor:
     def observe(self, load: Load) -> list[OverloadEpisode | GovernorStepped]:
         """Take one sample; the episode's news and the steps to carry out now (at most one)."""
         self.samples.append(load)
-        while load.now - self.samples[0].now > self._trend_s(load):
+        trend_s = self._trend_s(load)  # (once: it reads every sample kept)
+        while load.now - self.samples[0].now > trend_s:
             self.samples.popleft()
         self._measure_cost(load)
         if load.swapping:

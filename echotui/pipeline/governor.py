@@ -22,6 +22,7 @@ carries the steps out. Its numbers are `GovernorTuning`.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field, replace
 
@@ -95,7 +96,7 @@ class Governor:
     def behind(self) -> str | None:
         """Why the engine is behind now (the first measure that says so), or None. Measured since the last
         step at the earliest: what came before it says nothing of its effect. Drops, a busy server and late
-        words over the last `window_s`; the queue by its low points, where a pass takes the audio."""
+        words over the last `window_s`; the queue by its low points, where a pass begins."""
         tuning, since = self.tuning, self.last_step if self.last_step is not None else -1.0
         stretch = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
         last = stretch[-1]
@@ -110,38 +111,47 @@ class Governor:
             return f"a pass running for {last.calling_s:.0f} s"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
-        # the queue fills during a pass and empties when the next one takes the audio: its lowest fill over
-        # a stretch at least one pass long is a low point; the trend compares the first and the last ones
+        # the queue fills during a pass, and the next pass starts once the consumer took the audio: the fills
+        # at the pass starts are its low points. The trend compares the lowest in the stretch's first third
+        # with the last third's (no pass start in one of them: no trend to tell). An utterance's final call
+        # starts wherever the utterance ends, and is no low point; a call that runs on is told above.
         span, pass_s = last.now - stretch[0].now, self._pass_s(last)
         third = max(span / 3, pass_s)
-        early = min(s.fill_s for s in stretch if s.now <= stretch[0].now + third)
-        late = min(s.fill_s for s in stretch if s.now >= last.now - third)
-        if span >= self._trend_s(last) * 0.8 and late - early >= tuning.growth_s:
+        lows = [(s.now, s.pass_fill_s) for s in self._pass_starts() if s.now >= stretch[0].now]
+        early = min((fill for at, fill in lows if at <= stretch[0].now + third), default=None)
+        late = min((fill for at, fill in lows if at >= last.now - third), default=None)
+        rise = None if early is None or late is None else late - early
+        if rise is not None and span >= self._trend_s(last) * 0.8 and rise >= tuning.growth_s:
             return f"backlog growing ({late:.0f} s)"
-        draining = span >= 2 * pass_s and late < early - tuning.growth_s / 2
-        if span >= pass_s and late >= tuning.backlog_s and not draining:
-            return f"backlog of {late:.0f} s"
+        draining = rise is not None and span >= 2 * pass_s and rise < -tuning.growth_s / 2
+        # a backlog: the queue never below `backlog_s` over the last third, pass starts or none
+        floor = min(
+            [s.fill_s for s in stretch if s.now >= last.now - third] + ([late] if late is not None else [])
+        )
+        if span >= pass_s and floor >= tuning.backlog_s and not draining:
+            return f"backlog of {floor:.0f} s"
         latencies = [s.word_latency_s for s in quick if s.word_latency_s is not None]
-        if latencies and min(latencies) > tuning.latency_goal_s and not draining:  # every word late
+        late_words = len(latencies) >= tuning.late_batches and min(latencies) > tuning.latency_goal_s
+        if late_words and not draining:  # every word late, more than one batch of them
             return f"words {min(latencies):.0f} s late"
         return None
 
     def _pass_s(self, load: Load) -> float:
         """The longest the queue has lately gone without a low point: the longest engine call, or the
-        longest stretch without a take (a pass and an utterance's final call back to back: at most two
+        longest stretch without a pass start (a pass and an utterance's final call back to back: at most two
         calls), and a tick."""
         call_s = load.longest_call_s or 0.0
-        return max(call_s, min(self._take_gap_s(), 2 * call_s)) + self.tuning.tick_s
+        return max(call_s, min(self._pass_gap_s(), 2 * call_s)) + self.tuning.tick_s
 
-    def _take_gap_s(self) -> float:
-        """The longest stretch of the samples kept in which the consumer took no audio (tick resolution)."""
-        gap, since, taken = 0.0, None, None
-        for sample in self.samples:
-            if sample.taken_s != taken:
-                since, taken = sample.now, sample.taken_s
-            elif since is not None:
-                gap = max(gap, sample.now - since)
-        return gap
+    def _pass_starts(self) -> list[Load]:
+        """The samples kept in which a pass began (since the sample before)."""
+        return [now for before, now in itertools.pairwise(self.samples) if now.passes > before.passes]
+
+    def _pass_gap_s(self) -> float:
+        """The longest stretch of the samples kept without a pass start (tick resolution), the one under way
+        too."""
+        marks = [self.samples[0].now, *(sample.now for sample in self._pass_starts()), self.samples[-1].now]
+        return max(b - a for a, b in itertools.pairwise(marks))
 
     def _trend_s(self, load: Load) -> float:
         """The stretch the queue's trend is judged over: `window_s`, or longer for slow passes."""

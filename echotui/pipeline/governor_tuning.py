@@ -26,6 +26,9 @@ class GovernorTuning:
         growth_s: a queue whose low point rose this much over the trend's stretch is behind.
         latency_goal_s: per-word latency p95 above this all over the window is behind (unless the backlog
             drains); so is an engine call under way for longer (its words cannot come sooner).
+        late_batches: words out at this many ticks at least within `window_s`, every one over the latency
+            goal, are behind; one late batch is not (an utterance's final call commits its words at once,
+            a whole utterance late: whisper.cpp tiny.en keeping up at RTF 0.3 on this 2-core host).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
@@ -45,6 +48,7 @@ class GovernorTuning:
     backlog_s: float = 4.0
     growth_s: float = 1.0
     latency_goal_s: float = 6.0
+    late_batches: int = 2
     hopeless_rtf: float = 1.0
     settle_s: float = 3.0
     swap_gap_s: float = 30.0
@@ -71,8 +75,8 @@ class Load:
         calls: the running model's calls that `rtf` is over.
         longest_call_s: the longest of those calls and the one under way (seconds), None before any.
         calling_s: how long the engine call under way has run, 0 when none is.
-        taken_s: audio the consumer has taken from the queue so far (a pass start takes it; an utterance's
-            final call back to back with a pass takes none).
+        passes: passes over the open utterance begun so far (not an utterance's final calls).
+        pass_fill_s: audio waiting in the queue when the latest of them began: a low point of the queue.
         model: the running model's name.
         word_latency_s: per-word latency p95 of the words that went out since the last tick, None for none.
         busy_s: seconds a remote server answered "busy" (429/503) so far: back-pressure.
@@ -91,7 +95,8 @@ class Load:
     word_latency_s: float | None = None
     longest_call_s: float | None = None
     calling_s: float = 0.0
-    taken_s: float = 0.0
+    passes: int = 0
+    pass_fill_s: float = 0.0
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None

@@ -144,6 +144,8 @@ class PolicyPort:
         """One engine call (reloaded and retried once if it fails); the gate listens to `gate_audio` first
         when `check_speech`. Its time counts in the metrics when the engine was called."""
         worker = self._worker()
+        if not request.final:
+            self._queue.pass_began()
         result = await call_with_restart(worker, request, check_speech, self._on_event, gate_audio=gate_audio)
         if result.speech:
             self._metrics.record_call(result.inference_s, len(request.audio))

@@ -72,8 +72,10 @@ class AudioQueue:
         has not dealt with yet: the open utterance ends there."""
         self.device_gaps: dict[int, str] = {}
         """Timeline index → device of gaps left by a lost device (counted as dropped)."""
-        self.taken = 0
-        """Samples the consumer has taken so far (the queue's low points come where this grows)."""
+        self.passes = 0
+        """Passes over the open utterance begun so far (`pass_began`): the queue's low points."""
+        self.pass_fill = 0
+        """Samples queued when the latest pass began."""
         self._paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -210,12 +212,18 @@ class AudioQueue:
                 block.start + max_samples, block.samples[max_samples:], block.arrived
             )
         self._fill -= len(taken.samples)
-        self.taken += len(taken.samples)
         if not self._blocks:
             self._data.clear()
         if self._fill < self.capacity:
             self._room.set()
         return taken
+
+    def pass_began(self) -> None:
+        """A pass over the open utterance begins: the queue is at a low point. A pass starts once the
+        consumer has taken what waited (or, behind, once the window grew a chunk: the rest waits); an
+        utterance's final call starts where the utterance ends, however much audio is queued after it."""
+        self.passes += 1
+        self.pass_fill = self._fill
 
     async def wait_for_data(self) -> bool:
         """Wait until audio is queued. False once the queue is closed and empty."""

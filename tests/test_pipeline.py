@@ -21,6 +21,7 @@ from echotui.pipeline.events import (
     ProviderSwapped,
     SwapFailed,
 )
+from echotui.pipeline.governing import Governing
 from echotui.pipeline.runner import Pipeline
 from tests.doubles import (
     BrokenProvider,
@@ -227,11 +228,13 @@ def test_failed_swap_keeps_the_current_engine(timed_words: tuple[Path, list[Word
 
 
 def test_overloaded_means_a_growing_backlog_and_pause_stops_capture() -> None:
-    """An engine slower than real time on live input: the state says overloaded once the backlog keeps
+    """An engine slower than real time on live input: the state says overloaded once the overload
+    governor (there in every session; `--governor off` only stops its steps) tells the backlog keeps
     growing. Paused, live audio is not captured at all."""
-    audio = np.random.default_rng(1).standard_normal(SAMPLE_RATE * 20).astype(np.float32) * 0.1
-    config = Settings(chunk_seconds=1.0, max_utterance_seconds=2.0, queue_seconds=20, vad=False)
+    audio = np.random.default_rng(1).standard_normal(SAMPLE_RATE * 60).astype(np.float32) * 0.1
+    config = Settings(chunk_seconds=1.0, max_utterance_seconds=2.0, queue_seconds=60, vad=False)
     pipeline = Pipeline(SlowProvider(rtf=3.0), config)
+    pipeline.governing = Governing(pipeline, None, enabled=False)
     states: list[tuple[float, str, float]] = []
 
     async def main() -> None:

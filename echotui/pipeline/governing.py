@@ -239,6 +239,11 @@ class Governing:
         log.info("governor: %s", step.text)
 
     @property
+    def behind(self) -> bool:
+        """An overload episode is open (the state says overloaded)."""
+        return self.governor.episode is not None
+
+    @property
     def status(self) -> str | None:
         """The steps in force, as the panel shows them, with the way back to the user's model."""
         shown = {"revision": "revision paused", "passes": "passes thinned"}

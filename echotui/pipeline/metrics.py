@@ -20,7 +20,7 @@ from echotui import SAMPLE_RATE
 from echotui.pipeline.state import State
 
 HISTORY = 60
-GROWTH_WINDOW_S = 6.0
+FILL_HISTORY_S = 6.0
 QUANTILE_WINDOW = 2000
 """Percentiles are over the most recent this many values: memory and the cost of a snapshot stay
 bounded however long a session runs (means and counts stay exact over the whole session)."""
@@ -84,7 +84,8 @@ class MetricsSnapshot:
         rtf_history: RTF of the most recent engine calls, oldest first (for a sparkline).
         fill_history: queue fill in seconds at the most recent snapshots, oldest first.
         level_db: loudness of the newest input audio (RMS dBFS).
-        overloaded: the backlog has kept growing (not one slow call): the engine cannot keep up.
+        overloaded: the overload governor's episode is open: the engine is behind (drops, a growing
+            backlog, late words), and has not been calm for long since.
         state: what the pipeline is doing (`State`: listening, paused, overloaded, failed to load, ...).
         reason: why, for a state that has one (a failure's or a lost device's one line), else None.
         source_duration_s: length of a file source, if known (position is `audio_s`).
@@ -183,7 +184,7 @@ class Metrics:
         self.passes: deque[tuple[float, float]] = deque(maxlen=8)  # (stream clock, window seconds)
         self.compute_s = 0.0
         self.segments = 0
-        self.fills: deque[tuple[float, float, int]] = deque()
+        self.fills: deque[tuple[float, float]] = deque()
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # start the first CPU interval now
 
@@ -192,22 +193,12 @@ class Metrics:
         self.rtfs.add(rtf)
         self.compute_s += inference_s
 
-    def record_fill(self, now: float, fill_s: float, dropped: int) -> bool:
-        """Sample the backlog; True when it keeps growing: over the last `GROWTH_WINDOW_S` its low point
-        rose by a second or more (the dips when the engine takes an utterance still climb), or live
-        audio was dropped. One slow call raises the fill but the next dip comes back down."""
-        self.fills.append((now, fill_s, dropped))
-        while self.fills and now - self.fills[0][0] > GROWTH_WINDOW_S:
+    def record_fill(self, now: float, fill_s: float) -> None:
+        """Sample the backlog (for its sparkline: the last `FILL_HISTORY_S`). Whether it is behind is the
+        overload governor's to judge (`governor.Governor.behind`)."""
+        self.fills.append((now, fill_s))
+        while self.fills and now - self.fills[0][0] > FILL_HISTORY_S:
             self.fills.popleft()
-        first_t, _, first_dropped = self.fills[0]
-        if now - first_t < GROWTH_WINDOW_S * 0.8:
-            return False
-        if dropped > first_dropped:
-            return True
-        third = (now - first_t) / 3
-        early = min(fill for t, fill, _ in self.fills if t <= first_t + third)
-        late = min(fill for t, fill, _ in self.fills if t >= now - third)
-        return late - early >= 1.0
 
     def record_words(self, latencies_s: list[float]) -> None:
         """Per-word latency of words that just went out as final text."""
@@ -259,6 +250,6 @@ class Metrics:
             peak_rss_mb=max(rss, peak_rss_mb()),
             segments=self.segments,
             rtf_history=self.rtfs.tail(HISTORY),
-            fill_history=tuple(fill for _, fill, _ in self.fills)[-HISTORY:],
+            fill_history=tuple(fill for _, fill in self.fills)[-HISTORY:],
             **extra,
         )

@@ -137,11 +137,10 @@ class Pipeline:
         )
 
     def snapshot(self) -> MetricsSnapshot:
-        """Every figure now. Call at a steady rate (the UI's timer, 4-10 Hz): it also samples the backlog
-        whose growth defines "overloaded"."""
-        overloaded = self.metrics.record_fill(
-            time.monotonic(), self.queue.fill / SAMPLE_RATE, self.queue.dropped
-        )
+        """Every figure now. Call at a steady rate (the UI's timer, 4-10 Hz): it also samples the backlog for
+        its sparkline. Overloaded is the governor's episode (none without a governor: a replay, flat out)."""
+        self.metrics.record_fill(time.monotonic(), self.queue.fill / SAMPLE_RATE)
+        overloaded = self.governing is not None and self.governing.behind
         state, reason = self._state(overloaded)
         return self.metrics.snapshot(
             self.ledger(),

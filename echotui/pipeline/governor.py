@@ -16,18 +16,18 @@ predicted from measurements (its RTF when it ran, scaled by how the smaller one'
 over) is at most `up_rtf`, and never sooner than `swap_gap_s` after the last swap. While the model may not
 come back, the rungs taken before it are undone on the smaller model, when it has the headroom.
 
-Pure logic on samples (`Load`), with their own clock: `governing.Governing` feeds it from the pipeline and
-carries the steps out. Its numbers are `GovernorTuning`.
+Pure logic on samples (`Load`), with their own clock; whether they say behind, and why, is
+`readings.Readings`. `governing.Governing` feeds it from the pipeline and carries the steps out. Its
+numbers are `GovernorTuning`.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from dataclasses import dataclass, field, replace
 
 from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning, Load
 from echotui.pipeline.overload import Change, GovernorStepped, OverloadEpisode, StepName
+from echotui.pipeline.readings import Readings
 
 
 @dataclass
@@ -58,24 +58,24 @@ class Governor:
     tuning: GovernorTuning = GOVERNOR
     steps: bool = True
     taken: list[_Rung] = field(default_factory=list)
-    samples: deque[Load] = field(default_factory=deque)
+    readings: Readings = field(init=False)
     episode: _Episode | None = None
     last_step: float | None = None
     last_swap: float | None = None
     calm_since: float | None = None
 
+    def __post_init__(self) -> None:
+        self.readings = Readings(self.tuning)
+
     def observe(self, load: Load) -> list[OverloadEpisode | GovernorStepped]:
         """Take one sample; the episode's news and the steps to carry out now (at most one)."""
-        self.samples.append(load)
-        trend_s = self._trend_s(load)  # (once: it reads every sample kept)
-        while load.now - self.samples[0].now > trend_s:
-            self.samples.popleft()
+        self.readings.add(load)
         self._measure_cost(load)
         if load.swapping:
             self.last_step = load.now  # the swap's effect is awaited from when it takes over
-        evidence = self.behind()
+        evidence = self.readings.behind(self.last_step)
         behind = evidence
-        if behind is None and self.episode is not None and not self._judged(load):
+        if behind is None and self.episode is not None and not self.readings.judged(load, self.last_step):
             behind = self.episode.reason  # too soon after a step (or mid-swap) to tell: it goes on
         out: list[OverloadEpisode | GovernorStepped] = []
         if behind is not None:
@@ -90,78 +90,6 @@ class Governor:
                 self.episode.step = step.what
                 out.append(self._episode_event("grew", load))
         return out
-
-    # ---- measures ----------------------------------------------------------------------------------
-
-    def behind(self) -> str | None:
-        """Why the engine is behind now (the first measure that says so), or None. Measured since the last
-        step at the earliest: what came before it says nothing of its effect. Drops, a busy server and late
-        words over the last `window_s`; the queue by its low points, where a pass begins."""
-        tuning, since = self.tuning, self.last_step if self.last_step is not None else -1.0
-        stretch = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
-        last = stretch[-1]
-        quick = [sample for sample in stretch if sample.now >= last.now - tuning.window_s]
-        first = quick[0]
-        dropped = last.dropped_s - first.dropped_s
-        if dropped >= tuning.episode_drop_s:
-            return f"{dropped:.1f} s of audio dropped in {last.now - first.now:.0f} s"
-        if last.busy_s > first.busy_s:
-            return "the server answered busy"
-        if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
-            return f"a pass running for {last.calling_s:.0f} s"
-        if last.now - first.now < tuning.window_s * 0.8:
-            return None  # too short a stretch to tell a trend from one slow call
-        # the queue fills during a pass, and the next pass starts once the consumer took the audio: the fills
-        # at the pass starts are its low points. The trend compares the lowest in the stretch's first third
-        # with the last third's (no pass start in one of them: no trend to tell). An utterance's final call
-        # starts wherever the utterance ends, and is no low point; a call that runs on is told above.
-        span, pass_s = last.now - stretch[0].now, self._pass_s(last)
-        third = max(span / 3, pass_s)
-        lows = [(s.now, s.pass_fill_s) for s in self._pass_starts() if s.now >= stretch[0].now]
-        early = min((fill for at, fill in lows if at <= stretch[0].now + third), default=None)
-        late = min((fill for at, fill in lows if at >= last.now - third), default=None)
-        rise = None if early is None or late is None else late - early
-        if rise is not None and span >= self._trend_s(last) * 0.8 and rise >= tuning.growth_s:
-            return f"backlog growing ({late:.0f} s)"
-        draining = rise is not None and span >= 2 * pass_s and rise < -tuning.growth_s / 2
-        # a backlog: the queue never below `backlog_s` over the last third, pass starts or none
-        floor = min(
-            [s.fill_s for s in stretch if s.now >= last.now - third] + ([late] if late is not None else [])
-        )
-        if span >= pass_s and floor >= tuning.backlog_s and not draining:
-            return f"backlog of {floor:.0f} s"
-        latencies = [s.word_latency_s for s in quick if s.word_latency_s is not None]
-        late_words = len(latencies) >= tuning.late_batches and min(latencies) > tuning.latency_goal_s
-        if late_words and not draining:  # every word late, more than one batch of them
-            return f"words {min(latencies):.0f} s late"
-        return None
-
-    def _pass_s(self, load: Load) -> float:
-        """The longest the queue has lately gone without a low point: the longest engine call, or the
-        longest stretch without a pass start (a pass and an utterance's final call back to back: at most two
-        calls), and a tick."""
-        call_s = load.longest_call_s or 0.0
-        return max(call_s, min(self._pass_gap_s(), 2 * call_s)) + self.tuning.tick_s
-
-    def _pass_starts(self) -> list[Load]:
-        """The samples kept in which a pass began (since the sample before)."""
-        return [now for before, now in itertools.pairwise(self.samples) if now.passes > before.passes]
-
-    def _pass_gap_s(self) -> float:
-        """The longest stretch of the samples kept without a pass start (tick resolution), the one under way
-        too."""
-        marks = [self.samples[0].now, *(sample.now for sample in self._pass_starts()), self.samples[-1].now]
-        return max(b - a for a, b in itertools.pairwise(marks))
-
-    def _trend_s(self, load: Load) -> float:
-        """The stretch the queue's trend is judged over: `window_s`, or longer for slow passes."""
-        tuning = self.tuning
-        return min(tuning.trend_max_s, max(tuning.window_s, tuning.trend_passes * self._pass_s(load)))
-
-    def _judged(self, load: Load) -> bool:
-        """Long enough since the last step to tell calm from a trend."""
-        since = max(self.samples[0].now, self.last_step if self.last_step is not None else -1.0)
-        return load.now - since >= self._trend_s(load) * 0.8
 
     def _measure_cost(self, load: Load) -> None:
         """The model stepped down from: its RTF until the smaller one takes over; the smaller one: its first
@@ -187,7 +115,7 @@ class Governor:
         if episode is None:
             if behind is None:
                 return []
-            self.episode = _Episode(load.clock_s, self.samples[0].dropped_s, behind)
+            self.episode = _Episode(load.clock_s, self.readings.samples[0].dropped_s, behind)
             return [self._episode_event("began", load)]
         if behind is None and self.calm_since is not None and load.now - self.calm_since >= tuning.calm_s:
             ended = replace(self._episode_event("ended", load), ended_s=load.clock_s)
@@ -275,7 +203,7 @@ class Governor:
         """The stream ended: an episode still open ends here, with its total."""
         if self.episode is None:
             return None
-        self.samples.append(load)
+        self.readings.add(load)
         ended = replace(self._episode_event("ended", load), ended_s=load.clock_s)
         self.episode = None
         return ended

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from echotui import SAMPLE_RATE
 from echotui.audio.clock import WallClock
@@ -27,8 +28,10 @@ from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.overload import GovernorStepped, OverloadEpisode
 from echotui.pipeline.runner import Pipeline
 from echotui.pipeline.streaming_config import StreamingConfig
+from echotui.pipeline.vad import NoGate
+from echotui.pipeline.worker import InferenceWorker, Overtaken
 from echotui.providers.base import LoadedModel, Segment, TranscribeRequest
-from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine, TimedWordOracle
+from tests.doubles import BusyMachine, LiveReplaySource, ModelOnMachine, SlowProvider, TimedWordOracle
 from tests.support.pipeline import decode, run_pipeline
 from tests.support.speech import WordTiming, write_wav
 
@@ -206,3 +209,35 @@ def test_thinned_passes_make_a_saturated_engine_hear_less_audio_and_the_same_wor
     assert thinned[0] < 0.8 * as_chosen[0], (
         f"engine seconds per audio second: {thinned[0]:.2f} vs {as_chosen[0]:.2f}"
     )
+
+
+def test_a_call_cut_short_by_a_swap_counts_by_its_cost_so_far_then_by_its_whole_cost() -> None:
+    """The governor's swap does not wait for a slow call: the engine swapped out counts that call by its
+    cost so far (a lower bound), and by its whole cost once it ends on its thread. That cost predicts
+    whether the model may come back (measured here on the wall clock: a call's cost is the point)."""
+
+    async def main() -> tuple[float | None, float | None, int]:
+        old, new = (
+            InferenceWorker(SlowProvider(rtf=0.6), NoGate()),
+            InferenceWorker(SlowProvider(0.1), NoGate()),
+        )
+        await old.load()
+        await new.load()
+        request = TranscribeRequest(np.zeros(SAMPLE_RATE, dtype=np.float32), 0.0, False, "")
+        call = asyncio.ensure_future(old.transcribe(request, check_speech=False))
+        await asyncio.sleep(0.15)
+        old.overtake(new)
+        with pytest.raises(Overtaken):
+            await call
+        so_far = old.rtf
+        began = time.monotonic()
+        while old.calling_s > 0 and time.monotonic() - began < 5:  # the cut call ends on its thread
+            await asyncio.sleep(0.05)
+        whole = old.rtf
+        await old.close()
+        await new.close()
+        return so_far, whole, len(old.recent)
+
+    so_far, whole, counted = asyncio.run(main())
+    assert so_far is not None and 0.1 < so_far < 0.45, "its cost so far: at least the 0.15 s it ran"
+    assert whole == pytest.approx(0.6, abs=0.1) and counted == 1, "its whole cost, in place of the bound"

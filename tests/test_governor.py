@@ -123,6 +123,19 @@ def test_back_up_the_last_step_first_when_the_bigger_model_is_predicted_to_keep_
     assert all(b - a >= 30 for a, b in itertools.pairwise(swaps))
 
 
+def test_a_call_cut_short_by_the_swap_counts_by_its_whole_cost_once_it_ends() -> None:
+    """base.en stepped down from in the middle of a call: its cost so far (RTF 1.4) is a lower bound. The
+    call ends on its thread later, at RTF 4: predicted from that, base.en does not come back, however calm
+    the machine (from the lower bound it would: 1.4 x 0.1 / 0.35 = 0.4)."""
+    governor = Governor()
+    machine = Machine(governor)
+    overloaded_until_a_smaller_model(machine)
+    machine.run(5, rtf=0.35)  # tiny.en's first calls under that load
+    governor.ran("base.en", 4.0)  # the cut call ended: base.en's whole cost
+    assert "back to base.en" not in steps(machine.run(60, rtf=0.1))
+    assert (governor.predicted_rtf(machine.load) or 0) > 1
+
+
 def test_flapping_load_swaps_at_most_once_per_30_s() -> None:
     machine = Machine(Governor(), smaller="tiny.en")
     for _ in range(6):  # overloaded, then idle, again and again
@@ -277,6 +290,33 @@ def test_a_pass_that_runs_on_and_on_is_behind_before_it_ends() -> None:
     began = episodes(events)[0]
     assert began.reason == "a pass running for 6 s" and began.since_s <= 3 + 7
     assert steps(events) == ["revision paused", "passes thinned", "stepped down to tiny.en"]
+
+
+def test_a_first_call_slower_than_real_time_goes_straight_to_the_smaller_model() -> None:
+    """base.en too slow for this machine (random weights decode for 6 s and more on a 1.6 s window): 3 s
+    into its first call, on 1.6 s of audio, it is slower than real time. Behind then, not at the 6 s
+    latency goal; and thinning passes cannot help a model slower than real time, though no call has ended
+    to measure its RTF by: the ladder skips that rung."""
+    machine = Machine(Governor())
+    machine.run(3, fill_s=0.05, rtf=None, calls=0)
+    events, tick = [], 0
+    while "stepped down to tiny.en" not in steps(events) and tick < 20:
+        tick += 1
+        events += machine.run(0.5, fill_s=tick * 0.5, longest_call_s=tick * 0.5, calling_s=tick * 0.5,
+                              calling_audio_s=1.6)  # fmt: skip
+    began = episodes(events)[0]
+    assert began.reason == "a call slower than real time (3 s on 1.6 s of audio)" and began.since_s == 3 + 3
+    assert steps(events) == ["revision paused", "stepped down to tiny.en"]
+    # tiny.en takes over: the words spoken meanwhile go out 8 s late, from base.en's backlog: no next step
+    swapped, idle = machine.now, {"calling_s": 0.0, "calling_audio_s": 0.0}
+    assert steps(sawtooth(machine, 6, pass_s=1.0, word_latency_s=8.0, **idle)) == []
+    # words spoken since the step still late, tick after tick: tiny.en itself is behind
+    later = sawtooth(machine, 10, pass_s=1.0, word_latency_s=8.0, **idle)
+    assert steps(later) == ["passes thinned"], [e.reason for e in later if isinstance(e, GovernorStepped)]
+    assert (
+        next(t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "passes")
+        >= swapped + 8
+    )
 
 
 def test_a_pass_and_a_final_call_back_to_back_are_not_a_growing_backlog() -> None:

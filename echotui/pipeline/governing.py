@@ -112,6 +112,7 @@ class Governing:
         self._smaller: dict[str, Rung | None] = {}  # by the running model's path
         self._back: list[Rung] = []  # the models stepped down from, the latest last
         self._ours = False  # the swap under way is the governor's
+        self._from: InferenceWorker | None = None  # the worker the governor's model step swapped out
         self._target = ""  # the model it swaps to
         self._words_at = 0  # words (or utterances, without word times) whose latency was seen
 
@@ -146,8 +147,7 @@ class Governing:
             return  # still open is closed with its total by `finish`)
         if pipeline.worker is not self._worker:  # a swap took over
             previous, self._worker = self._worker, pipeline.worker
-            if previous.loaded is not None and previous.rtf is not None:
-                self.governor.ran(previous.loaded.model, previous.rtf)  # its last calls count too
+            self._from = previous if self._ours and previous.loaded is not None else None
             if not self._ours:  # the user picked it: their choice stands
                 self.governor.forget_models()
                 self._back.clear()
@@ -156,6 +156,11 @@ class Governing:
             self._ours = False  # running stays, as if chosen; a later swap is the user's, not the governor's
             self.governor.forget_models()
             self._back.clear()
+        if (stepped := self._from) is not None and stepped.loaded is not None and stepped.rtf is not None:
+            self.governor.ran(
+                stepped.loaded.model, stepped.rtf
+            )  # its last calls (a cut one by its whole cost
+            # once it ended on its thread)
         smaller, governor = None, self.governor
         if (
             self.ladder is not None
@@ -192,6 +197,7 @@ class Governing:
             calls=len(worker.recent),
             longest_call_s=max([spent for spent, _ in list(worker.recent)] + [worker.calling_s]) or None,
             calling_s=worker.calling_s,
+            calling_audio_s=worker.calling_audio_s,
             passes=queue.passes,
             pass_fill_s=queue.pass_fill / SAMPLE_RATE,
             model=loaded.model,

@@ -103,9 +103,10 @@ class Governor:
             rung.smaller_rtf = load.rtf
 
     def ran(self, model: str, rtf: float) -> None:
-        """A model that was just swapped out ran at `rtf` over its last calls."""
+        """A model swapped out ran at `rtf` over its last calls; told at the swap, and again while a call the
+        swap cut short (counted by its cost so far) ends on its thread with its whole cost."""
         rung = self.taken[-1] if self.taken else None
-        if rung is not None and rung.step == "model" and rung.model == model and rung.smaller_rtf is None:
+        if rung is not None and rung.step == "model" and rung.model == model:
             rung.rtf = rtf
 
     # ---- the episode -------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class Governor:
         if not self.steps or not self._settled(load):
             return None
         taken = {rung.step for rung in self.taken}
-        hopeless = load.rtf is not None and load.rtf >= self.tuning.hopeless_rtf
+        hopeless = load.hopeless(self.tuning)
         if "revision" in load.can and "revision" not in taken:
             rung, what = _Rung("revision"), "revision paused"
         elif "passes" in load.can and "passes" not in taken and not hopeless:

@@ -30,6 +30,9 @@ class GovernorTuning:
             goal, are behind; one late batch is not (an utterance's final call commits its words at once,
             a whole utterance late: whisper.cpp tiny.en keeping up at RTF 0.3 on this 2-core host).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
+        slow_call_s: an engine call under way this long, and already at `hopeless_rtf` or more on the audio
+            it hears, is behind (the model is slower than real time: no need to wait for `latency_goal_s`)
+            and makes the thinning rung pointless, before any call has ended to measure the RTF by.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
         calm_s: nothing behind for this long ends an episode.
@@ -50,6 +53,7 @@ class GovernorTuning:
     latency_goal_s: float = 6.0
     late_batches: int = 2
     hopeless_rtf: float = 1.0
+    slow_call_s: float = 3.0
     settle_s: float = 3.0
     swap_gap_s: float = 30.0
     calm_s: float = 8.0
@@ -75,6 +79,7 @@ class Load:
         calls: the running model's calls that `rtf` is over.
         longest_call_s: the longest of those calls and the one under way (seconds), None before any.
         calling_s: how long the engine call under way has run, 0 when none is.
+        calling_audio_s: seconds of audio that call hears, 0 when none is (or unknown).
         passes: passes over the open utterance begun so far (not an utterance's final calls).
         pass_fill_s: audio waiting in the queue when the latest of them began: a low point of the queue.
         model: the running model's name.
@@ -95,9 +100,18 @@ class Load:
     word_latency_s: float | None = None
     longest_call_s: float | None = None
     calling_s: float = 0.0
+    calling_audio_s: float = 0.0
     passes: int = 0
     pass_fill_s: float = 0.0
     busy_s: float = 0.0
     can: frozenset[StepName] = frozenset()
     smaller: str | None = None
     swapping: bool = False
+
+    def hopeless(self, tuning: GovernorTuning) -> bool:
+        """The running model is slower than real time: its recent RTF, or the call under way for at least
+        `slow_call_s`, at `hopeless_rtf` or more."""
+        if self.rtf is not None and self.rtf >= tuning.hopeless_rtf:
+            return True
+        running = self.calling_s >= tuning.slow_call_s and self.calling_audio_s > 0
+        return running and self.calling_s / self.calling_audio_s >= tuning.hopeless_rtf

@@ -43,6 +43,9 @@ class Readings:
             return "the server answered busy"
         if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
             return f"a pass running for {last.calling_s:.0f} s"
+        call_s, heard_s = last.calling_s, last.calling_audio_s  # the call under way, and the audio it hears
+        if call_s >= tuning.slow_call_s and 0 < heard_s <= call_s / tuning.hopeless_rtf:
+            return f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
         # the queue fills during a pass, and the next pass starts once the consumer took the audio: the fills
@@ -64,7 +67,13 @@ class Readings:
         )
         if span >= pass_s and floor >= tuning.backlog_s and not draining:
             return f"backlog of {floor:.0f} s"
-        latencies = [s.word_latency_s for s in quick if s.word_latency_s is not None]
+        # words spoken before the last step went out late because of what came before it (a model swapped
+        # out, its backlog): only the words spoken since tell the step's effect
+        latencies = [
+            s.word_latency_s
+            for s in quick
+            if s.word_latency_s is not None and s.now - s.word_latency_s >= since
+        ]
         late_words = len(latencies) >= tuning.late_batches and min(latencies) > tuning.latency_goal_s
         if late_words and not draining:  # every word late, more than one batch of them
             return f"words {min(latencies):.0f} s late"

@@ -7,6 +7,7 @@ context is never touched from two threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -83,6 +84,7 @@ class InferenceWorker:
         """The engine that took over from this one mid-call (`overtake`), if one did."""
         self._overtaken = asyncio.Event()
         self._call = (0.0, 0.0)  # when the latest call began, and its audio seconds
+        self._cut: tuple[float, float] | None = None  # the cost so far of a call `overtake` cut short
 
     async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
         """Load the model on the engine's thread. None if `until` is set first: the load is then left to
@@ -131,6 +133,10 @@ class InferenceWorker:
             began = time.perf_counter()
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
+            if (cut := self._cut) is not None:  # overtaken: its whole cost now replaces its cost so far
+                self._cut = None
+                with contextlib.suppress(ValueError):
+                    self.recent.remove(cut)
             self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
             if (server_s := self.provider.server_timing.get("total")) is not None:
                 self.split.append((server_s, max(0.0, elapsed - server_s)))
@@ -154,9 +160,10 @@ class InferenceWorker:
         """`successor` takes over now: a call still running here is asked of it instead (`Overtaken`)."""
         self.successor = successor
         self._overtaken.set()
-        if self._calling is not None and not self._calling.done():  # its cost so far: a lower bound
-            began, audio_s = self._call
-            self.recent.append((time.perf_counter() - began, audio_s))
+        if self._calling is not None and not self._calling.done():  # its cost so far: a lower bound, until
+            began, audio_s = self._call  # it ends on its thread (then its whole cost counts instead)
+            self._cut = (time.perf_counter() - began, audio_s)
+            self.recent.append(self._cut)
 
     @property
     def calling_s(self) -> float:
@@ -164,6 +171,13 @@ class InferenceWorker:
         if self._calling is None or self._calling.done():
             return 0.0
         return time.perf_counter() - self._call[0]
+
+    @property
+    def calling_audio_s(self) -> float:
+        """Seconds of audio the engine call under way hears; 0 when none is."""
+        if self._calling is None or self._calling.done():
+            return 0.0
+        return self._call[1]
 
     @property
     def rtf(self) -> float | None:

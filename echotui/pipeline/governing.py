@@ -156,11 +156,9 @@ class Governing:
             self._ours = False  # running stays, as if chosen; a later swap is the user's, not the governor's
             self.governor.forget_models()
             self._back.clear()
+        # the model stepped down from: its last calls, a call the swap cut short by its whole cost once done
         if (stepped := self._from) is not None and stepped.loaded is not None and stepped.rtf is not None:
-            self.governor.ran(
-                stepped.loaded.model, stepped.rtf
-            )  # its last calls (a cut one by its whole cost
-            # once it ended on its thread)
+            self.governor.ran(stepped.loaded.model, stepped.rtf)
         smaller, governor = None, self.governor
         if (
             self.ladder is not None

@@ -195,7 +195,7 @@ class Metrics:
 
     def record_fill(self, now: float, fill_s: float) -> None:
         """Sample the backlog (for its sparkline: the last `FILL_HISTORY_S`). Whether it is behind is the
-        overload governor's to judge (`governor.Governor.behind`)."""
+        overload governor's to judge (`readings.Readings.behind`)."""
         self.fills.append((now, fill_s))
         while self.fills and now - self.fills[0][0] > FILL_HISTORY_S:
             self.fills.popleft()

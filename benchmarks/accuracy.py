@@ -12,7 +12,8 @@ scored against the text (live WER), and so is the transcript it keeps, with the 
 (`--save`: kept WER); the same engine on the whole file in one call gives the offline baseline. Unless
 `--no-off-run`, each file runs again with `--no-revise` for the CPU the revision layer costs. Every
 caption (partials too) is checked for loops, bracketed markers and lone punctuation. `--load N` keeps N
-busy-loop processes running meanwhile, as a browser or a call would on a user's laptop.
+busy-loop processes running meanwhile, as a browser or a call would on a user's laptop. The last column
+names the overload governor's steps in the run with revision (a paused revision leaves speech unrevised).
 
 Which words a live run gets wrong depends on where its passes fall in the speech: move the same file by a
 third of a second and single files' live WER moves by several points, and so does the offline WER (a
@@ -67,6 +68,8 @@ class Row:
     wall_s: float = 0.0
     word_latency_p95_off_s: float | None = None
     """The live layer's word latency p95 in the same run without the revision layer (`--no-revise`)."""
+    governor: str = ""
+    """The overload governor's steps in the run with revision, at their stream time, with their reasons."""
 
 
 def real_models(folder: Path) -> dict[str, Path]:
@@ -125,6 +128,11 @@ def live_run(
     lines = [record for record in records if "text" in record]  # captions (not the governor's lines)
     figures = json.loads(stats.read_text())
     figures["lines"] = lines
+    figures["governor"] = "; ".join(
+        f"{record['at']:.0f} s {record['governor']} ({record['reason']})"
+        for record in records
+        if "governor" in record
+    )
     figures["kept"] = kept.read_text()
     figures["elapsed_s"] = time.monotonic() - began
     return figures
@@ -171,7 +179,7 @@ def measure(
                         live["rtf_mean"], live["cpu_per_audio_s"],
                         live["revision_delay_p50_s"], live["revision_delay_p95_s"], live["unrevised_s"],
                         off["cpu_per_audio_s"] if off else None, heard.reference_words, live["wall_s"],
-                        off.get("word_latency_p95_s") if off else None,
+                        off.get("word_latency_p95_s") if off else None, live["governor"],
                     )
                 )  # fmt: skip
                 print(f"{provider:15} {speech.name:12} live {finals!r}", file=sys.stderr)
@@ -188,9 +196,9 @@ def table(rows: list[Row]) -> str:
     head = (
         "| provider | speech | live WER | kept WER | offline WER | kept ÷ offline | defective captions "
         "| caption latency p50 / p95 s | word latency p50 / p95 s | revision delay p50 / p95 s "
-        "| unrevised s | RTF mean | CPU-s per audio-s, revision on / off | wall s |"
+        "| unrevised s | RTF mean | CPU-s per audio-s, revision on / off | wall s | governor steps |"
     )
-    lines = [head, "|" + "---|" * 14]
+    lines = [head, "|" + "---|" * 15]
     for r in rows:
         ratio = r.kept_wer / r.offline_wer if r.offline_wer else float("inf") if r.kept_wer else 1.0
         wer = f"{r.live_wer:.1%} | {r.kept_wer:.1%} | {r.offline_wer:.1%} | {ratio:.2f}"
@@ -200,7 +208,8 @@ def table(rows: list[Row]) -> str:
             f"{_fmt(r.word_latency_p50_s, '.2f')} / {_fmt(r.word_latency_p95_s, '.2f')} | "
             f"{_fmt(r.revision_delay_p50_s, '.2f')} / {_fmt(r.revision_delay_p95_s, '.2f')} | "
             f"{_fmt(r.unrevised_s, '.1f')} | {r.rtf_mean:.3f} | "
-            f"{r.cpu_per_audio_s:.2f} / {_fmt(r.cpu_off_per_audio_s, '.2f')} | {r.wall_s:.1f} |"
+            f"{r.cpu_per_audio_s:.2f} / {_fmt(r.cpu_off_per_audio_s, '.2f')} | {r.wall_s:.1f} | "
+            f"{r.governor or '—'} |"
         )
     return "\n".join(lines)
 

@@ -108,10 +108,13 @@ class Load:
     smaller: str | None = None
     swapping: bool = False
 
-    def hopeless(self, tuning: GovernorTuning) -> bool:
-        """The running model is slower than real time: its recent RTF, or the call under way for at least
-        `slow_call_s`, at `hopeless_rtf` or more."""
-        if self.rtf is not None and self.rtf >= tuning.hopeless_rtf:
-            return True
+    def slow_call(self, tuning: GovernorTuning) -> bool:
+        """The call under way has run for `slow_call_s` at least, and is already at `hopeless_rtf` or more on
+        the audio it hears."""
         running = self.calling_s >= tuning.slow_call_s and self.calling_audio_s > 0
         return running and self.calling_s / self.calling_audio_s >= tuning.hopeless_rtf
+
+    def hopeless(self, tuning: GovernorTuning) -> bool:
+        """The running model is slower than real time: its recent RTF at `hopeless_rtf` or more, or a slow
+        call under way (`slow_call`)."""
+        return (self.rtf is not None and self.rtf >= tuning.hopeless_rtf) or self.slow_call(tuning)

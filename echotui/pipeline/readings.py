@@ -43,8 +43,8 @@ class Readings:
             return "the server answered busy"
         if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
             return f"a pass running for {last.calling_s:.0f} s"
-        call_s, heard_s = last.calling_s, last.calling_audio_s  # the call under way, and the audio it hears
-        if call_s >= tuning.slow_call_s and 0 < heard_s <= call_s / tuning.hopeless_rtf:
+        if last.slow_call(tuning):  # audio comes faster than this call hears it
+            call_s, heard_s = last.calling_s, last.calling_audio_s
             return f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call

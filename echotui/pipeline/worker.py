@@ -7,7 +7,6 @@ context is never touched from two threads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -84,7 +83,7 @@ class InferenceWorker:
         """The engine that took over from this one mid-call (`overtake`), if one did."""
         self._overtaken = asyncio.Event()
         self._call = (0.0, 0.0)  # when the latest call began, and its audio seconds
-        self._cut: tuple[float, float] | None = None  # the cost so far of a call `overtake` cut short
+        self._cut_short = False  # `overtake` came while a call ran (see `rtf`)
 
     async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
         """Load the model on the engine's thread. None if `until` is set first: the load is then left to
@@ -133,10 +132,6 @@ class InferenceWorker:
             began = time.perf_counter()
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
-            if (cut := self._cut) is not None:  # overtaken: its whole cost now replaces its cost so far
-                self._cut = None
-                with contextlib.suppress(ValueError):
-                    self.recent.remove(cut)
             self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
             if (server_s := self.provider.server_timing.get("total")) is not None:
                 self.split.append((server_s, max(0.0, elapsed - server_s)))
@@ -160,10 +155,7 @@ class InferenceWorker:
         """`successor` takes over now: a call still running here is asked of it instead (`Overtaken`)."""
         self.successor = successor
         self._overtaken.set()
-        if self._calling is not None and not self._calling.done():  # its cost so far: a lower bound, until
-            began, audio_s = self._call  # it ends on its thread (then its whole cost counts instead)
-            self._cut = (time.perf_counter() - began, audio_s)
-            self.recent.append(self._cut)
+        self._cut_short = self.calling_s > 0  # see `rtf`
 
     @property
     def calling_s(self) -> float:
@@ -181,8 +173,12 @@ class InferenceWorker:
 
     @property
     def rtf(self) -> float | None:
-        """Inference seconds ÷ audio seconds over this engine's latest calls; None before any."""
+        """Inference seconds ÷ audio seconds over this engine's latest calls; None before any. A call cut
+        short by `overtake` counts by its cost so far (a lower bound, rising) while it runs on its thread,
+        and by its whole cost once it ended."""
         calls = list(self.recent)
+        if self._cut_short and (running_s := self.calling_s) > 0:
+            calls.append((running_s, self._call[1]))
         audio = sum(audio for _, audio in calls)
         return sum(spent for spent, _ in calls) / audio if audio else None
 

@@ -267,6 +267,25 @@ def test_late_words_are_told_as_quickly_with_slow_passes() -> None:
     assert began.reason == "words 8 s late" and began.since_s - late_from <= 5
 
 
+def test_late_words_from_slow_passes_step_to_the_smaller_model_not_to_fewer_passes() -> None:
+    """A base.en that keeps up with the audio under load (RTF 0.5: tiny.en deepened to base.en's cost,
+    benchmarks.governor, two busy loops): a pass every 4 s, its words out 8 s after they were spoken, one
+    batch a pass. Two batches never fall within 6 s: they are looked for over two passes. Thinning the
+    passes would bring the words later still (measured: 7-13 s late for the rest of the run): the ladder
+    goes from the revision to the smaller model."""
+    machine = Machine(Governor())
+    machine.run(3, fill_s=0.05)
+    events, start = [], machine.now
+    while "stepped down to tiny.en" not in steps(events) and machine.now < start + 40:
+        passes, into = divmod(machine.now + 0.5 - start, 4.0)
+        words = 8.0 if into < 0.5 and passes else None  # a pass's words go out as the next one begins
+        events += machine.run(0.5, fill_s=into, longest_call_s=4.0, passes=int(passes), pass_fill_s=0.0,
+                              rtf=0.5, word_latency_s=words)  # fmt: skip
+    began = episodes(events)[0]
+    assert began.reason == "words 8 s late" and began.since_s <= 3 + 8 + 8
+    assert steps(events) == ["revision paused", "stepped down to tiny.en"]
+
+
 def test_one_late_batch_of_words_is_no_episode() -> None:
     """whisper.cpp tiny.en keeping up on this 2-core host (RTF 0.3): a long utterance's last words, committed
     together by its final call, went out 6-7 s after the first of them was spoken (measured on the
@@ -307,16 +326,16 @@ def test_a_first_call_slower_than_real_time_goes_straight_to_the_smaller_model()
     began = episodes(events)[0]
     assert began.reason == "a call slower than real time (3 s on 1.6 s of audio)" and began.since_s == 3 + 3
     assert steps(events) == ["revision paused", "stepped down to tiny.en"]
-    # tiny.en takes over: the words spoken meanwhile go out 8 s late, from base.en's backlog: no next step
-    swapped, idle = machine.now, {"calling_s": 0.0, "calling_audio_s": 0.0}
-    assert steps(sawtooth(machine, 6, pass_s=1.0, word_latency_s=8.0, **idle)) == []
-    # words spoken since the step still late, tick after tick: tiny.en itself is behind
-    later = sawtooth(machine, 10, pass_s=1.0, word_latency_s=8.0, **idle)
-    assert steps(later) == ["passes thinned"], [e.reason for e in later if isinstance(e, GovernorStepped)]
-    assert (
-        next(t for t, e in machine.seen if isinstance(e, GovernorStepped) and e.step == "passes")
-        >= swapped + 8
-    )
+    # tiny.en takes over: the words spoken meanwhile go out 8 s late, from base.en's backlog: not behind
+    governor, idle = machine.governor, {"calling_s": 0.0, "calling_audio_s": 0.0}
+    sawtooth(machine, 6, pass_s=1.0, word_latency_s=8.0, **idle)
+    assert governor.readings.behind(governor.last_step) is None
+    # words spoken since the step still late, tick after tick: tiny.en itself is behind; nothing smaller on
+    # disk, and fewer passes would bring its words later still: no step
+    later = sawtooth(machine, 4, pass_s=1.0, word_latency_s=8.0, **idle)
+    behind = governor.readings.behind(governor.last_step)
+    assert behind is not None and behind.why == "words 8 s late" and behind.late_words
+    assert steps(later) == [] and governor.episode is not None
 
 
 def test_a_pass_and_a_final_call_back_to_back_are_not_a_growing_backlog() -> None:

@@ -8,7 +8,8 @@ The ladder, cheapest for the reader first (what they already saw never changes):
    the last engine call, and windows leave out the context before their utterance: the words come later,
    the engine does less work; behind, calls otherwise run back to back, whatever the step). Skipped
    when the model itself is slower than real time (RTF ≥ `hopeless_rtf`): fewer passes cannot make it
-   keep up;
+   keep up; and when only the words are late while the engine keeps up with the audio: fewer passes would
+   bring them later still;
 3. a smaller model on disk, through the hot swap that loses no audio (again, while one is smaller).
 
 Back up, the last step first, once nothing has been behind for `headroom_s`; a model only when its cost
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning, Load
 from echotui.pipeline.overload import Change, GovernorStepped, OverloadEpisode, StepName
-from echotui.pipeline.readings import Readings
+from echotui.pipeline.readings import Behind, Readings
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Governor:
         if load.swapping:
             self.last_step = load.now  # the swap's effect is awaited from when it takes over
         evidence = self.readings.behind(self.last_step)
-        behind = evidence
+        behind = evidence.why if evidence is not None else None
         if behind is None and self.episode is not None and not self.readings.judged(load, self.last_step):
             behind = self.episode.reason  # too soon after a step (or mid-swap) to tell: it goes on
         out: list[OverloadEpisode | GovernorStepped] = []
@@ -141,14 +142,15 @@ class Governor:
     def _swap_allowed(self, load: Load) -> bool:
         return self.last_swap is None or load.now - self.last_swap >= self.tuning.swap_gap_s
 
-    def _step_down(self, load: Load, reason: str) -> GovernorStepped | None:
+    def _step_down(self, load: Load, behind: Behind) -> GovernorStepped | None:
         if not self.steps or not self._settled(load):
             return None
         taken = {rung.step for rung in self.taken}
-        hopeless = load.hopeless(self.tuning)
+        # fewer passes cannot make a model slower than real time keep up, nor bring late words sooner
+        thinning_helps = not load.hopeless(self.tuning) and not behind.late_words
         if "revision" in load.can and "revision" not in taken:
             rung, what = _Rung("revision"), "revision paused"
-        elif "passes" in load.can and "passes" not in taken and not hopeless:
+        elif "passes" in load.can and "passes" not in taken and thinning_helps:
             rung, what = _Rung("passes"), "passes thinned"
         elif load.smaller is not None and self._swap_allowed(load):
             rung, what = _Rung("model", load.model, load.rtf), f"stepped down to {load.smaller}"
@@ -157,7 +159,7 @@ class Governor:
             return None
         self.taken.append(rung)
         self.last_step = load.now
-        return GovernorStepped(load.clock_s, rung.step, True, what, reason, load.smaller)
+        return GovernorStepped(load.clock_s, rung.step, True, what, behind.why, load.smaller)
 
     def _step_up(self, load: Load) -> GovernorStepped | None:
         """One rung back up, the last taken first, once nothing was behind for `headroom_s`."""

@@ -30,9 +30,10 @@ class GovernorTuning:
             goal, are behind; one late batch is not (an utterance's final call commits its words at once,
             a whole utterance late: whisper.cpp tiny.en keeping up at RTF 0.3 on this 2-core host).
         hopeless_rtf: a model at or above this recent RTF skips the thinning rung.
-        slow_call_s: an engine call under way this long, and already at `hopeless_rtf` or more on the audio
-            it hears, is behind (the model is slower than real time: no need to wait for `latency_goal_s`)
-            and makes the thinning rung pointless, before any call has ended to measure the RTF by.
+        slow_call_s: a model's first engine call under way this long, and already at `hopeless_rtf` or
+            more on the audio it hears, is behind (the model is slower than real time: no need to wait for
+            `latency_goal_s`) and makes the thinning rung pointless, before any call has ended to measure
+            the RTF by.
         settle_s: after a step, its effect is awaited this long before the next.
         swap_gap_s: at most one model swap per this long, down or up.
         calm_s: nothing behind for this long ends an episode.
@@ -109,9 +110,12 @@ class Load:
     swapping: bool = False
 
     def slow_call(self, tuning: GovernorTuning) -> bool:
-        """The call under way has run for `slow_call_s` at least, and is already at `hopeless_rtf` or more on
-        the audio it hears."""
-        running = self.calling_s >= tuning.slow_call_s and self.calling_audio_s > 0
+        """The model's first call (none has ended to measure its RTF by) has run for `slow_call_s` at least,
+        and is already at `hopeless_rtf` or more on the audio it hears. Once calls have ended, their RTF
+        says it better: a call pays a fixed share too (the prompt, the decoder's start), so one short window
+        can cost more than its audio in a model well within real time (measured: a base.en keeping up at
+        RTF 0.2-0.3, one call of 3 s on 2 s of audio)."""
+        running = self.rtf is None and self.calling_s >= tuning.slow_call_s and self.calling_audio_s > 0
         return running and self.calling_s / self.calling_audio_s >= tuning.hopeless_rtf
 
     def hopeless(self, tuning: GovernorTuning) -> bool:

@@ -55,6 +55,8 @@ class Readings:
         if last.slow_call(tuning):  # audio comes faster than this call hears it
             call_s, heard_s = last.calling_s, last.calling_audio_s
             return Behind(f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)")
+        if last.rtf is not None and last.calls >= tuning.cost_calls and last.rtf >= tuning.hopeless_rtf:
+            return Behind(f"slower than real time (RTF {last.rtf:.2f} over {last.calls} calls)")
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
         # the queue fills during a pass, and the next pass starts once the consumer took the audio: the fills

@@ -25,6 +25,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.session import Session
 from tests.cli import REAL_TIME
 from tests.doubles import WordOracleProvider
+from tests.support.pipeline import spoken_words
 from tests.support.speech import WordTiming
 
 FAKE = Path(__file__).parent / "fake_voxtral.py"
@@ -246,11 +247,18 @@ def test_app_whose_terminal_closes_finishes_writes_and_exits(
     timed_words: tuple[Path, list[WordTiming]],
 ) -> None:  # fmt: skip
     """The SSH connection drops: the terminal is gone (SIGHUP, and every write to it fails). The session
-    still finishes and journals, and the process ends instead of waiting on the dead terminal."""
+    still finishes and journals, keeping every final it had, and the process ends instead of waiting on
+    the dead terminal."""
     import os
 
     app = AppInTmux(tmux_session, tmp_path, voxtral_env, timed_words[0])
-    app.wait_for(lambda: len(app.captions()) >= 2)
+
+    def finals() -> list[str]:  # two caption lines on screen may be one final and a tentative line
+        found = journals(voxtral_env)
+        return spoken_words(read_journal(found[0]).finals) if len(found) == 1 else []
+
+    app.wait_for(lambda: len(finals()) >= 2)
+    before = finals()
     pid = int(app.pid_file.read_text())
     tmux("kill-session", "-t", tmux_session)
 
@@ -267,4 +275,5 @@ def test_app_whose_terminal_closes_finishes_writes_and_exits(
         time.sleep(0.2)
     (journal_path,) = journals(voxtral_env)
     journal = read_journal(journal_path)
-    assert len(journal.finals) >= 2 and journal.end is not None and journal.end["ledger"]["pending"] == 0
+    assert journal.end is not None and journal.end["ledger"]["pending"] == 0
+    assert spoken_words(journal.finals)[: len(before)] == before

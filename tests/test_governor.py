@@ -362,6 +362,20 @@ def test_a_model_whose_calls_run_slower_than_real_time_is_behind_once_it_measure
     assert episodes(events)[0].reason == "slower than real time (RTF 1.14 over 3 calls)"
 
 
+def test_after_a_step_a_slow_rtf_counts_once_three_calls_ended_since() -> None:
+    """RTF 1.2 with the revision layer running beside the live engine: the revision pauses first. The RTF is
+    over the latest ten calls, all from before the pause; the model steps down only if it stays slower than
+    real time over three calls ended since (the pause may have been enough: the revision doubles the CPU)."""
+    machine = Machine(Governor())
+    machine.run(3, fill_s=0.05, rtf=0.3, ended_calls=10)
+    events = machine.run(0.5, fill_s=1.0, rtf=1.2, ended_calls=11)
+    assert steps(events) == ["revision paused"]
+    events = machine.run(6, fill_s=1.0, rtf=1.2, ended_calls=12)  # 3 s to settle, and more: one call since
+    assert steps(events) == []
+    events = machine.run(1, fill_s=1.0, rtf=1.2, ended_calls=14)
+    assert steps(events) == ["stepped down to tiny.en"]
+
+
 def test_a_pass_and_a_final_call_back_to_back_are_not_a_growing_backlog() -> None:
     """whisper.cpp tiny.en keeping up (calls of 1.5-2.8 s): when an utterance closes, its final call starts
     as the pass before it ends, where the utterance ends: 1-2 s of audio wait behind it, and a little of

@@ -193,6 +193,7 @@ class Governing:
             fill_s=queue.fill / SAMPLE_RATE,
             rtf=worker.rtf,
             calls=len(worker.recent),
+            ended_calls=worker.ended_calls,
             longest_call_s=max([spent for spent, _ in list(worker.recent)] + [worker.calling_s]) or None,
             calling_s=worker.calling_s,
             calling_audio_s=worker.calling_audio_s,

@@ -78,6 +78,7 @@ class Load:
         fill_s: audio waiting in the queue.
         rtf: the running model's RTF over its latest calls, None before any.
         calls: the running model's calls that `rtf` is over.
+        ended_calls: the running model's calls ended so far.
         longest_call_s: the longest of those calls and the one under way (seconds), None before any.
         calling_s: how long the engine call under way has run, 0 when none is.
         calling_audio_s: seconds of audio that call hears, 0 when none is (or unknown).
@@ -99,6 +100,7 @@ class Load:
     calls: int
     model: str
     word_latency_s: float | None = None
+    ended_calls: int = 0
     longest_call_s: float | None = None
     calling_s: float = 0.0
     calling_audio_s: float = 0.0

@@ -55,7 +55,11 @@ class Readings:
         if last.slow_call(tuning):  # audio comes faster than this call hears it
             call_s, heard_s = last.calling_s, last.calling_audio_s
             return Behind(f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)")
-        if last.rtf is not None and last.calls >= tuning.cost_calls and last.rtf >= tuning.hopeless_rtf:
+        if (
+            last.rtf is not None
+            and last.rtf >= tuning.hopeless_rtf
+            and self._calls_since(last_step) >= tuning.cost_calls
+        ):
             return Behind(f"slower than real time (RTF {last.rtf:.2f} over {last.calls} calls)")
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
@@ -92,6 +96,15 @@ class Readings:
         if late_words and not draining:  # every word late, more than one batch of them
             return Behind(f"words {min(latencies):.0f} s late", late_words=True)
         return None
+
+    def _calls_since(self, last_step: float | None) -> int:
+        """The running model's calls that ended since the last step (its RTF is over its latest calls, some
+        of them before the step: the step's effect shows once enough have ended after it)."""
+        last = self.samples[-1]
+        if last_step is None:
+            return last.calls
+        at_step = [s for s in self.samples if s.now <= last_step and s.model == last.model]
+        return last.ended_calls - (at_step[-1].ended_calls if at_step else 0)
 
     def pass_s(self, load: Load) -> float:
         """The longest the queue has lately gone without a low point: the longest engine call, or the

@@ -69,6 +69,8 @@ class InferenceWorker:
         self.load_s: float | None = None
         self.recent: deque[tuple[float, float]] = deque(maxlen=10)
         """(inference seconds, audio seconds) of this engine's latest calls: its own recent RTF."""
+        self.ended_calls = 0
+        """How many of this engine's calls have ended (`recent` keeps the latest only)."""
         self.split: deque[tuple[float, float]] = deque(maxlen=10)
         """(server seconds, network seconds) of a server engine's latest calls that said their server time:
         the round trip less the server's own `total`."""
@@ -133,6 +135,7 @@ class InferenceWorker:
             segments = self.provider.transcribe(request)
             elapsed = time.perf_counter() - began
             self.recent.append((elapsed, len(request.audio) / SAMPLE_RATE))
+            self.ended_calls += 1
             if (server_s := self.provider.server_timing.get("total")) is not None:
                 self.split.append((server_s, max(0.0, elapsed - server_s)))
             return CallResult(True, segments, elapsed, tuple(self.provider.drain_notices()))

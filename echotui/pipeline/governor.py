@@ -8,8 +8,8 @@ The ladder, cheapest for the reader first (what they already saw never changes):
    the last engine call, and windows leave out the context before their utterance: the words come later,
    the engine does less work; behind, calls otherwise run back to back, whatever the step). Skipped
    when the model itself is slower than real time (RTF ≥ `hopeless_rtf`): fewer passes cannot make it
-   keep up; and when only the words are late while the engine keeps up with the audio: fewer passes would
-   bring them later still;
+   keep up; and when the words are already late (over the latency goal, tick after tick): fewer passes
+   would bring them later still;
 3. a smaller model on disk, through the hot swap that loses no audio (again, while one is smaller).
 
 Back up, the last step first, once nothing has been behind for `headroom_s`; a model only when its cost

@@ -16,8 +16,9 @@ from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning, Load
 
 @dataclass(frozen=True)
 class Behind:
-    """Why the engine is behind. `late_words`: only its words are (every one over the latency goal, tick
-    after tick) while it keeps up with the audio; fewer passes would bring them later still."""
+    """Why the engine is behind, and `late_words`: its words are late too (every one over the latency goal,
+    tick after tick, or a call under way for longer than that), whatever the first reading was; fewer passes
+    would bring them later still."""
 
     why: str
     late_words: bool = False
@@ -38,8 +39,16 @@ class Readings:
             self.samples.popleft()
 
     def behind(self, last_step: float | None) -> Behind | None:
-        """Why the engine is behind now (the first measure that says so), or None. Measured since the last
-        step (`last_step`) at the earliest: what came before it says nothing of its effect."""
+        """Why the engine is behind now (the first measure that says so), or None, and whether its words are
+        late too (whatever the first measure was). Measured since the last step (`last_step`) at the
+        earliest: what came before it says nothing of its effect."""
+        why = self._why(last_step)
+        if why is None:
+            return None
+        running_on = self.samples[-1].calling_s > self.tuning.latency_goal_s  # its words: this late at best
+        return Behind(why, late_words=running_on or bool(self._late_words(last_step)))
+
+    def _why(self, last_step: float | None) -> str | None:
         tuning, since = self.tuning, last_step if last_step is not None else -1.0
         stretch = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
         last = stretch[-1]
@@ -47,20 +56,20 @@ class Readings:
         first = quick[0]
         dropped = last.dropped_s - first.dropped_s
         if dropped >= tuning.episode_drop_s:
-            return Behind(f"{dropped:.1f} s of audio dropped in {last.now - first.now:.0f} s")
+            return f"{dropped:.1f} s of audio dropped in {last.now - first.now:.0f} s"
         if last.busy_s > first.busy_s:
-            return Behind("the server answered busy")
+            return "the server answered busy"
         if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
-            return Behind(f"a pass running for {last.calling_s:.0f} s")
+            return f"a pass running for {last.calling_s:.0f} s"
         if last.slow_call(tuning):  # audio comes faster than this call hears it
             call_s, heard_s = last.calling_s, last.calling_audio_s
-            return Behind(f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)")
+            return f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)"
         if (
             last.rtf is not None
             and last.rtf >= tuning.hopeless_rtf
             and self._calls_since(last_step) >= tuning.cost_calls
         ):
-            return Behind(f"slower than real time (RTF {last.rtf:.2f} over {last.calls} calls)")
+            return f"slower than real time (RTF {last.rtf:.2f} over {last.calls} calls)"
         if last.now - first.now < tuning.window_s * 0.8:
             return None  # too short a stretch to tell a trend from one slow call
         # the queue fills during a pass, and the next pass starts once the consumer took the audio: the fills
@@ -74,28 +83,37 @@ class Readings:
         late = min((fill for at, fill in lows if at >= last.now - third), default=None)
         rise = None if early is None or late is None else late - early
         if rise is not None and span >= self.trend_s(last) * 0.8 and rise >= tuning.growth_s:
-            return Behind(f"backlog growing ({late:.0f} s)")
+            return f"backlog growing ({late:.0f} s)"
         draining = rise is not None and span >= 2 * pass_s and rise < -tuning.growth_s / 2
         # a backlog: the queue never below `backlog_s` over the last third, pass starts or none
         floor = min(
             [s.fill_s for s in stretch if s.now >= last.now - third] + ([late] if late is not None else [])
         )
         if span >= pass_s and floor >= tuning.backlog_s and not draining:
-            return Behind(f"backlog of {floor:.0f} s")
-        # words spoken before the last step went out late because of what came before it (a model swapped
-        # out, its backlog): only the words spoken since tell the step's effect. Words go out at most once a
-        # pass: with slow passes, the batches are looked for over that many passes
-        words_s = max(tuning.window_s, tuning.late_batches * pass_s)
-        recent = [s for s in stretch if s.now >= last.now - words_s]
+            return f"backlog of {floor:.0f} s"
+        late_words = self._late_words(last_step)
+        if late_words and not draining:  # every word late, more than one batch of them
+            return f"words {min(late_words):.0f} s late"
+        return None
+
+    def _late_words(self, last_step: float | None) -> list[float]:
+        """The per-word latencies (p95 a tick) of the latest batches of words when every one of them is over
+        the latency goal, and there are `late_batches` of them at least; else []. Words spoken before the
+        last step went out late because of what came before it (a model swapped out, its backlog): only the
+        words spoken since tell the step's effect. Words go out at most once a pass: with slow passes, the
+        batches are looked for over that many passes."""
+        tuning, since = self.tuning, last_step if last_step is not None else -1.0
+        last = self.samples[-1]
+        words_s = max(tuning.window_s, tuning.late_batches * self.pass_s(last))
         latencies = [
             s.word_latency_s
-            for s in recent
-            if s.word_latency_s is not None and s.now - s.word_latency_s >= since
+            for s in self.samples
+            if s.now >= max(since, last.now - words_s)
+            and s.word_latency_s is not None
+            and s.now - s.word_latency_s >= since
         ]
-        late_words = len(latencies) >= tuning.late_batches and min(latencies) > tuning.latency_goal_s
-        if late_words and not draining:  # every word late, more than one batch of them
-            return Behind(f"words {min(latencies):.0f} s late", late_words=True)
-        return None
+        late = len(latencies) >= tuning.late_batches and min(latencies) > tuning.latency_goal_s
+        return latencies if late else []
 
     def _calls_since(self, last_step: float | None) -> int:
         """The running model's calls that ended since the last step (its RTF is over its latest calls, some

@@ -17,74 +17,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import struct
-from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.ct2_file import Ct2File, Ct2Variable, read_ct2_file, write_ct2_file
 
 # zeroed in an added layer: what each block adds to the residual stream
 _OUTPUTS = ("self_attention/linear_1/", "attention/linear_2/", "ffn/linear_1/")
 _LAYER = re.compile(r"^(encoder|decoder)/layer_(\d+)/(.*)$")
-
-
-@dataclass
-class _Variable:
-    name: str
-    dims: tuple[int, ...]
-    dtype: int
-    raw: bytes
-
-
-def _read(path: Path) -> tuple[bytes, list[_Variable], list[tuple[str, str]]]:
-    """The header's bytes (format version, spec name, revision), the variables and the aliases."""
-    data = path.read_bytes()
-    offset = 0
-
-    def take(fmt: str) -> tuple[int, ...]:
-        nonlocal offset
-        values = struct.unpack_from(fmt, data, offset)
-        offset += struct.calcsize(fmt)
-        return values
-
-    def string() -> str:
-        nonlocal offset
-        (length,) = take("<H")
-        raw = data[offset : offset + length]
-        offset += length
-        return raw.rstrip(b"\0").decode()
-
-    take("<I")
-    string()
-    take("<I")
-    header = data[:offset]
-    (count,) = take("<I")
-    variables = []
-    for _ in range(count):
-        name = string()
-        (rank,) = take("<B")
-        dims = take(f"<{rank}I")
-        (dtype,) = take("<B")
-        (nbytes,) = take("<I")
-        variables.append(_Variable(name, dims, dtype, data[offset : offset + nbytes]))
-        offset += nbytes
-    (count,) = take("<I")
-    aliases = [(string(), string()) for _ in range(count)]
-    return header, variables, aliases
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode() + b"\0"
-    return struct.pack("<H", len(raw)) + raw
-
-
-def _write(path: Path, header: bytes, variables: list[_Variable], aliases: list[tuple[str, str]]) -> None:
-    parts = [header, struct.pack("<I", len(variables))]
-    for v in variables:
-        parts += [_string(v.name), struct.pack("<B", len(v.dims)), struct.pack(f"<{len(v.dims)}I", *v.dims)]
-        parts += [struct.pack("<B", v.dtype), struct.pack("<I", len(v.raw)), v.raw]
-    parts.append(struct.pack("<I", len(aliases)))
-    for alias, target in aliases:
-        parts += [_string(alias), _string(target)]
-    path.write_bytes(b"".join(parts))
 
 
 def deepen_ct2_model(
@@ -95,9 +34,9 @@ def deepen_ct2_model(
     `decoder_lead` of the decoder's added layers go before its own (the alignment heads in config.json move
     with them), the rest after: a model's size is read from the decoder layer of its last alignment head
     (`echotui.models.naming`), so tiny.en's heads in layer 3, moved to layer 5, make it a base.en."""
-    header, variables, aliases = _read(source / "model.bin")
+    model = read_ct2_file(source / "model.bin")
     depth = {"encoder": 0, "decoder": 0}
-    for v in variables:
+    for v in model.variables:
         if match := _LAYER.match(v.name):
             depth[match[1]] = max(depth[match[1]], int(match[2]) + 1)
     target = {"encoder": encoder_layers, "decoder": decoder_layers}
@@ -107,14 +46,14 @@ def deepen_ct2_model(
             raise ValueError(
                 f"{stack}: {target[stack]} layers asked, it has {depth[stack]} and {lead[stack]} lead"
             )
-    kept: list[_Variable] = []
-    template: dict[str, list[tuple[str, _Variable]]] = {"encoder": [], "decoder": []}
-    for v in variables:
+    kept: list[Ct2Variable] = []
+    template: dict[str, list[tuple[str, Ct2Variable]]] = {"encoder": [], "decoder": []}
+    for v in model.variables:
         if not (match := _LAYER.match(v.name)):
             kept.append(v)
             continue
         stack, index, rest = match[1], int(match[2]), match[3]
-        kept.append(_Variable(f"{stack}/layer_{index + lead[stack]}/{rest}", v.dims, v.dtype, v.raw))
+        kept.append(Ct2Variable(f"{stack}/layer_{index + lead[stack]}/{rest}", v.dims, v.dtype, v.raw))
         if index == depth[stack] - 1:
             template[stack].append((rest, v))
     for stack, layer in template.items():
@@ -122,7 +61,7 @@ def deepen_ct2_model(
         for index in (i for i in range(target[stack]) if i not in own):
             for rest, v in layer:
                 raw = bytes(len(v.raw)) if rest.startswith(_OUTPUTS) else v.raw
-                kept.append(_Variable(f"{stack}/layer_{index}/{rest}", v.dims, v.dtype, raw))
+                kept.append(Ct2Variable(f"{stack}/layer_{index}/{rest}", v.dims, v.dtype, raw))
     dest.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
         if item.is_file() and item.name not in {"model.bin", "config.json"}:
@@ -130,5 +69,5 @@ def deepen_ct2_model(
     config = json.loads((source / "config.json").read_text())
     config["alignment_heads"] = [[layer + decoder_lead, head] for layer, head in config["alignment_heads"]]
     (dest / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    _write(dest / "model.bin", header, kept, aliases)
+    write_ct2_file(dest / "model.bin", Ct2File(model.header, kept, model.aliases))
     return dest

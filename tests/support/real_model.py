@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support.ct2_file import read_ct2_file
 from tests.support.ggml_model import GGML_MAGIC, N_MELS, N_VOCAB_EN, _write_tensor, mel_filters
 
 _F32 = 0
@@ -48,40 +49,13 @@ def copy_ct2_tiny_en(dest: Path) -> Path:
 
 def read_ct2_model(path: Path) -> dict[str, np.ndarray]:
     """Every variable of a CTranslate2 `model.bin` by name, aliases resolved."""
-    data = path.read_bytes()
-    offset = 0
-
-    def take(fmt: str) -> tuple[int, ...]:
-        nonlocal offset
-        values = struct.unpack_from(fmt, data, offset)
-        offset += struct.calcsize(fmt)
-        return values
-
-    def string() -> str:
-        nonlocal offset
-        (length,) = take("<H")
-        raw = data[offset : offset + length]
-        offset += length
-        return raw.rstrip(b"\0").decode()
-
-    take("<I")  # format version
-    string()  # spec name
-    take("<I")  # spec revision
-    (count,) = take("<I")
-    variables: dict[str, np.ndarray] = {}
-    for _ in range(count):
-        name = string()
-        (rank,) = take("<B")
-        dims = take(f"<{rank}I")
-        (dtype,) = take("<B")
-        (nbytes,) = take("<I")
-        raw = data[offset : offset + nbytes]
-        offset += nbytes
-        if dtype in _CT2_DTYPES:
-            variables[name] = np.frombuffer(raw, dtype=_CT2_DTYPES[dtype]).reshape(dims)
-    (aliases,) = take("<I")
-    for _ in range(aliases):
-        alias, target = string(), string()
+    model = read_ct2_file(path)
+    variables = {
+        v.name: np.frombuffer(v.raw, dtype=_CT2_DTYPES[v.dtype]).reshape(v.dims)
+        for v in model.variables
+        if v.dtype in _CT2_DTYPES
+    }
+    for alias, target in model.aliases:
         variables[alias] = variables[target]
     return variables
 

@@ -370,6 +370,20 @@ def test_one_slow_call_on_a_short_window_of_a_model_that_keeps_up_is_not_behind(
     assert events == []
 
 
+def test_a_model_back_up_the_ladder_is_not_judged_by_its_first_call() -> None:
+    """base.en measured at RTF 0.3, stepped down, and back once the load went (benchmarks.governor): its
+    first call on a short window (3.5 s on 2 s of audio: a call pays a fixed share) is no sign of a model
+    slower than real time, its cost is known; the calls that follow tell (RTF over three of them)."""
+    machine = Machine(Governor())
+    machine.run(10, rtf=0.3, calls=10)
+    machine.run(10, model="tiny.en", rtf=0.1, calls=5)
+    events = machine.run(1, model="base.en", rtf=None, calls=0)
+    for tick in range(1, 8):
+        events += machine.run(0.5, fill_s=tick * 0.5, longest_call_s=tick * 0.5, calling_s=tick * 0.5,
+                              calling_audio_s=2.0)  # fmt: skip
+    assert events == []
+
+
 def test_a_model_whose_calls_run_slower_than_real_time_is_behind_once_it_measured_three() -> None:
     """Calls that end before the slow-call reading can tell, at RTF 1.14 over three calls (random base.en on a
     busy machine): slower than real time, whatever the queue shows yet."""

@@ -30,10 +30,15 @@ class Readings:
 
     tuning: GovernorTuning = GOVERNOR
     samples: deque[Load] = field(default_factory=deque)
+    measured: set[str] = field(default_factory=set)
+    """The models whose RTF was measured in this session (`cost_calls` calls): one that comes back (the
+    ladder's step up) is not judged by its first call."""
 
     def add(self, load: Load) -> None:
         """One more sample; the ones older than the trend's stretch go."""
         self.samples.append(load)
+        if load.calls >= self.tuning.cost_calls:
+            self.measured.add(load.model)
         trend_s = self.trend_s(load)  # (once: it reads every sample kept)
         while load.now - self.samples[0].now > trend_s:
             self.samples.popleft()
@@ -61,7 +66,7 @@ class Readings:
             return "the server answered busy"
         if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
             return f"a pass running for {last.calling_s:.0f} s"
-        if last.slow_call(tuning):  # audio comes faster than this call hears it
+        if last.model not in self.measured and last.slow_call(tuning):  # audio comes faster than it hears
             call_s, heard_s = last.calling_s, last.calling_audio_s
             return f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)"
         if (

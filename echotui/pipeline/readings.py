@@ -1,6 +1,7 @@
 """Whether the engine is behind, and why: the overload governor's readings of its recent samples (`Load`).
 
-Drops, a busy server and late words over the last `window_s`; a call that runs on; and the queue, by its
+Drops, a busy server and late words over the last `window_s`; a call that runs on; a model slower than
+real time (its first call, or its RTF over three calls ended since the last step); and the queue, by its
 low points: it fills during a pass, and the next pass starts once the consumer took the audio, so the fills
 at the pass starts say whether a backlog builds up. The governor (`governor.Governor`) decides what to do.
 """

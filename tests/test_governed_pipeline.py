@@ -51,6 +51,9 @@ class DiskOfTwo:
     def smaller(self, running: LoadedModel) -> Rung | None:
         return ("tiny.en", None) if running.model == "base.en" else None
 
+    def way_back(self, running: LoadedModel) -> Rung:
+        return (running.model, None)
+
     def swap(self, name: str, path: Path | None) -> None:
         assert self.pipeline is not None
         self.pipeline.swap(ModelOnMachine(name, COSTS[name], self.machine), urgent=True)

@@ -5,6 +5,7 @@ only when the bigger model is predicted to keep up, never swapping twice within 
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from types import SimpleNamespace
 
 from echotui.cli.parser import build_parser, settings_from_args
 from echotui.config import Settings
-from echotui.models.siblings import smaller_names, smaller_on_disk
+from echotui.models.siblings import smaller_names, smaller_on_disk, way_back
 from echotui.pipeline.governing import Governing
 from echotui.pipeline.governor import Governor
 from echotui.pipeline.governor_tuning import Load
@@ -182,6 +183,19 @@ def test_the_smaller_sibling_is_the_next_size_down_on_disk(models_dir: Path) -> 
     tiny = LoadedModel("whispercpp", "tiny.en", "cpu", str(models_dir / "ggml-tiny.en.bin"))
     assert smaller_on_disk(tiny, models_dir) is None
     assert smaller_on_disk(LoadedModel("remote", "small.en", "remote", "http://gpu:8000"), None) is None
+
+
+def test_the_model_stepped_down_from_comes_back_under_the_name_it_had(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    """`--model base.en` found in --models-dir comes back by that name (it came back as its folder's name,
+    "faster-whisper-base.en", in benchmarks.governor); a model only a path finds comes back by its path."""
+    base = LoadedModel("whispercpp", "base.en", "cpu", str(models_dir / "ggml-base.en.bin"))
+    assert way_back(base, models_dir) == ("base.en", None)
+    elsewhere = tmp_path / "my-base.bin"
+    shutil.copy(models_dir / "ggml-base.en.bin", elsewhere)
+    mine = LoadedModel("whispercpp", "my-base.bin", "cpu", str(elsewhere))
+    assert way_back(mine, models_dir) == ("my-base.bin", elsewhere)
 
 
 def test_governor_on_by_default_and_off_on_the_command_line() -> None:

@@ -46,6 +46,9 @@ class SmallerOnDisk:
         self.asked.append(f"smaller than {running.model}")
         return ("tiny.en", None)
 
+    def way_back(self, running: LoadedModel) -> Rung:
+        return (running.model, None)
+
     def swap(self, name: str, path: Path | None) -> None:
         self.asked.append(f"swap to {name}")
 

@@ -53,6 +53,15 @@ def smaller_on_disk(running: LoadedModel, models_dir: Path | None) -> tuple[str,
     return None
 
 
+def way_back(running: LoadedModel, models_dir: Path | None) -> tuple[str, Path | None]:
+    """How to load the running model again: by its name where `--model NAME` finds it (then it comes back
+    under that name, not its folder's), else by its file or folder (None for a server's model)."""
+    path = Path(running.path)
+    if running.provider in catalogue_providers() and is_local(running.model, running.provider, models_dir):
+        return running.model, None
+    return running.model, path if path.exists() else None
+
+
 class OnDiskLadder:
     """The governor's `ModelLadder` for a session: smaller models on disk, swapped in by `swap`."""
 
@@ -62,6 +71,9 @@ class OnDiskLadder:
 
     def smaller(self, running: LoadedModel) -> tuple[str, Path | None] | None:
         return smaller_on_disk(running, self.models_dir)
+
+    def way_back(self, running: LoadedModel) -> tuple[str, Path | None]:
+        return way_back(running, self.models_dir)
 
     def swap(self, name: str, path: Path | None) -> None:
         self._swap(name, path)

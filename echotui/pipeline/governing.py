@@ -51,6 +51,11 @@ class ModelLadder(Protocol):
         """The next smaller model on disk than `running`, None if none is (slow: read off the loop)."""
         ...
 
+    def way_back(self, running: LoadedModel) -> Rung:
+        """How to load `running` again, to step back up to it: by its name where that finds it (it comes
+        back under the name it had), else by its file or folder (slow: read off the loop)."""
+        ...
+
     def swap(self, name: str, path: Path | None) -> None:
         """Start the hot swap to that model (on the event loop)."""
         ...
@@ -109,7 +114,8 @@ class Governing:
         self.clock = clock
         self._chosen = pipeline.config  # the revision and the chunk as the user chose them
         self._worker = pipeline.worker
-        self._smaller: dict[str, Rung | None] = {}  # by the running model's path
+        self._smaller: dict[str, tuple[Rung | None, Rung]] = {}  # by the running model's path: the
+        # next smaller model, and the way back to the running one
         self._back: list[Rung] = []  # the models stepped down from, the latest last
         self._ours = False  # the swap under way is the governor's
         self._from: InferenceWorker | None = None  # the worker the governor's model step swapped out
@@ -175,10 +181,12 @@ class Governing:
             pipeline.on_event(event)
 
     async def _smaller_of(self, loaded: LoadedModel) -> Rung | None:
-        assert self.ladder is not None
+        ladder = self.ladder
+        assert ladder is not None
         if loaded.path not in self._smaller:  # once per model: the folders are read off the loop
-            self._smaller[loaded.path] = await asyncio.to_thread(self.ladder.smaller, loaded)
-        return self._smaller[loaded.path]
+            both = await asyncio.to_thread(lambda: (ladder.smaller(loaded), ladder.way_back(loaded)))
+            self._smaller[loaded.path] = both
+        return self._smaller[loaded.path][0]
 
     def _load(self, loaded: LoadedModel, smaller: Rung | None) -> Load:
         pipeline = self.pipeline
@@ -233,9 +241,8 @@ class Governing:
             pipeline.config = replace(pipeline.config, chunk_seconds=chunk, thinned=step.down)
         elif self.ladder is not None:
             if step.down:
-                assert smaller is not None
-                path = Path(loaded.path)
-                self._back.append((loaded.model, path if path.exists() else None))
+                assert smaller is not None and loaded.path in self._smaller
+                self._back.append(self._smaller[loaded.path][1])
                 name, where = smaller
             else:
                 name, where = self._back.pop()

@@ -147,7 +147,7 @@ class Governor:
             return None
         taken = {rung.step for rung in self.taken}
         # fewer passes cannot make a model slower than real time keep up, nor bring late words sooner
-        thinning_helps = not load.hopeless(self.tuning) and not behind.late_words
+        thinning_helps = not behind.hopeless and not behind.late_words
         if "revision" in load.can and "revision" not in taken:
             rung, what = _Rung("revision"), "revision paused"
         elif "passes" in load.can and "passes" not in taken and thinning_helps:

@@ -119,8 +119,3 @@ class Load:
         RTF 0.2-0.3, one call of 3 s on 2 s of audio)."""
         running = self.rtf is None and self.calling_s >= tuning.slow_call_s and self.calling_audio_s > 0
         return running and self.calling_s / self.calling_audio_s >= tuning.hopeless_rtf
-
-    def hopeless(self, tuning: GovernorTuning) -> bool:
-        """The running model is slower than real time: its recent RTF at `hopeless_rtf` or more, or a slow
-        call under way (`slow_call`)."""
-        return (self.rtf is not None and self.rtf >= tuning.hopeless_rtf) or self.slow_call(tuning)

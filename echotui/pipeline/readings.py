@@ -17,12 +17,14 @@ from echotui.pipeline.governor_tuning import GOVERNOR, GovernorTuning, Load
 
 @dataclass(frozen=True)
 class Behind:
-    """Why the engine is behind, and `late_words`: its words are late too (every one over the latency goal,
-    tick after tick, or a call under way for longer than that), whatever the first reading was; fewer passes
-    would bring them later still."""
+    """Why the engine is behind, and what fewer passes cannot help, whatever the first reading was:
+    `late_words`, its words are late too (every one over the latency goal, tick after tick, or a call under
+    way for longer than that: fewer passes would bring them later still); `hopeless`, the model is slower
+    than real time (its RTF at `hopeless_rtf` or more, or its first call already so)."""
 
     why: str
     late_words: bool = False
+    hopeless: bool = False
 
 
 @dataclass
@@ -48,13 +50,21 @@ class Readings:
         """Why the engine is behind now (the first measure that says so), or None, and whether its words are
         late too (whatever the first measure was). Measured since the last step (`last_step`) at the
         earliest: what came before it says nothing of its effect."""
-        why = self._why(last_step)
+        late_words = self._late_words(last_step)
+        why = self._why(last_step, late_words)
         if why is None:
             return None
-        running_on = self.samples[-1].calling_s > self.tuning.latency_goal_s  # its words: this late at best
-        return Behind(why, late_words=running_on or bool(self._late_words(last_step)))
+        last, tuning = self.samples[-1], self.tuning
+        running_on = last.calling_s > tuning.latency_goal_s  # its words: this late at best
+        hopeless = (last.rtf is not None and last.rtf >= tuning.hopeless_rtf) or self._slow_first_call(last)
+        return Behind(why, late_words=running_on or bool(late_words), hopeless=hopeless)
 
-    def _why(self, last_step: float | None) -> str | None:
+    def _slow_first_call(self, load: Load) -> bool:
+        """`Load.slow_call` for a model not measured before in this session: one that comes back up the
+        ladder has a known cost, and its first call on a short window pays a fixed share too."""
+        return load.model not in self.measured and load.slow_call(self.tuning)
+
+    def _why(self, last_step: float | None, late_words: list[float]) -> str | None:
         tuning, since = self.tuning, last_step if last_step is not None else -1.0
         stretch = [sample for sample in self.samples if sample.now >= since] or [self.samples[-1]]
         last = stretch[-1]
@@ -67,7 +77,7 @@ class Readings:
             return "the server answered busy"
         if last.calling_s > tuning.latency_goal_s:  # no low point to see; its words come this late at best
             return f"a pass running for {last.calling_s:.0f} s"
-        if last.model not in self.measured and last.slow_call(tuning):  # audio comes faster than it hears
+        if self._slow_first_call(last):  # audio comes faster than this call hears it
             call_s, heard_s = last.calling_s, last.calling_audio_s
             return f"a call slower than real time ({call_s:.0f} s on {heard_s:.1f} s of audio)"
         if (
@@ -97,7 +107,6 @@ class Readings:
         )
         if span >= pass_s and floor >= tuning.backlog_s and not draining:
             return f"backlog of {floor:.0f} s"
-        late_words = self._late_words(last_step)
         if late_words and not draining:  # every word late, more than one batch of them
             return f"words {min(late_words):.0f} s late"
         return None

@@ -1,4 +1,5 @@
-"""Shared fixtures: models and speech are built once per test run, not per test."""
+"""Shared fixtures: models are built once per test run (shared by pytest-xdist's workers), speech once per
+worker, not per test."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from echotui.audio.clock import CLOCK_ENV
 from tests.support.corpus import Speech, build_corpus, two_sentences
 from tests.support.ggml_model import build_ggml_model
+from tests.support.once import built_once
 from tests.support.speech import WordTiming, synthesize_text, synthesize_words
 
 # once per run: `terminal`, the app in tmux; `echo_server`, `echotui serve` on Ray; `wyoming_server`,
@@ -23,6 +25,7 @@ pytest_plugins = [
     "tests.support.serve",
     "tests.support.wyoming",
     "tests.support.timings",
+    "tests.support.parallel",
 ]
 
 WORDS = (
@@ -54,10 +57,12 @@ def _simulated_replay_clock() -> None:
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Random-weight whisper.cpp models of the real tiny.en and base.en shapes, as a --models-dir."""
-    folder = tmp_path_factory.mktemp("models")
-    build_ggml_model(folder / "ggml-tiny.en.bin", "tiny.en", seed=1)
-    build_ggml_model(folder / "ggml-base.en.bin", "base.en", seed=2)
-    return folder
+
+    def build(folder: Path) -> None:
+        build_ggml_model(folder / "ggml-tiny.en.bin", "tiny.en", seed=1)
+        build_ggml_model(folder / "ggml-base.en.bin", "base.en", seed=2)
+
+    return built_once(tmp_path_factory, "models", build)
 
 
 @pytest.fixture(scope="session")
@@ -129,9 +134,10 @@ def ct2_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Random-weight CTranslate2 models (faster-whisper) of the real tiny.en shape, as a --models-dir."""
     from tests.support.ct2_model import build_ct2_model
 
-    folder = tmp_path_factory.mktemp("ct2")
-    build_ct2_model(folder / "tiny.en", "tiny.en", seed=3)
-    return folder
+    def build(folder: Path) -> None:
+        build_ct2_model(folder / "tiny.en", "tiny.en", seed=3)
+
+    return built_once(tmp_path_factory, "ct2", build)
 
 
 @pytest.fixture(scope="session")
@@ -140,10 +146,11 @@ def real_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (as `tiny.en/`) and the same weights converted to whisper.cpp's `ggml-tiny.en.bin`, once per run."""
     from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
 
-    folder = tmp_path_factory.mktemp("real-models")
-    copy_ct2_tiny_en(folder / "tiny.en")
-    convert_ct2_to_ggml(ct2_tiny_en(), folder / "ggml-tiny.en.bin")
-    return folder
+    def build(folder: Path) -> None:
+        copy_ct2_tiny_en(folder / "tiny.en")
+        convert_ct2_to_ggml(ct2_tiny_en(), folder / "ggml-tiny.en.bin")
+
+    return built_once(tmp_path_factory, "real-models", build)
 
 
 @pytest.fixture(scope="session")
@@ -163,6 +170,14 @@ def short_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
     """Two of `paused`'s sentences and their pauses (about 6 s): two utterances, for stories where the length
     is not the point (each engine pass costs less: the window is only as long as the audio)."""
     return two_sentences(tmp_path_factory.mktemp("two-sentences"))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """The figures a test measured, from its report (a worker's, under pytest-xdist)."""
+    from tests.support.report import gather
+
+    if report.when == "call":
+        gather(report)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

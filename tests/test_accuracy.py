@@ -9,6 +9,7 @@ beside offline WER); the goals of speed and closeness to offline are checked by 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from echotui.quality import caption_defects, word_errors, words
 from tests.cli import AWARE, echotui
 from tests.support.corpus import Speech
 from tests.support.offline import offline_text
-from tests.support.report import ACCURACY
+from tests.support.report import ACCURACY_PROPERTY
 from tests.support.speech import WordTiming
 
 pytestmark = pytest.mark.accuracy
@@ -38,7 +39,12 @@ MAX_ABOVE_OFFLINE = 0.15
 @pytest.mark.parametrize("speech_name", SPEECH)
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_live_captions_say_what_was_spoken(
-    provider: str, speech_name: str, real_models: dict[str, Path], corpus: dict[str, Speech], tmp_path: Path
+    provider: str,
+    speech_name: str,
+    real_models: dict[str, Path],
+    corpus: dict[str, Speech],
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     speech = corpus[speech_name]
     out = tmp_path / "captions.jsonl"
@@ -58,7 +64,7 @@ def test_live_captions_say_what_was_spoken(
     offline = offline_text(provider, real_models[provider], speech.path)
     live_wer = word_errors(speech.text, live).wer
     offline_wer = word_errors(speech.text, offline).wer
-    ACCURACY.append((provider, speech_name, live_wer, offline_wer))
+    record_property(ACCURACY_PROPERTY, [provider, speech_name, live_wer, offline_wer])  # the run's summary
     assert live_wer <= MAX_WER, f"live: {live!r}"
     assert live_wer <= offline_wer + MAX_ABOVE_OFFLINE, f"live: {live!r}\noffline: {offline!r}"
 

@@ -3,6 +3,7 @@ capture-pane, and the exit code lands in a file."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -81,6 +82,7 @@ class Terminal:
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed: .ci/run installs it (apt-get install tmux)")
-    window = Terminal(f"echotui-test-{time.monotonic_ns()}", tmp_path)
+    # one tmux server for the run: a name per worker process and test
+    window = Terminal(f"echotui-test-{os.getpid()}-{time.monotonic_ns()}", tmp_path)
     yield window
     subprocess.run(["tmux", "kill-session", "-t", window.name], capture_output=True)

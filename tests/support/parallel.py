@@ -6,7 +6,7 @@ daemon stops it at its end), on `echotui serve` (a Ray cluster) and on the Wyomi
 each (`xdist_group`), one after another as in a serial run.
 
 Figures a test measures for the run's summary travel to the controller in the test's report
-(`user_properties`): the workers' memory is not the controller's.
+(tests/support/report.py): the workers' memory is not the controller's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ SHARED = {"pulse_null_sink": "pulseaudio", "echo_server": "ray-serve", "wyoming_
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        group = next((g for fixture, g in SHARED.items() if fixture in item.fixturenames), None)  # type: ignore[attr-defined]
+        if not isinstance(item, pytest.Function):  # (only a test function has fixtures)
+            continue
+        group = next((g for fixture, g in SHARED.items() if fixture in item.fixturenames), None)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))

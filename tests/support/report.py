@@ -14,9 +14,9 @@ ACCURACY: list[tuple[str, str, float, float]] = []
 """(provider, speech, live WER, offline WER) per accuracy test, gathered from the reports."""
 
 
-def gather(report: pytest.TestReport) -> None:
-    """Keep the figures a finished test recorded."""
+def gather(report: pytest.TestReport, into: list[tuple[str, str, float, float]] = ACCURACY) -> None:
+    """Keep the figures a finished test recorded (`into` the run's summary)."""
     for name, value in report.user_properties:
         if name == ACCURACY_PROPERTY and isinstance(value, (list, tuple)):
             provider, speech, live, offline = value
-            ACCURACY.append((str(provider), str(speech), float(live), float(offline)))
+            into.append((str(provider), str(speech), float(live), float(offline)))

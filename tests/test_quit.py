@@ -21,6 +21,7 @@ from echotui.app import EchoApp
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
 from echotui.pipeline.journal import read_journal
+from echotui.providers.base import Segment, TranscribeRequest
 from echotui.selection.decode import wait_for_speech
 from echotui.session import Session
 from echotui.widgets.captions import CaptionView
@@ -108,7 +109,7 @@ def test_a_quit_while_the_engine_is_mid_call_keeps_the_words_on_screen(
     never got to counts as untranscribed, not as lost."""
     path, words = timed_words
     audio = np.concatenate(list(DecodedFile(path).blocks()))
-    engine = TimedWordOracle(words, audio)
+    engine = StallsAfterFirstWords(words, audio)
     session = Session(SETTINGS, FileSource(path, speed=1.0), provider=engine)
     app = EchoApp(session)
 
@@ -116,7 +117,6 @@ def test_a_quit_while_the_engine_is_mid_call_keeps_the_words_on_screen(
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: tentative_on_screen(app) != "")
             shown = tentative_on_screen(app)
-            engine.delay_s = 30.0  # every call from now on: far past the quit's grace
             began = time.monotonic()
             await pilot.press("q")
             await wait_for(pilot, lambda: app.return_code is not None, timeout=10)
@@ -132,6 +132,17 @@ def test_a_quit_while_the_engine_is_mid_call_keeps_the_words_on_screen(
     assert ledger["captured"] == sum(
         ledger[k] for k in ("transcribed", "vad_skipped", "dropped", "untranscribed")
     )
+
+
+class StallsAfterFirstWords(TimedWordOracle):
+    """Once a pass has given tentative words, every call takes far longer than the quit may wait: the user
+    is reading those words while the engine is mid-call (however fast the file replays until then)."""
+
+    def transcribe(self, request: TranscribeRequest) -> list[Segment]:
+        found = super().transcribe(request)
+        if found and not request.final:
+            self.delay_s = 30.0  # every call from now on: far past the quit's grace
+        return found
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 30.0) -> None:

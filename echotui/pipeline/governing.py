@@ -114,8 +114,8 @@ class Governing:
         self.clock = clock
         self._chosen = pipeline.config  # the revision and the chunk as the user chose them
         self._worker = pipeline.worker
-        self._smaller: dict[str, tuple[Rung | None, Rung]] = {}  # by the running model's path: the
-        # next smaller model, and the way back to the running one
+        # by a running model's path: the next smaller model, and the way back up to the running one
+        self._rungs: dict[str, tuple[Rung | None, Rung]] = {}
         self._back: list[Rung] = []  # the models stepped down from, the latest last
         self._ours = False  # the swap under way is the governor's
         self._from: InferenceWorker | None = None  # the worker the governor's model step swapped out
@@ -183,10 +183,10 @@ class Governing:
     async def _smaller_of(self, loaded: LoadedModel) -> Rung | None:
         ladder = self.ladder
         assert ladder is not None
-        if loaded.path not in self._smaller:  # once per model: the folders are read off the loop
+        if loaded.path not in self._rungs:  # once per model: the folders are read off the loop
             both = await asyncio.to_thread(lambda: (ladder.smaller(loaded), ladder.way_back(loaded)))
-            self._smaller[loaded.path] = both
-        return self._smaller[loaded.path][0]
+            self._rungs[loaded.path] = both
+        return self._rungs[loaded.path][0]
 
     def _load(self, loaded: LoadedModel, smaller: Rung | None) -> Load:
         pipeline = self.pipeline
@@ -241,8 +241,8 @@ class Governing:
             pipeline.config = replace(pipeline.config, chunk_seconds=chunk, thinned=step.down)
         elif self.ladder is not None:
             if step.down:
-                assert smaller is not None and loaded.path in self._smaller
-                self._back.append(self._smaller[loaded.path][1])
+                assert smaller is not None and loaded.path in self._rungs
+                self._back.append(self._rungs[loaded.path][1])
                 name, where = smaller
             else:
                 name, where = self._back.pop()

@@ -12,7 +12,7 @@ from echotui import SAMPLE_RATE
 from echotui.errors import EchoError
 from echotui.models.choice import ModelChoice
 from echotui.providers.base import TranscribeRequest
-from echotui.providers.fasterwhisper import FasterWhisperProvider
+from echotui.providers.fasterwhisper import FasterWhisperProvider, one_window_tokens
 from echotui.providers.fasterwhisper_abilities import choose_compute, choose_device
 from echotui.quality import word_errors
 from tests.cli import echotui
@@ -95,3 +95,40 @@ def test_a_short_window_is_encoded_at_its_length_and_heard_right(
         <= word_errors(" ".join(PAUSED[:2]), " ".join(s.text for s in full)).wer + 0.1
     ), spoken
     assert all(w.end_s <= 6.0 for s in short for w in s.words), "no word timed past the audio"
+
+
+def test_speech_cut_mid_sentence_is_decoded_in_one_pass(
+    real_models: dict[str, Path], corpus: dict[str, Speech]
+) -> None:
+    """A live pass ends wherever the speaker is: faster-whisper would decode the tail after its last word
+    again (a second encoder run and decoder pass on most streaming calls). Each pass runs the encoder once,
+    and still hears the words spoken before the cut as the whole file heard offline has them."""
+    audio = read_wav(corpus["continuous"].path)
+    provider = FasterWhisperProvider(ModelChoice(path=real_models["faster-whisper"]), threads=2)
+    provider.load()
+    whole = provider.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True))
+    offline = [w for s in whole for w in s.words]
+    spy = _EncoderSpy(provider._model.model)
+    provider._model.model = spy
+    prompt, said, before_cut = "", [], []
+    for cut_s in (3.3, 5.1, 7.7, 9.4, 12.2):
+        heard = provider.transcribe(
+            TranscribeRequest(audio[: round(cut_s * SAMPLE_RATE)], 0.0, False, prompt, word_timestamps=True)
+        )
+        before_cut.append(" ".join(w.text for w in offline if w.end_s < cut_s - 0.3))
+        said.append(" ".join(w.text for s in heard for w in s.words))
+        prompt = said[-1]
+    assert len(spy.frames) == 5, spy.frames
+    pooled = word_errors(" ".join(before_cut), " ".join(said))  # a pass's last words are still tentative
+    assert pooled.wer <= 0.25, list(zip(said, before_cut, strict=True))
+
+
+def test_a_window_heard_to_its_end_is_closed_where_the_audio_ends() -> None:
+    """Tokens as the decoder gives them (text 10-12, timestamps from 100): a tail of text is closed at the
+    window's end (4 s: 200 steps of 0.02 s), an empty segment opened at the end is dropped, and a finished
+    window stays as it is."""
+    assert one_window_tokens([100, 10, 11, 150, 150, 12], 100, 4.0) == [100, 10, 11, 150, 150, 12, 300]
+    assert one_window_tokens([100, 10, 150, 150], 100, 4.0) == [100, 10, 150]
+    assert one_window_tokens([100, 10, 11, 150], 100, 4.0) == [100, 10, 11, 150]
+    assert one_window_tokens([100, 10, 11], 100, 40.0) == [100, 10, 11, 1600]  # never past 30 s
+    assert one_window_tokens([], 100, 4.0) == []

@@ -215,6 +215,8 @@ def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_af
         for i, w in enumerate(said)
     ]
     assert finished(unended, next_s=40.0) == 7, "no sentence end in 6 s: cut at the widest pause"
+    abutting = [Word(i * 0.3, (i + 1) * 0.3, f"w{i}") for i in range(40)]  # as faster-whisper times a lecture
+    assert finished(abutting, next_s=40.0) == 20, "no pause at all: the whole 6 s, not one word per revision"
 
 
 def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_keeps_its_edge_words() -> None:

@@ -231,8 +231,12 @@ class Reviser:
         decoder.text = text_of(self.kept[:first])[-STREAMING.prompt_chars :]
         for lo, hi in pieces:
             decoder.add(lo, self.ring.slice(lo, hi))
-        self.working = words
+        self.working, began = words, time.monotonic()
         heard = (await decoder.decode(self._call, ended=True)).words if decoder.pieces else []
+        log.info(
+            "revised %.1f-%.1f s (%d words) with %.1f s of context in %.1f s",
+            words[0].start_s, words[-1].end_s, len(words), words[0].start_s - since, time.monotonic() - began,
+        )  # fmt: skip
         self.working = []
         heard = belonging(heard, before, words, after)
         clock = self._clock_s

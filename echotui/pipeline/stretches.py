@@ -60,7 +60,7 @@ def finished(words: list[Word], next_s: float, tuning: StretchTuning = STRETCH) 
     ends = [i for i in within if ends_sentence(words[i])]
     if ends:
         return ends[-1] + 1
-    return max(within, key=lambda i: words[i + 1].start_s - words[i].end_s) + 1
+    return max(within, key=lambda i: (words[i + 1].start_s - words[i].end_s, i)) + 1  # the latest of equals
 
 
 def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:

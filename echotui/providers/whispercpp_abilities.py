@@ -5,6 +5,7 @@ and which GPU its build can use, where auto-selection may run it, and how to tim
 from __future__ import annotations
 
 import logging
+import platform
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -47,6 +48,25 @@ def whispercpp_gpu_backend(apple_silicon: bool, cuda_devices: int, system_info: 
     if "CUDA" in system_info.upper() and cuda_devices > 0:
         return "cuda"
     return None
+
+
+def whispercpp_on_cpu(use_gpu: bool) -> bool:
+    """Whether whisper.cpp runs on the CPU here: told to, or its build has no GPU backend (the macOS arm64
+    wheel has Metal; other builds name CUDA or Vulkan in their system info)."""
+    if not use_gpu:
+        return True
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return False
+    info = (whispercpp_system_info() or "").upper()
+    return not any(gpu in info for gpu in ("CUDA", "VULKAN", "METAL"))
+
+
+def runs_q8_0(compute: str, on_cpu: bool) -> bool:
+    """Whether whisper.cpp runs a q8_0 copy of a float16 model (`models.ggml_quantize`): on the CPU by
+    default; "float16" keeps the file as it is, "q8_0" (or "int8") asks for the copy on a GPU too."""
+    if compute in ("float16", "f16"):
+        return False
+    return compute in ("q8_0", "int8") or on_cpu
 
 
 class WhisperCppAbilities(Provider):
@@ -107,11 +127,14 @@ class WhisperCppAbilities(Provider):
         a warm-up, the fastest of `runs`."""
         from echotui.logs import whisper_log
         from echotui.models.ggml_models import check_ggml_file, local_model
+        from echotui.models.ggml_quantize import cpu_copy
 
         path = local_model(model, models_dir)
         if path is None or find_spec("pywhispercpp") is None:
             return None
         check_ggml_file(path)  # a bad file would crash the process instead of raising
+        if runs_q8_0("default", whispercpp_on_cpu(device != "cpu")):
+            path = cpu_copy(path)  # time what runs
         from pywhispercpp.model import Model
 
         stop_listening = whisper_log.listen(lambda line: None)  # whisper.cpp logs go to the log file

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
+from echotui.folders import cache_dir
 from echotui.providers.machine import Hardware
 from echotui.providers.probing import TIMING_RUNS
 from echotui.providers.registry import PROVIDERS
@@ -49,11 +50,8 @@ Measure = Callable[[str, str, str], "float | None"]
 
 
 def default_cache_path() -> Path:
-    """$ECHOTUI_CACHE_DIR, else $XDG_CACHE_HOME/echotui, else ~/.cache/echotui; file encoder-timings.json."""
-    folder = os.environ.get("ECHOTUI_CACHE_DIR")
-    if not folder:
-        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "echotui")
-    return Path(folder).expanduser() / "encoder-timings.json"
+    """encoder-timings.json in the cache folder (`folders.cache_dir`)."""
+    return cache_dir() / "encoder-timings.json"
 
 
 class OtherLoad:

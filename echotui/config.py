@@ -52,7 +52,8 @@ class Settings:
         model_path: an explicit model file or folder; wins over `model`.
         models_dir: an extra folder of local models.
         whisper_device: "auto", "cpu", "cuda" or "metal": where the engine runs.
-        whisper_compute: compute type for engines that have one ("default", "int8", "float16", ...).
+        whisper_compute: compute type for engines that have one ("default", "int8", "float16", ...);
+            whisper.cpp on a CPU runs a q8_0 copy of a float16 model unless this is "float16".
         chunk_seconds: how much new audio triggers a partial result while someone is speaking.
         max_utterance_seconds: longest utterance sent to the engine; longer speech is cut at a quiet point.
         min_silence_seconds: pause that ends an utterance.

@@ -25,6 +25,7 @@ def test_providers_json_on_this_machine(models_dir: Path, tmp_path: Path) -> Non
     assert by_name["whispercpp"]["available"] and by_name["faster-whisper"]["available"]
     assert not by_name["voxtral"]["available"] and "ECHOTUI_VOXTRAL_BIN" in by_name["voxtral"]["reason"]
     assert by_name["faster-whisper"]["backends"] == ["cpu"], "no CUDA here"
+    assert by_name["whispercpp"]["reason"].endswith("CPU, on q8_0 copies of float16 models.")
     chosen = report["recommended"]
     assert chosen["provider"] in ("whispercpp", "faster-whisper")
     rtf = chosen["predicted_rtf"]

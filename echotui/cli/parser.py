@@ -34,7 +34,11 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--models-dir", type=Path, help="a folder of local models (ggml files, CTranslate2 folders)"
     )
     group.add_argument("--whisper-device", help="auto, cpu, cuda or metal (env ECHOTUI_WHISPER_DEVICE)")
-    group.add_argument("--whisper-compute", help="faster-whisper compute type, e.g. int8, float16")
+    group.add_argument(
+        "--whisper-compute",
+        help="faster-whisper compute type (int8, float16, ...); whisper.cpp: float16 keeps the model file as"
+        " it is (default on a CPU: a q8_0 copy of a float16 file)",
+    )
     group.add_argument("--threads", type=int, help="CPU threads for the engine")
     group.add_argument("--language", help="spoken language code (default en)")
     group.add_argument(

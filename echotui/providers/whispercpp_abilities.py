@@ -94,9 +94,9 @@ class WhisperCppAbilities(Provider):
             return status(
                 True, f"pywhispercpp is installed and its build uses {GPU_NAMES[hw.whispercpp_gpu]} here."
             )
-        return status(
-            True, "pywhispercpp is installed; its build has no GPU backend here, so it runs on the CPU."
-        )
+        quantized = runs_q8_0(settings.whisper_compute, on_cpu=True)
+        copies = ", on q8_0 copies of float16 models" if quantized else ""
+        return status(True, f"pywhispercpp is installed; its build has no GPU backend here: CPU{copies}.")
 
     @classmethod
     def engines(cls, hw: Hardware) -> tuple[Engine, ...]:

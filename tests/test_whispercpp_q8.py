@@ -108,3 +108,14 @@ def test_the_copy_is_for_the_cpu_unless_asked_for() -> None:
     assert runs_q8_0("default", on_cpu=True) and not runs_q8_0("default", on_cpu=False)
     assert not runs_q8_0("float16", on_cpu=True)
     assert runs_q8_0("q8_0", on_cpu=False) and runs_q8_0("int8", on_cpu=False)
+
+
+def test_auto_selection_times_the_copy_that_will_run(
+    real_models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The encoder pass that predicts whether a model keeps up is timed on the q8_0 copy a CPU runs."""
+    monkeypatch.setenv("ECHOTUI_CACHE_DIR", str(tmp_path / "cache"))
+    seconds = WhisperCppProvider.time_encoder("tiny.en", "cpu", real_models_dir, threads=2, runs=1)
+    assert seconds is not None and seconds > 0
+    copies = list((tmp_path / "cache" / "ggml-q8_0").iterdir())
+    assert [read_ggml_header(copy).ftype for copy in copies] == [Q8_0_FTYPE_IN_HEADER]

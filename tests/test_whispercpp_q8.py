@@ -5,6 +5,7 @@ it saves in time is measured by `benchmarks.accuracy`, not timed here."""
 from __future__ import annotations
 
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,14 @@ def test_auto_selection_times_the_copy_that_will_run(
     assert seconds is not None and seconds > 0
     copies = list((tmp_path / "cache" / "ggml-q8_0").iterdir())
     assert [read_ggml_header(copy).ftype for copy in copies] == [Q8_0_FTYPE_IN_HEADER]
+
+
+def test_two_engines_loading_at_once_make_one_good_copy(real_models: dict[str, Path], tmp_path: Path) -> None:
+    """The live engine and the revision's (or a hot-swap's) may load the same model in one process at once."""
+    source, folder = real_models["whispercpp"], tmp_path / "copies"
+    with ThreadPoolExecutor(2) as pool:
+        copies = list(pool.map(lambda _: cpu_copy(source, folder), range(2)))
+    assert copies[0] == copies[1] != source
+    assert read_ggml_header(copies[0]).ftype == Q8_0_FTYPE_IN_HEADER
+    assert _tensor_types(copies[0])["decoder.token_embedding.weight"] == 8
+    assert [path.name for path in folder.iterdir()] == [copies[0].name]  # no pending file left

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import struct
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,7 +60,7 @@ def cpu_copy(source: Path, folder: Path | None = None) -> Path:
             return copy
     except EchoError:
         log.warning("%s is damaged; making it again", copy)
-    pending = copy.with_suffix(f".{os.getpid()}.tmp")
+    pending = copy.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # two engines may load at once
     try:
         folder.mkdir(parents=True, exist_ok=True)
         quantize_q8_0(source, pending)

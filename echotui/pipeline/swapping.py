@@ -2,7 +2,9 @@
 and takes over at an utterance boundary, so no audio is lost; a load that fails leaves the current one
 running and says why (`SwapFailed`). When the engine is behind (`SwapHost.behind`) the next boundary may be
 many slow calls away, and a user swapping for a faster model is swapping because of that: the swap then
-takes over between engine calls, as the overload governor's does."""
+takes over between engine calls, as the overload governor's does. So does a swap that has waited
+`BOUNDARY_WAIT_S` for a boundary: someone who talks on without a pause would otherwise wait for it as long as
+they talk."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ from echotui.pipeline.worker import IncomingSwap, InferenceWorker
 from echotui.providers.base import Provider
 
 log = logging.getLogger(__name__)
+
+BOUNDARY_WAIT_S = 2.0
+"""How long a loaded swap waits for an utterance boundary before it takes over between engine calls."""
 
 
 class SwapHost(Protocol):
@@ -68,6 +73,12 @@ class HotSwap:
         elif self.pipeline.idle or self.urgent:
             self.switch()  # idle (silence), or the governor's swap: take over now
         elif self.pipeline.behind:  # the next boundary may be many slow calls away: between two calls
+            self.urgent = True
+        else:  # speech goes on: the next boundary may be as far away as the speaker's next pause
+            asyncio.get_running_loop().call_later(BOUNDARY_WAIT_S, self._waited, incoming)
+
+    def _waited(self, incoming: IncomingSwap) -> None:
+        if self.incoming is incoming:  # not taken over (nor superseded) at a boundary meanwhile
             self.urgent = True
 
     def switch(self) -> None:

@@ -5,6 +5,7 @@ calls to reach: the faster model takes over between two engine calls, and no aud
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,20 @@ from tests.doubles import LiveReplaySource, TimedWordOracle
 from tests.support.speech import WordTiming
 
 CALL_S = 1.5  # each call of the slow engine, whatever its window
+
+
+def run_live(
+    pipeline: Pipeline, audio: np.ndarray, speed: float, user: Callable[[], Coroutine[None, None, None]]
+) -> None:
+    """The audio replayed live at `speed` through the pipeline while `user` acts on it."""
+
+    async def main() -> None:
+        acting = asyncio.create_task(user())
+        await pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=speed)))
+        await acting
+        await pipeline.close()
+
+    asyncio.run(main())
 
 
 def test_a_swap_asked_while_behind_takes_over_between_calls_not_at_the_boundary(
@@ -42,14 +57,8 @@ def test_a_swap_asked_while_behind_takes_over_between_calls_not_at_the_boundary(
         while not any(isinstance(e, ProviderSwapped) for e in seen):
             await asyncio.sleep(0.05)
 
-    async def main() -> None:
-        asker = asyncio.create_task(ask_when_behind())
-        # real time: live audio outrunning a slow engine is the point (a simulated clock never falls behind)
-        await pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=4.0)))
-        await asker
-        await pipeline.close()
-
-    asyncio.run(main())
+    # real time: live audio outrunning a slow engine is the point (a simulated clock never falls behind)
+    run_live(pipeline, audio, 4.0, ask_when_behind)
     (swapped,) = [e for e in seen if isinstance(e, ProviderSwapped)]
     assert asked, "the engine fell behind"
     assert swapped.swap_s < CALL_S + 0.5, (
@@ -76,14 +85,8 @@ def test_a_swap_asked_while_someone_talks_on_without_a_pause_takes_over_within_s
             await asyncio.sleep(0.05)
         pipeline.swap(TimedWordOracle(words, audio))
 
-    async def main() -> None:
-        asker = asyncio.create_task(ask_while_talking())
-        # real time: the wait for a boundary is the point (a simulated clock reaches the end at once)
-        await pipeline.run(LiveReplaySource(audio, clock=WallClock(speed=1.0)))
-        await asker
-        await pipeline.close()
-
-    asyncio.run(main())
+    # real time: the wait for a boundary is the point (a simulated clock reaches the end at once)
+    run_live(pipeline, audio, 1.0, ask_while_talking)
     assert len(audio) / SAMPLE_RATE > BOUNDARY_WAIT_S + 3, "the speech outlasts the wait"
     (swapped,) = [e for e in seen if isinstance(e, ProviderSwapped)]
     assert BOUNDARY_WAIT_S <= swapped.swap_s < BOUNDARY_WAIT_S + 1.0, f"took {swapped.swap_s:.1f} s"

@@ -51,14 +51,10 @@ def whispercpp_gpu_backend(apple_silicon: bool, cuda_devices: int, system_info: 
 
 
 def whispercpp_on_cpu(use_gpu: bool) -> bool:
-    """Whether whisper.cpp runs on the CPU here: told to, or its build has no GPU backend (the macOS arm64
-    wheel has Metal; other builds name CUDA or Vulkan in their system info)."""
-    if not use_gpu:
-        return True
-    if platform.system() == "Darwin" and platform.machine() == "arm64":
-        return False
-    info = (whispercpp_system_info() or "").upper()
-    return not any(gpu in info for gpu in ("CUDA", "VULKAN", "METAL"))
+    """Whether whisper.cpp runs on the CPU here: told to, or its build has no GPU backend here
+    (`whispercpp_gpu_backend`; before a model loads, a build with CUDA is taken to find a device)."""
+    apple_silicon = platform.system() == "Darwin" and platform.machine() == "arm64"
+    return not use_gpu or whispercpp_gpu_backend(apple_silicon, 1, whispercpp_system_info()) is None
 
 
 def runs_q8_0(compute: str, on_cpu: bool) -> bool:

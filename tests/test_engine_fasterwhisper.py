@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from echotui import SAMPLE_RATE
@@ -89,7 +91,8 @@ def test_a_short_window_is_encoded_at_its_length_and_heard_right(
     provider._model.model = spy
     short = provider.transcribe(TranscribeRequest(audio, 0.0, False, word_timestamps=True))
     full = provider.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True, full_window=True))
-    assert spy.frames == [6 * 100 + 256, 3000]  # 100 mel frames a second, 2.56 s of margin; then 30 s
+    assert spy.frames[0] == 6 * 100 + 256  # 100 mel frames a second, 2.56 s of margin
+    assert spy.frames[1:] and set(spy.frames[1:]) == {3000}  # then 30 s windows (what follows a stop too)
     spoken = " ".join(s.text for s in short)
     assert (
         word_errors(" ".join(PAUSED[:2]), spoken).wer
@@ -132,3 +135,73 @@ def test_a_window_heard_to_its_end_is_closed_where_the_audio_ends() -> None:
     assert one_window_tokens([100, 10, 11, 150], 100, 4.0) == [100, 10, 11, 150]
     assert one_window_tokens([100, 10, 11], 100, 40.0) == [100, 10, 11, 1600]  # never past 30 s
     assert one_window_tokens([], 100, 4.0) == []
+
+
+def test_a_sentence_heard_after_the_one_before_it_is_never_left_out(
+    real_models: dict[str, Path], corpus: dict[str, Speech]
+) -> None:
+    """A live window reaches back over the sentence before a short pause (its context). On such a window
+    whisper may end after the first sentence: on the paused corpus the last sentence, said just before the
+    file ended, was lost (its utterance's final call heard only the one before). Each pair of the paused
+    sentences, cut where the whole file's words put them and closed as a final call closes a window (0.2 s
+    into the pause after), comes back with the words of both."""
+    audio = read_wav(corpus["paused"].path)
+    provider = FasterWhisperProvider(ModelChoice(path=real_models["faster-whisper"]), threads=2)
+    provider.load()
+    whole = provider.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=True, full_window=True))
+    starts, ends, words = [], [], [w for s in whole for w in s.words]
+    for before, word in zip([None, *words], words, strict=False):
+        if before is None or before.text.endswith("."):
+            starts.append(word.start_s)
+        if word.text.endswith("."):
+            ends.append(word.end_s)
+    assert len(starts) == len(ends) == len(PAUSED), [w.text for w in words]
+    heard = []
+    for i in range(len(PAUSED) - 1):
+        for back_s in (0.0, 0.3):  # the window starts at the sentence, or in the pause before it
+            start, end = max(0.0, starts[i] - back_s), ends[i + 1] + 0.2
+            window = audio[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+            request = TranscribeRequest(window, start, True, " ".join(PAUSED[:i]), word_timestamps=True)
+            heard.append((i, " ".join(w.text for s in provider.transcribe(request) for w in s.words)))
+    for i, text in heard:
+        assert word_errors(" ".join(PAUSED[i : i + 2]), text).wer <= 0.2, heard
+
+
+class _StopsEarly:
+    """Stands in for faster-whisper's model: hears the words it is given up to `stop_s` of any audio it
+    gets (timed from that audio's start), and records each call's audio length and prompt."""
+
+    def __init__(self, words: list[tuple[float, float, str]], stop_s: float) -> None:
+        self.words, self.stop_s = words, stop_s
+        self.calls: list[tuple[float, str | None]] = []
+        self.encoder_frames: int | None = None
+        self.one_window = False
+
+    def transcribe(self, audio: np.ndarray, **options: Any) -> tuple[list[Any], None]:
+        offset = self.calls[0][0] - len(audio) / SAMPLE_RATE if self.calls else 0.0  # a later call: the rest
+        self.calls.append((len(audio) / SAMPLE_RATE, options.get("initial_prompt")))
+        heard = [
+            SimpleNamespace(start=a - offset, end=b - offset, word=f" {t}")
+            for a, b, t in self.words
+            if a >= offset and b - offset <= self.stop_s
+        ]
+        if not heard:
+            return [], None
+        text = "".join(w.word for w in heard)
+        return [SimpleNamespace(text=text, start=heard[0].start, end=heard[-1].end, words=heard)], None
+
+
+def test_what_the_decoder_left_after_its_last_word_is_decoded_with_the_words_before_as_prompt() -> None:
+    """A decoder that stops 3 s into 7 s of audio: the rest, from its last word on, is decoded once more,
+    its words timed on the whole window's clock and the words heard first (after the caller's prompt) as
+    its prompt. One that stops within a second of the end, as a window cut mid-word does, is decoded once."""
+    words = [(0.2, 1.0, "We"), (1.0, 3.0, "planted."), (4.0, 5.0, "Her"), (5.0, 6.5, "brother.")]
+    provider = FasterWhisperProvider(ModelChoice(path=Path("unused")))
+    provider._model = _StopsEarly(words, stop_s=3.5)
+    audio = np.zeros(7 * SAMPLE_RATE, dtype=np.float32)
+    segments = provider.transcribe(TranscribeRequest(audio, 0.0, True, "Open it.", word_timestamps=True))
+    assert [(w.start_s, w.end_s, w.text) for s in segments for w in s.words] == words
+    assert provider._model.calls == [(7.0, "Open it."), (4.0, "Open it. We planted.")]
+    provider._model = _StopsEarly(words, stop_s=6.5)
+    segments = provider.transcribe(TranscribeRequest(audio, 0.0, False, word_timestamps=True))
+    assert len(provider._model.calls) == 1 and len([w for s in segments for w in s.words]) == 4

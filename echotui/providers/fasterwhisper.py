@@ -13,12 +13,15 @@ Audio that fits in one window is decoded in one pass when word times are asked f
 cut their windows themselves): faster-whisper would otherwise decode the tail after the last word again,
 a second encoder run and decoder pass on nearly every streaming call (8 s of tiny.en int8 with a prompt on
 2 threads: 0.69 s, now 0.51 s), as a window of speech cut by the caller seldom ends as a finished segment.
+Only where the decoder stopped well before the audio does (it heard one sentence of a window holding two,
+and ended there) is the rest decoded, once, with what was heard as its prompt.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +51,10 @@ FULL_WINDOW_FRAMES = 3000
 FULL_WINDOW_SAMPLES = FULL_WINDOW_FRAMES * SAMPLE_RATE // MEL_FRAMES_PER_S
 ENCODER_MARGIN_FRAMES = 256  # 2.56 s, as whisper.cpp's audio_ctx margin: the decoder stops where speech does
 TIME_PRECISION_S = 0.02  # one timestamp token
+# A decoder that stops this long before the audio ends left speech unheard (a cut window's last word, or a
+# final window's closing pause, is shorter): the rest is decoded once more, as faster-whisper would.
+REST_AFTER_S = 1.0
+REST_PROMPT_CHARS = 200
 
 
 def encoder_frames_for(n_samples: int) -> int | None:
@@ -152,21 +159,43 @@ class FasterWhisperProvider(FasterWhisperAbilities):
         return LoadedModel(self.name, self.choice.label(folder), backend, str(folder))
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
-        """Decode with the encoder window sized to the audio; if that loops, decode once more with the
-        full window and no prompt, as whisper.cpp's provider does."""
+        """Decode with the encoder window sized to the audio (`_heard`); where the decoder stopped well
+        before the audio ends, decode the rest (`_rest`)."""
         if self._model is None:
             raise RuntimeError("transcribe() before load()")
+        self._model.one_window = request.word_timestamps and len(request.audio) <= FULL_WINDOW_SAMPLES
+        segments = self._heard(request, request.prompt)
+        if self._model.one_window:
+            segments += self._rest(request, segments)
+        return segments
+
+    def _heard(self, request: TranscribeRequest, prompt: str) -> list[Segment]:
+        """Decode with the encoder window sized to the audio; if that loops, decode once more with the
+        full window and no prompt, as whisper.cpp's provider does."""
         duration = len(request.audio) / SAMPLE_RATE
         adaptive = self.adaptive_window and not request.full_window
         frames = encoder_frames_for(len(request.audio)) if adaptive else None
         self._model.encoder_frames = frames
-        self._model.one_window = request.word_timestamps and len(request.audio) <= FULL_WINDOW_SAMPLES
-        segments = self._decode(request, duration, request.prompt)
+        segments = self._decode(request, duration, prompt)
         if frames is not None and looped(" ".join(s.text for s in segments), duration):
             log.info("faster-whisper looped on %.1f s; decoding again with the full window", duration)
             self._model.encoder_frames = None
             segments = self._decode(request, duration, "")
         return segments
+
+    def _rest(self, request: TranscribeRequest, heard: list[Segment]) -> list[Segment]:
+        """What the one-pass decode left unheard after its last word, decoded with the heard text as the
+        prompt; nothing when the decoder went on to the end of the audio (or heard no word)."""
+        duration = len(request.audio) / SAMPLE_RATE
+        last = next((w.end_s for s in reversed(heard) for w in reversed(s.words)), None)
+        if last is None or duration - last < REST_AFTER_S:
+            return []
+        log.info("faster-whisper stopped at %.1f s of %.1f s; decoding the rest", last, duration)
+        prompt = " ".join((request.prompt, *(s.text for s in heard))).strip()[-REST_PROMPT_CHARS:]
+        later = self._heard(replace(request, audio=request.audio[round(last * SAMPLE_RATE) :]), prompt)
+        if looped(" ".join(s.text for s in later), duration - last):
+            return []
+        return [_shifted(segment, last, duration) for segment in later]
 
     def _decode(self, request: TranscribeRequest, duration: float, prompt: str | None) -> list[Segment]:
         pieces, _info = self._model.transcribe(
@@ -195,3 +224,13 @@ class FasterWhisperProvider(FasterWhisperAbilities):
 
     def close(self) -> None:
         self._model = None
+
+
+def _shifted(segment: Segment, by: float, duration: float) -> Segment:
+    """`segment` decoded from audio that starts `by` seconds into a call's audio of `duration` seconds."""
+
+    def at(t: float) -> float:
+        return min(t + by, duration)
+
+    words = tuple(Word(at(w.start_s), at(w.end_s), w.text) for w in segment.words)
+    return Segment(at(segment.start_s), at(segment.end_s), segment.text, words)

@@ -4,6 +4,7 @@ give no text at all."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -17,7 +18,8 @@ from echotui.models.choice import ModelChoice
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.whispercpp import WhisperCppProvider, audio_ctx_for, backend_from_log
 from tests.cli import echotui
-from tests.support.speech import read_wav, write_wav
+from tests.support.corpus import PAUSED, Speech
+from tests.support.speech import _espeak, read_wav, write_wav
 
 STATS_FIELDS = {
     "provider", "model", "backend", "audio_s", "transcribed_s", "vad_skipped_s", "dropped_s",
@@ -110,6 +112,30 @@ def test_short_calls_pay_for_short_windows(real_models: dict[str, Path], sentenc
         windows.append(provider._model.get_params()["audio_ctx"])
     assert windows == [audio_ctx_for(2 * SAMPLE_RATE), 0]  # 0 = whisper.cpp's full 1500 frames
     assert audio_ctx_for(2 * SAMPLE_RATE) == 228
+
+
+def test_a_revision_call_times_each_word_where_it_was_said(
+    real_models: dict[str, Path], corpus: dict[str, Speech]
+) -> None:
+    """A revision decodes finished speech in a padded 30 s window with the text before it as the prompt.
+    There whisper.cpp's decoder times its last words at the window's end (five to seven words of a sentence
+    all ending there, measured), while DTW still says where each one ends; the revision aligns its words to
+    the committed ones by time, and on such times put words of the next sentence into the one before
+    (doubled on screen). From each paused sentence to the end of the file: every word ends after the word
+    before it."""
+    audio = read_wav(corpus["paused"].path)
+    provider = WhisperCppProvider(ModelChoice(path=real_models["whispercpp"]), threads=2)
+    provider.load()
+    start_s = 0.5  # the corpus's silences: 0.5 s first, 1 s after each sentence
+    for i, sentence in enumerate(PAUSED):
+        window = audio[round(max(0.0, start_s - 0.1) * SAMPLE_RATE) :]
+        prompt = " ".join(PAUSED[:i])
+        request = TranscribeRequest(window, start_s, True, prompt, word_timestamps=True, full_window=True)
+        words = [w for s in provider.transcribe(request) for w in s.words]
+        assert len(words) >= len(" ".join(PAUSED[i:]).split()) - 2, [w.text for w in words]
+        ends = [(w.end_s, w.text) for w in words]
+        assert all(a[0] < b[0] for a, b in itertools.pairwise(ends)), ends
+        start_s += len(_espeak(sentence, "en-us", 160)) / SAMPLE_RATE + 1.0
 
 
 def test_backend_comes_from_whisper_cpp_own_report() -> None:

@@ -199,6 +199,11 @@ class WhisperCppProvider(WhisperCppAbilities):
                 pieces[-1] = (start, max(t1, end), joined + raw)
             else:
                 start = max(t0, pieces[-1][1]) if pieces else t0  # after the word before
+                if start > t1 and data.t_dtw >= 0:
+                    # the decoder's time ran past where DTW ends the word: on a padded window the decoder's
+                    # times of the last words collapse at the window's end; the word starts after the one
+                    # before it
+                    start = min(pieces[-1][1], t1) if pieces else t1
                 pieces.append((min(start, t1), max(t1, start), raw))
         out = []
         for start, end, piece in pieces:

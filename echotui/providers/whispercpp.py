@@ -174,13 +174,18 @@ class WhisperCppProvider(WhisperCppAbilities):
             if words(text):  # no empty captions, no punctuation alone
                 start = min(seg.t0 / 100.0, duration)  # whisper.cpp times are in 10 ms units
                 end = min(max(seg.t1 / 100.0, start), duration)
-                timed_words = self._words(index, duration) if timed else ()
+                timed_words = self._words(index, duration, padded=not audio_ctx) if timed else ()
                 segments.append(Segment(start, end, text, timed_words))
         return segments
 
-    def _words(self, segment: int, duration: float) -> tuple[Word, ...]:
+    def _words(self, segment: int, duration: float, padded: bool) -> tuple[Word, ...]:
         """The segment's words from its tokens' times: a token that starts with a space starts a word, any
-        other (a word piece, punctuation) extends the word before it. Special tokens are skipped."""
+        other (a word piece, punctuation) extends the word before it. Special tokens are skipped.
+
+        `padded`: the call heard a full 30 s window. There the decoder times the last words of its text at
+        the window's end, while DTW still says where each ends: a word whose decoder start lies past its
+        DTW end starts where the word before it ended. (In the live layer's sized windows the decoder's
+        times are kept as they are: there, DTW's alone made the passes agree later, measured.)"""
         import _pywhispercpp as pw
 
         ctx = self._model._ctx
@@ -199,10 +204,7 @@ class WhisperCppProvider(WhisperCppAbilities):
                 pieces[-1] = (start, max(t1, end), joined + raw)
             else:
                 start = max(t0, pieces[-1][1]) if pieces else t0  # after the word before
-                if start > t1 and data.t_dtw >= 0:
-                    # the decoder's time ran past where DTW ends the word: on a padded window the decoder's
-                    # times of the last words collapse at the window's end; the word starts after the one
-                    # before it
+                if padded and start > t1 and data.t_dtw >= 0:
                     start = min(pieces[-1][1], t1) if pieces else t1
                 pieces.append((min(start, t1), max(t1, start), raw))
         out = []

@@ -54,7 +54,6 @@ TIME_PRECISION_S = 0.02  # one timestamp token
 # A decoder that stops this long before the audio ends left speech unheard (a cut window's last word, or a
 # final window's closing pause, is shorter): the rest is decoded once more, as faster-whisper would.
 REST_AFTER_S = 1.0
-REST_PROMPT_CHARS = 200
 
 
 def encoder_frames_for(n_samples: int) -> int | None:
@@ -191,7 +190,7 @@ class FasterWhisperProvider(FasterWhisperAbilities):
         if last is None or duration - last < REST_AFTER_S:
             return []
         log.info("faster-whisper stopped at %.1f s of %.1f s; decoding the rest", last, duration)
-        prompt = " ".join((request.prompt, *(s.text for s in heard))).strip()[-REST_PROMPT_CHARS:]
+        prompt = " ".join((request.prompt, *(s.text for s in heard))).strip()  # faster-whisper keeps its end
         later = self._heard(replace(request, audio=request.audio[round(last * SAMPLE_RATE) :]), prompt)
         if looped(" ".join(s.text for s in later), duration - last):
             return []

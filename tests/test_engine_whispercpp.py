@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -121,8 +122,8 @@ def test_a_revision_call_times_each_word_where_it_was_said(
     There whisper.cpp's decoder times its last words at the window's end (five to seven words of a sentence
     all ending there, measured), while DTW still says where each one ends; the revision aligns its words to
     the committed ones by time, and on such times put words of the next sentence into the one before
-    (doubled on screen). From each paused sentence to the end of the file: every word ends after the word
-    before it."""
+    (doubled on screen). From each paused sentence to the end of the file: the words end in order, at most
+    two at one time."""
     audio = read_wav(corpus["paused"].path)
     provider = WhisperCppProvider(ModelChoice(path=real_models["whispercpp"]), threads=2)
     provider.load()
@@ -134,7 +135,8 @@ def test_a_revision_call_times_each_word_where_it_was_said(
         words = [w for s in provider.transcribe(request) for w in s.words]
         assert len(words) >= len(" ".join(PAUSED[i:]).split()) - 2, [w.text for w in words]
         ends = [(w.end_s, w.text) for w in words]
-        assert all(a[0] < b[0] for a, b in itertools.pairwise(ends)), ends
+        assert all(a[0] <= b[0] for a, b in itertools.pairwise(ends)), ends
+        assert max(Counter(end for end, _ in ends).values()) <= 2, ends  # (DTW may end two words together)
         start_s += len(_espeak(sentence, "en-us", 160)) / SAMPLE_RATE + 1.0
 
 

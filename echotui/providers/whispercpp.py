@@ -14,10 +14,9 @@ from echotui.errors import EchoError
 from echotui.logs import whisper_log
 from echotui.models.choice import ModelChoice
 from echotui.models.ggml_models import check_ggml_file, resolve_model
-from echotui.models.ggml_quantize import cpu_copy
 from echotui.models.naming import whisper_name
 from echotui.providers.base import LoadedModel, Segment, Word
-from echotui.providers.whispercpp_abilities import WhisperCppAbilities, runs_q8_0, whispercpp_on_cpu
+from echotui.providers.whispercpp_abilities import WhisperCppAbilities, file_that_runs
 from echotui.quality import TOKENS_MIN, TOKENS_PER_SECOND, is_loop, looped, strip_markers, words
 
 if TYPE_CHECKING:  # names for annotations only
@@ -96,9 +95,7 @@ class WhisperCppProvider(WhisperCppAbilities):
         if self.model_path is None:
             self.model_path = resolve_model(self.choice.name, self.choice.models_dir, self.choice.token)
         header = check_ggml_file(self.model_path)  # a bad file would crash the process, not raise
-        runs = self.model_path
-        if runs_q8_0(self.compute_type, whispercpp_on_cpu(self.use_gpu)):
-            runs = cpu_copy(self.model_path)  # 1.8x faster on a CPU; made once
+        runs = file_that_runs(self.model_path, self.compute_type, self.use_gpu)
         import _pywhispercpp as pw
         from pywhispercpp.model import Model
 

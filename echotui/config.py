@@ -62,8 +62,8 @@ class Settings:
         vad_aggressiveness: webrtcvad aggressiveness, 0 (lenient) to 3 (strict).
         speed: file replay speed (1 = real time, 0 = as fast as possible).
         revise: decode finished speech again with long context behind the live words
-            (`pipeline.revision`); what the user keeps is then the revised text. Off by default
-            (`--revise` turns it on) until its cost to the live layer is measured on a quiet machine.
+            (`pipeline.revision`); what the user keeps is then the revised text. On by default
+            (`--no-revise` turns it off) for an engine on this machine; never for a server's.
         revise_model: the model the revision runs (a catalogue name or a path), e.g. a larger one than
             the live model; default: the live model, loaded again for the revision's own thread.
         governor: step down (and back up) when the machine cannot keep up (`pipeline.governor`):

@@ -32,7 +32,9 @@ from tests.doubles import TimedWordOracle
 from tests.remote_double import OracleServer
 from tests.support.speech import WordTiming
 
-CONFIG = Settings(chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10)
+CONFIG = Settings(  # (the revision layer, on by default, has stories of its own)
+    chunk_seconds=0.5, max_utterance_seconds=3.0, queue_seconds=10, revise=False
+)
 QUICK = FallbackTuning(after_s=0.3, retry_s=0.05, probe_s=0.05)
 
 

@@ -59,9 +59,9 @@ def sentences(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Word
 
 
 def session_for(path: Path, words: list[WordTiming], **settings: object) -> tuple[Session, MisheardOracle]:
-    """A session whose live engine mishears `MISHEARD`; the revision's own engine (returned) hears right."""
+    """A session whose live engine mishears `MISHEARD`; the revision's own engine (returned) hears right.
+    The revision is on by default (`--no-revise`: `revise=False`)."""
     audio = np.concatenate(list(DecodedFile(path).blocks()))
-    settings.setdefault("revise", True)
     config = Settings(provider="whispercpp", chunk_seconds=0.5, **settings)  # type: ignore[arg-type]
     session = Session(config, FileSource(path, speed=4.0), provider=MisheardOracle(words, audio, MISHEARD))
     session.pipeline.reviser.provider = reviser = MisheardOracle(words, audio, MISHEARD)

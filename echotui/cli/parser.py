@@ -70,13 +70,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="decode finished speech again with long context behind the live words, and keep that text "
-        "(off by default until its cost to the live words is measured on a quiet machine)",
+        "(default on for an engine on this machine; --no-revise: keep the live words)",
     )
     policy.add_argument(
         "--revise-model",
         metavar="NAME|PATH",
-        help="with --revise: the model the revision runs (e.g. base.en behind a live tiny.en); default: "
-        "the live model",
+        help="the model the revision runs (e.g. base.en behind a live tiny.en); default: the live model",
     )
     policy.add_argument(
         "--governor",

@@ -13,8 +13,10 @@ on the stream timeline. Words both passes agree on at its edges are left out of 
 It never delays the live layer: it runs its own engine (`revision_engine`: `--revise-model`, else the
 live model loaded again) on its own thread, at a lower CPU priority, and starts no revision while audio
 waits for the live layer. A stretch it reaches too late (its audio already left the ring, or it ended more
-than `behind_s` ago) is skipped and counted in `unrevised_s`. On with `--revise` (off by default); never
-at `--speed 0` (the long-window policy already is the offline decode), and for engines without word times.
+than `behind_s` ago) is skipped and counted in `unrevised_s`. On by default (`--no-revise` turns it off);
+never at `--speed 0` (the long-window policy already is the offline decode), for engines without word
+times, or for a server's engine (`--provider remote`: a second request per stretch would double every
+client's load on the server; the words it sends are kept as they are).
 """
 
 from __future__ import annotations
@@ -98,13 +100,15 @@ class Reviser:
 
     @property
     def active(self) -> bool:
-        """On: asked for, streaming (not the long-window policy, not a replay), with word times."""
+        """On: asked for, streaming (not the long-window policy, not a replay), with word times, on an
+        engine of this machine (not a server's)."""
         pipeline = self.pipeline
-        timed = pipeline.worker.provider.capabilities.word_timestamps
+        abilities = pipeline.worker.provider.capabilities
         return (
             pipeline.config.revise
             and pipeline.policy.revisable
-            and timed
+            and abilities.word_timestamps
+            and "remote" not in abilities.backends
             and not pipeline.abandoned
             and not self.failed
         )

@@ -29,7 +29,7 @@ class StreamingConfig:
         vad: skip silence (frame VAD and the speech gate).
         vad_aggressiveness: webrtcvad's, 0 to 3.
         speed: file replay speed (0: as fast as the engine goes, decoded in long windows).
-        revise: the revision layer runs behind the live words.
+        revise: the revision layer runs behind the live words (for an engine on this machine).
         thinned: the overload governor thinned the passes: a step is counted from the end of the last
             engine call (the engine rests between calls however long they take), and a window reaches back
             only `StreamingTuning.thinned_context_s` before its utterance.
@@ -45,7 +45,7 @@ class StreamingConfig:
     vad: bool = True
     vad_aggressiveness: int = 2
     speed: float = 1.0
-    revise: bool = False
+    revise: bool = True
     thinned: bool = False
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.revision_tuning import REVISION
-from echotui.pipeline.stretches import belonging, finished
+from echotui.pipeline.stretches import belonging, due, finished
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
@@ -217,6 +217,20 @@ def test_a_stretch_is_finished_at_a_sentence_end_and_a_pause_or_at_the_latest_af
     assert finished(unended, next_s=40.0) == 7, "no sentence end in 6 s: cut at the widest pause"
     abutting = [Word(i * 0.3, (i + 1) * 0.3, f"w{i}") for i in range(40)]  # as faster-whisper times a lecture
     assert finished(abutting, next_s=40.0) == 20, "no pause at all: the whole 6 s, not one word per revision"
+
+
+def test_a_layer_that_fell_behind_revises_the_stretches_waiting_in_one_window() -> None:
+    said = [Word(i * 0.5, i * 0.5 + 0.4, f"w{i}" + ("." if i % 10 == 9 else "")) for i in range(80)]
+    assert due(said[:13], next_s=6.6, most_s=16.0) == 10, "up to date on speech that runs on: one stretch"
+    assert due(said, next_s=40.0, most_s=16.0) == 30, "behind: up to the last sentence end in 16 s"
+    paused = [  # sentences of 3 s, a pause of 1 s after each, all committed while a revision ran
+        Word(s * 4.0 + i * 0.5, s * 4.0 + i * 0.5 + 0.4, f"s{s}w{i}" + ("." if i == 5 else ""))
+        for s in range(5)
+        for i in range(6)
+    ]
+    assert due(paused[:6], next_s=4.0, most_s=16.0) == 6, "one sentence waits: it alone"
+    assert due(paused, next_s=20.0, most_s=16.0) == 24, "four sentences fit 16 s: one window for them"
+    assert due(paused, next_s=20.0) == 6, "without catching up: a window each"
 
 
 def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_keeps_its_edge_words() -> None:

@@ -8,7 +8,9 @@ passed, holding the already-revised speech before the stretch (`context_s`, its 
 prompt) and a little of what follows (`lookahead_s`), so no sentence is decoded alone, cut at its edges.
 The words heard are aligned with the words known there (`stretches.belonging`); the stretch's own are
 sent as `TranscriptRevised`: the committed words exactly as finals carried them, and the words heard now,
-on the stream timeline. Words both passes agree on at its edges are left out of the revision.
+on the stream timeline. Words both passes agree on at its edges are left out of the revision. A layer
+that fell behind revises the finished stretches waiting in one window (`stretches.due`, up to
+`catch_up_s` of speech), where one window each would cost a full window each.
 
 It never delays the live layer: it runs its own engine (`revision_engine`: `--revise-model`, else the
 live model loaded again) on its own thread, at a lower CPU priority, and starts no revision while audio
@@ -40,7 +42,7 @@ from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision_engine import RevisionEngine, RevisionWorker
 from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
-from echotui.pipeline.stretches import belonging, changed, finished
+from echotui.pipeline.stretches import belonging, changed, due
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Provider, Segment, TranscribeRequest, Word
 
@@ -203,7 +205,7 @@ class Reviser:
         if self.pipeline.queue.fill > self.tuning.busy_s * SAMPLE_RATE and not self._ended:
             return None  # the live layer is behind: it goes first
         next_s = tentative[0].start_s if tentative else float("inf") if self._ended else self._clock_s
-        count = finished(self.pending, next_s, self.tuning.stretch)
+        count = due(self.pending, next_s, self.tuning.stretch, self.tuning.catch_up_s)
         if not count:
             return None
         words, self.pending = self.pending[:count], self.pending[count:]

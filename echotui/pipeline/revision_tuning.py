@@ -13,6 +13,8 @@ class RevisionTuning:
 
     Attributes:
         stretch: when a stretch of committed words is finished.
+        catch_up_s: the most speech one revision takes when several finished stretches wait (the layer
+            fell behind): one window revises them together, where one each would cost a full window each.
         context_s: already-revised speech before a stretch that its window hears too.
         lookahead_s: speech after a stretch that its window hears too (its words are left to the next).
         pad_s: audio before a stretch's first word that its window hears, when there is no context, and
@@ -30,6 +32,7 @@ class RevisionTuning:
     """
 
     stretch: StretchTuning = STRETCH
+    catch_up_s: float = 16.0
     context_s: float = 12.0
     lookahead_s: float = 1.0
     pad_s: float = 0.4

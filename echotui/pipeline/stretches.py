@@ -11,7 +11,7 @@ Pure logic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import accumulate
 
@@ -61,6 +61,15 @@ def finished(words: list[Word], next_s: float, tuning: StretchTuning = STRETCH) 
     if ends:
         return ends[-1] + 1
     return max(within, key=lambda i: (words[i + 1].start_s - words[i].end_s, i)) + 1  # the latest of equals
+
+
+def due(words: list[Word], next_s: float, tuning: StretchTuning = STRETCH, most_s: float = 0.0) -> int:
+    """How many of `words` one revision takes: the first finished stretch, and the finished stretches
+    already waiting after it (the layer fell behind) up to `most_s` of speech in all, so one window
+    revises them where one each would cost a full window each. Speech still running on is cut as
+    `finished` cuts it (one stretch); 0: none finished yet."""
+    wider = replace(tuning, max_stretch_s=max(tuning.max_stretch_s, most_s))
+    return max(finished(words, next_s, tuning), finished(words, next_s, wider))
 
 
 def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.revision_tuning import REVISION
-from echotui.pipeline.stretches import belonging, due, finished
+from echotui.pipeline.stretches import belonging, due, finished, window_end
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
@@ -231,6 +231,18 @@ def test_a_layer_that_fell_behind_revises_the_stretches_waiting_in_one_window() 
     assert due(paused[:6], next_s=4.0, most_s=16.0) == 6, "one sentence waits: it alone"
     assert due(paused, next_s=20.0, most_s=16.0) == 24, "four sentences fit 16 s: one window for them"
     assert due(paused, next_s=20.0) == 6, "without catching up: a window each"
+
+
+def test_a_window_never_ends_inside_speech_no_pass_has_heard_yet() -> None:
+    # "ask not" said, a pause, and "what" begun: the live layer has not heard it yet. A window that ended at
+    # the clock cut "what" in two and heard "why", which went into the stretch ("ask not why what ...")
+    stretch = [Word(3.12, 3.86, "ask"), Word(3.86, 4.56, "not")]
+    assert window_end(stretch, [], limit_s=5.56, tail_s=0.3) == pytest.approx(4.86), "the pause, not 'what'"
+    heard = [Word(5.0, 5.3, "what")]  # heard by a live pass, whole within the lookahead
+    assert window_end(stretch, heard, limit_s=5.56, tail_s=0.3) == pytest.approx(5.56)
+    running = [Word(4.56, 4.9, "what"), Word(4.9, 5.3, "your"), Word(5.3, 5.7, "country")]
+    assert window_end(stretch, running, limit_s=5.56, tail_s=0.3) == pytest.approx(5.3), "between two words"
+    assert window_end(stretch, running, limit_s=4.2, tail_s=0.3) == pytest.approx(4.56), "the stretch whole"
 
 
 def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_keeps_its_edge_words() -> None:

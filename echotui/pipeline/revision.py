@@ -42,7 +42,7 @@ from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision_engine import RevisionEngine, RevisionWorker
 from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
-from echotui.pipeline.stretches import belonging, changed, due
+from echotui.pipeline.stretches import belonging, changed, due, window_end
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Provider, Segment, TranscribeRequest, Word
 
@@ -214,9 +214,9 @@ class Reviser:
     async def _revise(self, words: list[Word], following: list[Word]) -> None:
         tuning, ring_start_s = self.tuning, self.ring.start / SAMPLE_RATE
         self.kept = [w for w in self.kept if w.end_s > ring_start_s]
-        start_s, end_s = (
-            max(ring_start_s, words[0].start_s - tuning.pad_s),
-            min(self._clock_s, words[-1].end_s + tuning.lookahead_s),
+        start_s = max(ring_start_s, words[0].start_s - tuning.pad_s)
+        end_s = window_end(
+            words, following, min(self._clock_s, words[-1].end_s + tuning.lookahead_s), tuning.tail_s
         )
         if words[0].start_s < ring_start_s or self._clock_s - words[-1].end_s > tuning.behind_s:
             self.unrevised_s += words[-1].end_s - words[0].start_s  # fell behind: the live words stay

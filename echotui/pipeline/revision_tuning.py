@@ -16,7 +16,10 @@ class RevisionTuning:
         catch_up_s: the most speech one revision takes when several finished stretches wait (the layer
             fell behind): one window revises them together, where one each would cost a full window each.
         context_s: already-revised speech before a stretch that its window hears too.
-        lookahead_s: speech after a stretch that its window hears too (its words are left to the next).
+        lookahead_s: speech after a stretch that its window hears too (its words are left to the next),
+            at most: the window ends with the last word known there (heard by the live layer).
+        tail_s: audio after the last word known that a window hears (a word's end may run later than
+            its time says); what lies beyond it no pass has heard, and a word cut there would be misheard.
         pad_s: audio before a stretch's first word that its window hears, when there is no context, and
             before each stretch of speech the VAD passed.
         bridge_s: a pause shorter than this between two stretches of speech stays in the window (a longer
@@ -35,6 +38,7 @@ class RevisionTuning:
     catch_up_s: float = 16.0
     context_s: float = 12.0
     lookahead_s: float = 1.0
+    tail_s: float = 0.3
     pad_s: float = 0.4
     bridge_s: float = 2.0
     reach_s: float = 60.0

@@ -1,4 +1,5 @@
-"""Which committed words one revision takes, and which of the words it hears belong to them.
+"""Which committed words one revision takes, where its window ends, and which of the words it hears belong
+to them.
 
 A revision decodes a stretch of committed words (`finished`) with speech around it: already-revised
 speech before it, as offline transcription hears every sentence after the one before, and a little of
@@ -70,6 +71,19 @@ def due(words: list[Word], next_s: float, tuning: StretchTuning = STRETCH, most_
     `finished` cuts it (one stretch); 0: none finished yet."""
     wider = replace(tuning, max_stretch_s=max(tuning.max_stretch_s, most_s))
     return max(finished(words, next_s, tuning), finished(words, next_s, wider))
+
+
+def window_end(words: list[Word], following: list[Word], limit_s: float, tail_s: float) -> float:
+    """Where the window of `words` ends: by `limit_s` (the lookahead, the clock), and never inside speech
+    no pass has heard yet (a word cut at the window's end is heard as another word, and put into the
+    stretch): at the end of the last word known there (of `words`, or `following` them), `tail_s` after
+    it where the next known word leaves room."""
+    last = words[-1]
+    for word in following:
+        if word.end_s > limit_s:
+            return max(last.end_s, min(limit_s, last.end_s + tail_s, word.start_s))
+        last = word
+    return max(last.end_s, min(limit_s, last.end_s + tail_s))
 
 
 def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:

@@ -317,12 +317,18 @@ def test_the_health_panel_shows_how_far_behind_the_revision_runs() -> None:
     async def story(pilot: Pilot[None]) -> None:
         app = pilot.app
         assert isinstance(app, WidgetsApp)
+        row = app.query_one("#health-revision")
         app.health.update_health(snapshot(revision_lag_s=7.4), CUDA, "file talk.wav")
         await pilot.pause()
-        assert text_of(app.query_one("#health-passes-value")) == "every 1.1 s · revised 7 s behind"
+        assert text_of(app.query_one("#health-revision-value")) == "7 s behind"
+        assert row.display and row.region.width <= app.health.region.width, "one row, within the panel"
+        assert text_of(app.query_one("#health-passes-value")) == "every 1.1 s"
+        app.health.update_health(snapshot(revision_lag_s=0.2), CUDA, "file talk.wav")
+        await pilot.pause()
+        assert text_of(app.query_one("#health-revision-value")) == "up to date"
         app.health.update_health(snapshot(revision_lag_s=None), CUDA, "file talk.wav")
         await pilot.pause()
-        assert text_of(app.query_one("#health-passes-value")) == "every 1.1 s", "revision off: not shown"
+        assert not row.display, "revision off: not shown"
 
     run(story)
 
@@ -469,6 +475,7 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
         rss_mb=2048.0,
         level_db=-120.0,
         server_split_s=(12.34, 10.25),  # a server engine: its calls split into server and network time
+        revision_lag_s=128.4,  # the revision layer far behind
     )
 
     async def story(pilot: Pilot[None]) -> None:
@@ -490,6 +497,7 @@ def test_the_panel_fits_an_80x24_terminal() -> None:
         assert "118.5/120 s 99%" in "\n".join(lines)
         assert "server  12.3 s · net 10.2 s" in "\n".join(lines)
         assert "p50 12.3 s · p95 25.4 s" in "\n".join(lines)
+        assert "revised 128 s behind" in "\n".join(lines)
 
     run(story)
 

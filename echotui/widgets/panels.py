@@ -118,6 +118,7 @@ class HealthPanel(Vertical):
         #health-governor.-none { display: none; }
         #health-download.-none { display: none; }
         #health-call.-none { display: none; }
+        #health-revision.-none { display: none; }
     }
     """
 
@@ -136,6 +137,7 @@ class HealthPanel(Vertical):
         self.latency = Static(DASH, id="health-latency-value", classes="value")
         self.passes = Static(DASH, id="health-passes-value", classes="value")
         self.split = Static(DASH, id="health-call-value", classes="value")
+        self.revision = Static(DASH, id="health-revision-value", classes="value")
         self.resources = Static(DASH, id="health-resources-value", classes="value")
         self.level_bar = Meter(id="health-level-bar")
         self.level = Static(DASH, id="health-level-value", classes="figure")
@@ -150,6 +152,7 @@ class HealthPanel(Vertical):
                 ("dropped", "dropped", (self.dropped,)),
                 ("latency", "latency", (self.latency,)),
                 ("passes", "passes", (self.passes,)),
+                ("revision", "revised", (self.revision,)),
                 ("call", "server", (self.split,)),
                 ("resources", "CPU", (self.resources,)),
                 ("level", "level", (self.level_bar, self.level)),
@@ -157,6 +160,7 @@ class HealthPanel(Vertical):
             )
         }
         self.rows["call"].add_class("-none")  # shown for a server engine that says its time
+        self.rows["revision"].add_class("-none")  # shown while the revision layer runs
         self._shown: dict[Static, str | Content] = {}
         self._pending: tuple[MetricsSnapshot, LoadedModel | None, str] | None = None
 
@@ -167,7 +171,7 @@ class HealthPanel(Vertical):
         yield self.governor
         rows = self.rows
         yield from (rows["rtf"], self.rtf_history, rows["queue"], self.fill_history)
-        yield from (rows["dropped"], rows["latency"], rows["passes"], rows["call"])
+        yield from (rows["dropped"], rows["latency"], rows["passes"], rows["revision"], rows["call"])
         yield from (rows["resources"], rows["level"])
         yield from (rows["source"], self.progress, self.download)
 
@@ -211,19 +215,21 @@ class HealthPanel(Vertical):
     def _show_latency(self, snapshot: MetricsSnapshot) -> None:
         """A reader's wait for each word (its end → its final text); an engine without word times has
         only the wait for a whole utterance's text. How often the window is passed shows what load costs;
-        how far behind the revision layer runs is shown beside it."""
+        how far behind the revision layer runs is shown below it, while it runs."""
         if snapshot.word_latency_p50_s is not None:
             p50, p95 = seconds(snapshot.word_latency_p50_s), seconds(snapshot.word_latency_p95_s)
         else:
             p50, p95 = seconds(snapshot.latency_p50_s), seconds(snapshot.latency_p95_s)
         self._set(self.latency, f"p50 {p50} · p95 {p95}")
-        lag = snapshot.revision_lag_s  # the revision layer's wait behind the live words, when it is on
-        revising = "" if lag is None else f" · revised {lag:.0f} s behind"
         if snapshot.pass_every_s is None:
-            self._set(self.passes, DASH + revising)
+            self._set(self.passes, DASH)
         else:  # behind, passes thin out: the wait for words grows so the engine keeps up
             behind = " (behind)" if snapshot.overloaded else ""
-            self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}{revising}")
+            self._set(self.passes, f"every {snapshot.pass_every_s:.1f} s{behind}")
+        lag = snapshot.revision_lag_s  # the revision layer's wait behind the live words, when it is on
+        self.rows["revision"].set_class(lag is None, "-none")
+        if lag is not None:
+            self._set(self.revision, f"{lag:.0f} s behind" if lag >= 0.5 else "up to date")
 
         split = snapshot.server_split_s  # a server engine: where each call's time goes
         self.rows["call"].set_class(split is None, "-none")

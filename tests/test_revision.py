@@ -64,7 +64,7 @@ def session_for(path: Path, words: list[WordTiming], **settings: object) -> tupl
     audio = np.concatenate(list(DecodedFile(path).blocks()))
     config = Settings(provider="whispercpp", chunk_seconds=0.5, **settings)  # type: ignore[arg-type]
     session = Session(config, FileSource(path, speed=4.0), provider=MisheardOracle(words, audio, MISHEARD))
-    session.pipeline.reviser.provider = reviser = MisheardOracle(words, audio, MISHEARD)
+    session.pipeline.reviser.engines.provider = reviser = MisheardOracle(words, audio, MISHEARD)
     return session, reviser
 
 
@@ -166,7 +166,7 @@ def test_the_panel_s_revision_lag_is_the_age_of_the_oldest_word_not_revised_yet(
     path, words = sentences
     session, _ = session_for(path, words)
     gate = threading.Event()
-    session.pipeline.reviser.provider = HeldOracle(
+    session.pipeline.reviser.engines.provider = HeldOracle(
         words, np.concatenate(list(DecodedFile(path).blocks())), gate
     )
     first: list[float] = []
@@ -275,7 +275,7 @@ oracle = MisheardOracle(words, audio, eval(sys.argv[3]))
 session = Session(
     Settings(provider="whispercpp", chunk_seconds=0.5, revise=True), FileSource(path, speed=4.0), oracle
 )
-session.pipeline.reviser.provider = MisheardOracle(words, audio, {})
+session.pipeline.reviser.engines.provider = MisheardOracle(words, audio, {})
 def on_event(event):
     if isinstance(event, TranscriptRevised) and event.end_s > 5:  # journaled before listeners hear it
         os.kill(os.getpid(), signal.SIGKILL)

@@ -1,6 +1,7 @@
 """The revision layer's own engine loads the model the live engine runs when the revision starts, which a
 swap since the session's start (a model picked after a failed load, a governor's step) may have changed;
-`--revise-model` still wins. With a server's engine (`--provider remote`) no revision runs: the words the
+`--revise-model` still wins, and a swap while capturing has the revision follow the live engine. With a
+server's engine (`--provider remote`) no revision runs: the words the
 server sends are kept, and it gets one request per live pass, never a second one per stretch."""
 
 from __future__ import annotations
@@ -10,14 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
+from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
-from echotui.pipeline.events import EngineNotice, FinalTranscribed, PipelineEvent, TranscriptRevised
+from echotui.pipeline.events import (
+    EngineNotice,
+    FinalTranscribed,
+    PipelineEvent,
+    ProviderSwapped,
+    TranscriptRevised,
+)
 from echotui.pipeline.revision_engine import revision_engine_for
 from echotui.pipeline.runner import Pipeline
-from echotui.providers.base import LoadedModel
+from echotui.providers.base import LoadedModel, Provider
 from echotui.providers.fasterwhisper import FasterWhisperProvider
 from echotui.providers.remote import RemoteProvider
+from tests.doubles import TimedWordOracle
 from tests.remote_double import OracleServer
 from tests.support.speech import WordTiming
 
@@ -63,5 +72,56 @@ def test_with_a_server_s_engine_no_revision_runs_and_its_words_are_kept(
     assert said == [w.word for w in words]
     assert not [e for e in events if isinstance(e, TranscriptRevised)]
     assert not [e for e in events if isinstance(e, EngineNotice)], "nothing to say: no revision tried"
-    assert pipeline.reviser.worker is None and pipeline.reviser.unrevised_s == 0, "no revision engine built"
+    assert pipeline.reviser.engines.worker is None and pipeline.reviser.unrevised_s == 0, (
+        "no revision engine built"
+    )
     assert server.answered == pipeline.snapshot().calls, "one request per live pass"
+
+
+class ModelOracle(TimedWordOracle):
+    """An oracle that names the model it runs, as a real engine's `LoadedModel` does."""
+
+    def __init__(self, words: list[WordTiming], source: np.ndarray, model: str) -> None:
+        super().__init__(words, source)
+        self.model = model
+
+    def load(self) -> LoadedModel:
+        return LoadedModel(self.name, self.model, "cpu", f"/models/{self.model}")
+
+
+def test_after_a_swap_the_revision_runs_the_model_the_live_engine_runs_now(
+    timed_words: tuple[Path, list[WordTiming]],
+) -> None:
+    path, words = timed_words
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    made: list[str] = []  # the live model each revision engine was made for
+
+    def revision_engine(live: Provider, loaded: LoadedModel | None, share: float) -> Provider:
+        made.append(loaded.model if loaded else "?")
+        return TimedWordOracle(words, audio)
+
+    swapped_at: list[float] = []  # the stream's clock when the swap took over
+    pipeline: Pipeline
+
+    def heard(event: PipelineEvent) -> None:
+        if isinstance(event, ProviderSwapped):
+            swapped_at.append(pipeline.ledger().captured / SAMPLE_RATE)
+            assert event.model.model == "small.en"
+        elif isinstance(event, FinalTranscribed) and event.end_s > 3.0 and not swapped_at:
+            if pipeline.swapping:
+                return
+            pipeline.swap(ModelOracle(words, audio, "small.en"))  # the user picks a larger model
+
+    config = Settings(chunk_seconds=0.5)
+    pipeline = Pipeline(ModelOracle(words, audio, "tiny.en"), config, heard, revision_engine=revision_engine)
+
+    async def main() -> None:
+        try:
+            await pipeline.run(FileSource(path, speed=4.0))
+        finally:
+            await pipeline.close()
+
+    asyncio.run(main())
+    assert len(swapped_at) == 1
+    assert made == ["tiny.en", "small.en"], "made again once, for the model picked"
+    assert max(w.end_s for w in pipeline.reviser.kept) > swapped_at[0], "speech after the swap revised"

@@ -32,19 +32,18 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from echotui import SAMPLE_RATE
-from echotui.errors import EchoError
 from echotui.pipeline.captioning import text_of
 from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import EngineNotice, PipelineEvent, TranscriptRevised
 from echotui.pipeline.failures import describe
 from echotui.pipeline.longform import LONGFORM, LongWindowDecoder
 from echotui.pipeline.recent import RecentAudio
-from echotui.pipeline.revision_engine import RevisionEngine, RevisionWorker
+from echotui.pipeline.revision_engine import RevisionEngine, RevisionEngines
 from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
 from echotui.pipeline.stretches import belonging, changed, due, window_end
 from echotui.pipeline.tuning import STREAMING
-from echotui.providers.base import Provider, Segment, TranscribeRequest, Word
+from echotui.providers.base import Segment, TranscribeRequest, Word
 
 if TYPE_CHECKING:
     from echotui.pipeline.framing import FramingThread
@@ -75,17 +74,15 @@ class RevisionHost(Protocol):
 class Reviser:
     """The revision layer of one pipeline. The runner calls `heard` for each block the consumer takes and
     `when_idle` when the queue is empty; the caption output calls `committed` with the words it commits.
-    `provider`: the revision's engine (default: built from the settings when first needed)."""
+    `engines.provider`: the revision's engine as given (default: made for the live model when needed)."""
 
     def __init__(
         self, pipeline: RevisionHost, engine: RevisionEngine | None, tuning: RevisionTuning = REVISION
     ) -> None:
         """`engine`: makes the revision's own engine (from the settings: `--revise-model`, `--threads`)."""
         self.pipeline = pipeline
-        self.engine = engine
         self.tuning = tuning
-        self.provider: Provider | None = None
-        self.worker: RevisionWorker | None = None
+        self.engines = RevisionEngines(engine, tuning.nice, tuning.thread_share)
         self.ring = RecentAudio(round(tuning.reach_s * SAMPLE_RATE))
         self.spans: list[list[int]] = []  # speech the VAD passed: [start, end) timeline indices, in order
         self.pending: list[Word] = []  # committed words not yet revised, in order
@@ -171,22 +168,16 @@ class Reviser:
         """Stop revising (what is being decoded is not waited for) and release the revision's engine."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        if self.worker is not None:
-            await self.worker.close()
+        await self.engines.close()
 
     async def _run(self) -> None:
         try:
-            if self.worker is None:
-                live, make = self.pipeline.worker.provider, self.engine
-                if self.provider is None and make is None:
-                    raise EchoError("no engine for the revision: build the pipeline from the settings")
-                provider = self.provider or make(live, self.pipeline.worker.loaded, self.tuning.thread_share)  # type: ignore[misc]
-                self.worker = RevisionWorker(provider, self.tuning.nice)
-                await self.worker.load()
+            await self._follow_live()  # loaded before the first stretch is finished, to save its time
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 while (stretch := self._take()) is not None:
+                    await self._follow_live()
                     await self._revise(*stretch)
                 if self._ended or not self.active:
                     return
@@ -196,6 +187,10 @@ class Reviser:
             self.unrevised_s += sum(w.end_s - w.start_s for w in (*self.working, *self.pending))
             self.working, self.pending = [], []
             self.pipeline.on_event(EngineNotice("revision", f"{describe(error)}; the live words are kept"))
+
+    async def _follow_live(self) -> None:
+        live = self.pipeline.worker
+        await self.engines.follow(live.provider, live.loaded)
 
     def _take(self) -> tuple[list[Word], list[Word]] | None:
         """The next finished stretch and the words known after it, if one is due now."""
@@ -273,20 +268,21 @@ class Reviser:
 
     async def _call(self, audio: np.ndarray, start_s: float, prompt: str) -> list[Segment]:
         """One engine call as offline transcription makes it: the full 30 s window, with the prompt."""
-        assert self.worker is not None
+        worker = self.engines.worker
+        assert worker is not None
         request = TranscribeRequest(audio, start_s, True, prompt, word_timestamps=True, full_window=True)
         began = time.monotonic()
-        result = await self.worker.transcribe(request, check_speech=False)
+        result = await worker.transcribe(request, check_speech=False)
         self.compute_s += time.monotonic() - began
         for notice in result.notices:
-            self.pipeline.on_event(EngineNotice(self.worker.provider.name, notice))
+            self.pipeline.on_event(EngineNotice(worker.provider.name, notice))
         return result.segments
 
     def stats(self) -> dict[str, str | float | int | None]:
         """For `--stats-json`: revision delay (a word's end → its revision done) p50/p95, what was skipped,
         and the model the revision ran (its path)."""
         delays = np.asarray(self.delays) if self.delays else None
-        loaded = self.worker.loaded if self.worker is not None else None
+        loaded = self.engines.worker.loaded if self.engines.worker is not None else None
         return {
             "revision_model": loaded.path if loaded is not None else None,
             "revisions": self.revisions,

@@ -1,11 +1,13 @@
 """The revision layer's own engine: `--revise-model` (a name or a path), else the live model loaded again,
 on a thread of its own whose CPU priority is lowered, so a revision never holds up a live pass: the live
-engine's threads take the cores first, and the revision runs in the time they leave."""
+engine's threads take the cores first, and the revision runs in the time they leave. It follows the live
+engine: after a swap it is made again for the model the live engine runs then (`RevisionEngines`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -14,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from echotui.errors import EchoError
 from echotui.pipeline.vad import NoGate
 from echotui.pipeline.worker import InferenceWorker
 from echotui.providers.base import LoadedModel, Provider
@@ -21,6 +24,7 @@ from echotui.providers.base import LoadedModel, Provider
 if TYPE_CHECKING:
     from echotui.config import Settings
 
+log = logging.getLogger(__name__)
 
 RevisionEngine = Callable[[Provider, LoadedModel | None, float], Provider]
 """Makes the revision's engine from the live one, the model it runs, and the share of the live engine's
@@ -70,3 +74,33 @@ class RevisionWorker(InferenceWorker):
     async def load(self, until: asyncio.Event | None = None) -> LoadedModel | None:
         await asyncio.get_running_loop().run_in_executor(self._executor, lower_priority, self.nice)
         return await super().load(until)
+
+
+class RevisionEngines:
+    """The revision's worker, made for the model the live engine runs now: at the first revision, and
+    again after a swap (a model or provider picked while capturing, a governor's step), so what the user
+    keeps is revised by the engine they chose. A `provider` given to it is used whatever the live engine
+    runs (a test's double)."""
+
+    def __init__(self, make: RevisionEngine | None, nice: int, thread_share: float) -> None:
+        self.make, self.nice, self.thread_share = make, nice, thread_share
+        self.provider: Provider | None = None
+        self.worker: RevisionWorker | None = None
+        self._made_for: LoadedModel | None = None  # the live model the worker's engine was made for
+
+    async def follow(self, live: Provider, loaded: LoadedModel | None) -> None:
+        """Have a worker for `loaded`, the model `live` runs: the one there, or a new one loaded."""
+        if self.worker is not None and (self.provider is not None or loaded == self._made_for):
+            return
+        if self.provider is None and self.make is None:
+            raise EchoError("no engine for the revision: build the pipeline from the settings")
+        if self.worker is not None:
+            log.info("the live engine now runs %s: the revision follows", loaded)
+            await self.worker.close()
+        provider = self.provider or self.make(live, loaded, self.thread_share)  # type: ignore[misc]
+        self.worker, self._made_for = RevisionWorker(provider, self.nice), loaded
+        await self.worker.load()
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.close()

@@ -87,8 +87,8 @@ def test_offline_the_app_uses_the_local_model_it_lists_and_names_it(
     async def story() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(lambda: session.loaded is not None or session.failure is not None)
-            await pilot.pause(0.3)
             assert session.failure is None
+            await wait_for(lambda: shown(app, "#health-model") != "")  # the panel's next refresh
             assert shown(app, "#health-model") == "faster-whisper · tiny.en", "its own name, not `model`"
             assert any(n.startswith("loaded faster-whisper tiny.en on cpu") for n in notices(app))
             await wait_for(lambda: not session.measuring)

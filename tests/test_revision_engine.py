@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import psutil
+import pytest
 
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
@@ -81,12 +84,12 @@ def test_with_a_server_s_engine_no_revision_runs_and_its_words_are_kept(
 class ModelOracle(TimedWordOracle):
     """An oracle that names the model it runs, as a real engine's `LoadedModel` does."""
 
-    def __init__(self, words: list[WordTiming], source: np.ndarray, model: str) -> None:
+    def __init__(self, words: list[WordTiming], source: np.ndarray, model: str, path: str = "") -> None:
         super().__init__(words, source)
-        self.model = model
+        self.model, self.path = model, path or f"/models/{model}"
 
     def load(self) -> LoadedModel:
-        return LoadedModel(self.name, self.model, "cpu", f"/models/{self.model}")
+        return LoadedModel(self.name, self.model, "cpu", self.path)
 
 
 def test_after_a_swap_the_revision_runs_the_model_the_live_engine_runs_now(
@@ -125,3 +128,38 @@ def test_after_a_swap_the_revision_runs_the_model_the_live_engine_runs_now(
     assert len(swapped_at) == 1
     assert made == ["tiny.en", "small.en"], "made again once, for the model picked"
     assert max(w.end_s for w in pipeline.reviser.kept) > swapped_at[0], "speech after the swap revised"
+
+
+def test_without_memory_for_a_second_copy_of_the_model_the_live_words_are_kept_and_it_says_why(
+    timed_words: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, words = timed_words
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    model = tmp_path / "small.en"
+    model.mkdir()
+    with (model / "model.bin").open("wb") as weights:
+        weights.truncate(2 * 2**30)  # 2 GiB on disk (sparse)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=int(1.5 * 2**30)))
+    events: list[PipelineEvent] = []
+    live = ModelOracle(words, audio, "small.en", str(model))
+    pipeline = Pipeline(live, Settings(provider="faster-whisper", chunk_seconds=0.5), events.append)
+
+    async def main() -> None:
+        try:
+            await pipeline.run(FileSource(path, speed=8.0))
+        finally:
+            await pipeline.close()
+
+    asyncio.run(main())
+    said = " ".join(e.text for e in events if isinstance(e, FinalTranscribed)).split()
+    assert said == [w.word for w in words], "the live words go on, all of them"
+    assert [e.message for e in events if isinstance(e, EngineNotice)] == [
+        "no memory for the revision's own copy of small.en (about 2.5 GB, 1.5 GB free): name a smaller one "
+        "with --revise-model, or --no-revise; the live words are kept"
+    ]
+    assert pipeline.reviser.engines.worker is None, "nothing loaded"
+
+    named = Settings(provider="faster-whisper", revise_model="tiny.en")  # asked for by name: no refusal
+    running = LoadedModel("faster-whisper", "small.en", "cpu", str(model))
+    engine = FasterWhisperProvider.from_settings(Settings(provider="faster-whisper", model_path=model))
+    assert isinstance(revision_engine_for(named)(engine, running, 0.5), FasterWhisperProvider)

@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psutil
+
 from echotui.errors import EchoError
 from echotui.pipeline.vad import NoGate
 from echotui.pipeline.worker import InferenceWorker
@@ -49,8 +51,32 @@ def revision_provider(
     load, a governor's step) may have changed from the one the settings named."""
     wanted = settings.for_revision()
     if not settings.revise_model and loaded is not None and Path(loaded.path).exists():
+        check_memory(loaded)  # a second copy nobody named: said before it is loaded, not after
         wanted = replace(wanted, model=loaded.model, model_path=Path(loaded.path))
     return type(live).from_settings(replace(wanted, threads=threads))
+
+
+MEMORY_MARGIN = 1.25
+"""A second copy of a model takes about its size on disk, and a quarter more for its buffers."""
+
+
+def model_bytes(path: Path) -> int:
+    """A model's size on disk: its file, or the files of its folder (CTranslate2)."""
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def check_memory(loaded: LoadedModel) -> None:
+    """Refuse the revision its own copy of the live model where the memory free now cannot hold it: the
+    live words go on and are kept, and the machine does not swap for a revision the user did not ask for
+    by name."""
+    needed, free = model_bytes(Path(loaded.path)) * MEMORY_MARGIN, psutil.virtual_memory().available
+    if needed > free:
+        raise EchoError(
+            f"no memory for the revision's own copy of {loaded.model} (about {needed / 2**30:.1f} GB, "
+            f"{free / 2**30:.1f} GB free): name a smaller one with --revise-model, or --no-revise"
+        )
 
 
 def lower_priority(nice: int) -> None:

@@ -34,6 +34,22 @@ from tests.remote_double import OracleServer
 from tests.support.speech import WordTiming
 
 
+def play(pipeline: Pipeline, path: Path, speed: float) -> None:
+    """`path` replayed through `pipeline` at `speed`, and the pipeline closed."""
+
+    async def main() -> None:
+        try:
+            await pipeline.run(FileSource(path, speed=speed))
+        finally:
+            await pipeline.close()
+
+    asyncio.run(main())
+
+
+def said(events: list[PipelineEvent]) -> list[str]:
+    return " ".join(e.text for e in events if isinstance(e, FinalTranscribed)).split()
+
+
 def test_the_revision_loads_the_model_running_now_not_the_one_started_with(
     tmp_path: Path,
 ) -> None:
@@ -64,15 +80,8 @@ def test_with_a_server_s_engine_no_revision_runs_and_its_words_are_kept(
     pipeline = Pipeline(engine, Settings(provider="remote", chunk_seconds=0.5), events.append)
     assert pipeline.config.revise, "asked for, as by default"
 
-    async def main() -> None:
-        try:
-            await pipeline.run(FileSource(path, speed=8.0))
-        finally:
-            await pipeline.close()
-
-    asyncio.run(main())
-    said = " ".join(e.text for e in events if isinstance(e, FinalTranscribed)).split()
-    assert said == [w.word for w in words]
+    play(pipeline, path, speed=8.0)
+    assert said(events) == [w.word for w in words]
     assert not [e for e in events if isinstance(e, TranscriptRevised)]
     assert not [e for e in events if isinstance(e, EngineNotice)], "nothing to say: no revision tried"
     assert pipeline.reviser.engines.worker is None and pipeline.reviser.unrevised_s == 0, (
@@ -118,13 +127,7 @@ def test_after_a_swap_the_revision_runs_the_model_the_live_engine_runs_now(
     config = Settings(chunk_seconds=0.5)
     pipeline = Pipeline(ModelOracle(words, audio, "tiny.en"), config, heard, revision_engine=revision_engine)
 
-    async def main() -> None:
-        try:
-            await pipeline.run(FileSource(path, speed=4.0))
-        finally:
-            await pipeline.close()
-
-    asyncio.run(main())
+    play(pipeline, path, speed=4.0)
     assert len(swapped_at) == 1
     assert made == ["tiny.en", "small.en"], "made again once, for the model picked"
     assert max(w.end_s for w in pipeline.reviser.kept) > swapped_at[0], "speech after the swap revised"
@@ -144,15 +147,8 @@ def test_without_memory_for_a_second_copy_of_the_model_the_live_words_are_kept_a
     live = ModelOracle(words, audio, "small.en", str(model))
     pipeline = Pipeline(live, Settings(provider="faster-whisper", chunk_seconds=0.5), events.append)
 
-    async def main() -> None:
-        try:
-            await pipeline.run(FileSource(path, speed=8.0))
-        finally:
-            await pipeline.close()
-
-    asyncio.run(main())
-    said = " ".join(e.text for e in events if isinstance(e, FinalTranscribed)).split()
-    assert said == [w.word for w in words], "the live words go on, all of them"
+    play(pipeline, path, speed=8.0)
+    assert said(events) == [w.word for w in words], "the live words go on, all of them"
     assert [e.message for e in events if isinstance(e, EngineNotice)] == [
         "no memory for the revision's own copy of small.en (about 2.5 GB, 1.5 GB free): name a smaller one "
         "with --revise-model, or --no-revise; the live words are kept"

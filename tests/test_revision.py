@@ -191,6 +191,37 @@ def test_the_panel_s_revision_lag_is_the_age_of_the_oldest_word_not_revised_yet(
     assert session.pipeline.reviser.revisions >= 2
 
 
+def test_a_stop_does_not_wait_for_the_revisions_behind_and_keeps_the_live_words_there(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, _ = session_for(path, words)
+    gate = threading.Event()  # the revision cannot keep up until the user stops
+    session.pipeline.reviser.engines.provider = HeldOracle(
+        words, np.concatenate(list(DecodedFile(path).blocks())), gate
+    )
+
+    committed: list[str] = []
+
+    def watch(event: PipelineEvent) -> None:
+        if not isinstance(event, FinalTranscribed):
+            return
+        committed.extend(event.text.split())
+        if session.pipeline.ledger().captured / SAMPLE_RATE > 9.0 and not gate.is_set():
+            session.stop()  # Ctrl-C: what was captured is finished, and the revision in flight
+            gate.set()
+
+    session.listeners.append(watch)
+    asyncio.run(session.run())
+    assert session.pipeline.reviser.stats()["unrevised_s"] > 1.0, "the stretches waiting: not revised"
+    kept = " ".join(f.text for f in session.finals).split()
+    assert len(kept) == len(committed), "every word committed is kept once"
+    assert "fox" in kept and "socks" in committed, "the revision in flight when the user stopped was kept"
+    first = len(SENTENCES[0].split())
+    assert kept[first:] == committed[first:], "the words whose revision still waited: kept as said"
+
+
 def test_with_no_revise_the_live_words_are_what_is_kept(
     sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,8 @@ that fell behind revises the finished stretches waiting in one window (`stretche
 It never delays the live layer: it runs its own engine (`revision_engine`: `--revise-model`, else the
 live model loaded again) on its own thread, at a lower CPU priority, and starts no revision while audio
 waits for the live layer. A stretch it reaches too late (its audio already left the ring, or it ended more
-than `behind_s` ago) is skipped and counted in `unrevised_s`. On by default (`--no-revise` turns it off);
+than `behind_s` ago) is skipped and counted in `unrevised_s`, as is what waits when the user stops (the end
+of a file is revised to its last word). On by default (`--no-revise` turns it off);
 never at `--speed 0` (the long-window policy already is the offline decode), for engines without word
 times, or for a server's engine (`--provider remote`: a second request per stretch would double every
 client's load on the server; the words it sends are kept as they are).
@@ -66,6 +67,9 @@ class RevisionHost(Protocol):
     queue: AudioQueue
     abandoned: bool
     on_event: Callable[[PipelineEvent], None]
+
+    @property
+    def stopping(self) -> bool: ...
 
     @property
     def policy(self) -> Policy: ...
@@ -180,6 +184,9 @@ class Reviser:
                     await self._follow_live()
                     await self._revise(*stretch)
                 if self._ended or not self.active:
+                    if self._ended and self.pending:  # stopped: the rest stays as the live layer said it
+                        self.unrevised_s += self.pending[-1].end_s - self.pending[0].start_s
+                        self.kept, self.pending = [*self.kept, *self.pending], []
                     return
         except Exception as error:  # the live words stay; the session goes on without revisions
             log.warning("the revision layer stopped", exc_info=error)
@@ -194,8 +201,8 @@ class Reviser:
 
     def _take(self) -> tuple[list[Word], list[Word]] | None:
         """The next finished stretch and the words known after it, if one is due now."""
-        if not self.pending or not self.active:
-            return None
+        if not self.pending or not self.active or (self._ended and self.pipeline.stopping):
+            return None  # (a stop: what is being revised finishes, and the user is not kept waiting)
         tentative = list(self.pipeline.policy.tentative)
         if self.pipeline.queue.fill > self.tuning.busy_s * SAMPLE_RATE and not self._ended:
             return None  # the live layer is behind: it goes first

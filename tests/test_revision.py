@@ -159,16 +159,21 @@ class HeldOracle(MisheardOracle):
         return super().transcribe(request)
 
 
+def held_session(path: Path, words: list[WordTiming]) -> tuple[Session, threading.Event]:
+    """A session whose revision engine (a `HeldOracle`) answers once the returned gate is set."""
+    session, _ = session_for(path, words)
+    gate = threading.Event()
+    audio = np.concatenate(list(DecodedFile(path).blocks()))
+    session.pipeline.reviser.engines.provider = HeldOracle(words, audio, gate)
+    return session, gate
+
+
 def test_the_panel_s_revision_lag_is_the_age_of_the_oldest_word_not_revised_yet(
     sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
     path, words = sentences
-    session, _ = session_for(path, words)
-    gate = threading.Event()
-    session.pipeline.reviser.engines.provider = HeldOracle(
-        words, np.concatenate(list(DecodedFile(path).blocks())), gate
-    )
+    session, gate = held_session(path, words)
     first: list[float] = []
     held: list[tuple[float | None, float]] = []
 
@@ -196,11 +201,7 @@ def test_a_stop_does_not_wait_for_the_revisions_behind_and_keeps_the_live_words_
 ) -> None:
     monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
     path, words = sentences
-    session, _ = session_for(path, words)
-    gate = threading.Event()  # the revision cannot keep up until the user stops
-    session.pipeline.reviser.engines.provider = HeldOracle(
-        words, np.concatenate(list(DecodedFile(path).blocks())), gate
-    )
+    session, gate = held_session(path, words)  # the revision cannot keep up until the user stops
 
     committed: list[str] = []
 

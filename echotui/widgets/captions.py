@@ -252,17 +252,16 @@ class CaptionView(LineView, can_focus=True):
         if follow:
             # force: the scrollbar (and so "may scroll") only appears at the next layout
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
-            self.call_after_refresh(self._place_thumb)
         elif removed_lines:
             self.scroll_to(
                 y=max(0.0, self.scroll_y - removed_lines), animate=False, immediate=True, force=True
             )
         self.refresh()
 
-    def _place_thumb(self) -> None:
-        """Put the scrollbar's thumb where the view is: a scrollbar that appears at the layout after the
-        scroll to the bottom starts with its thumb at the top (Textual moves it only as the view scrolls)."""
-        if self.show_vertical_scrollbar:
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """A scrollbar appears at the layout after the scroll to the bottom, and Textual moves its thumb
+        only as the view scrolls: put the thumb where the view already is."""
+        if shown:
             self.vertical_scrollbar.position = self.scroll_y
 
     def _invalidate(self) -> None:

@@ -45,7 +45,7 @@ def local_provider(settings: Settings) -> Provider | None:
 
 def watch_server(pipeline: Pipeline, settings: Settings) -> ServerFallback | None:
     """For a pipeline whose engine is a server: what rides out its outages (None for a local engine)."""
-    if "remote" not in pipeline.worker.provider.capabilities.backends:
+    if not pipeline.worker.provider.capabilities.remote:
         return None  # a local engine: nothing to stand in for
     return ServerFallback(
         pipeline,

@@ -111,7 +111,7 @@ class Reviser:
             pipeline.config.revise
             and pipeline.policy.revisable
             and abilities.word_timestamps
-            and "remote" not in abilities.backends
+            and not abilities.remote
             and not pipeline.abandoned
             and not self.failed
         )
@@ -186,7 +186,8 @@ class Reviser:
                 if self._ended or not self.active:
                     if self._ended and self.pending:  # stopped: the rest stays as the live layer said it
                         self.unrevised_s += self.pending[-1].end_s - self.pending[0].start_s
-                        self.kept, self.pending = [*self.kept, *self.pending], []
+                        self.kept.extend(self.pending)
+                        self.pending = []
                     return
         except Exception as error:  # the live words stay; the session goes on without revisions
             log.warning("the revision layer stopped", exc_info=error)

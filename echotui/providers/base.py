@@ -32,7 +32,7 @@ class Capabilities:
     """What a provider can do, declared so the UI asks instead of guessing.
 
     Attributes:
-        backends: where it can run ("metal", "cuda", "cpu").
+        backends: where it can run ("metal", "cuda", "cpu"; "remote": on a server).
         partial_results: can be called repeatedly on a growing utterance.
         word_timestamps: returns per-word times.
         adaptive_window: cost shrinks with shorter audio (e.g. whisper.cpp `audio_ctx`), so each call
@@ -46,6 +46,11 @@ class Capabilities:
     word_timestamps: bool = False
     adaptive_window: bool = False
     model_format: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        """It runs on a server (`--provider remote`, Wyoming), not on this machine."""
+        return "remote" in self.backends
 
 
 @dataclass(frozen=True)

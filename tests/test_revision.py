@@ -28,7 +28,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.revision_tuning import REVISION
-from echotui.pipeline.stretches import belonging, due, finished, window_end
+from echotui.pipeline.stretches import belonging, due, finished, known_after, window_end
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
@@ -289,6 +289,24 @@ def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_ke
     split = said("my fellow Americans, asked not what your country can", 1.0)  # a boundary word misheard
     assert [w.text for w in belonging(split, before, own, after)] == "asked not what your country".split()
     assert [w.text for w in belonging(heard[:5], before, own, after)] == [], "the stretch not heard"
+
+
+def test_a_word_the_window_s_end_cut_is_revised_once_with_the_stretch_it_was_said_in() -> None:
+    # measured (whisper.cpp, held-out continuous speech): "through storms and calm heights, and he never
+    # missed", committed live as "... calm | ice, and ..." with "ice," timed 9.61-11.67 s. The first window
+    # ended at 9.57 s, inside "heights", and heard "calm ice."; the next heard "calm heights, and": the kept
+    # text read "calm ice. heights, and", a word doubled
+    kept = [Word(8.4, 8.7, "storms"), Word(8.7, 8.95, "and")]
+    first = [Word(8.95, 9.27, "calm")]
+    second = [Word(9.61, 11.67, "ice,"), Word(10.17, 11.87, "and"), Word(10.31, 11.87, "he")]
+    cut = [Word(8.4, 8.7, "storms"), Word(8.7, 8.96, "and"), Word(8.96, 9.14, "calm")]
+    cut.append(Word(9.14, 9.14, "ice."))  # the end of the window: "heights" cut
+    heard = belonging(cut, kept, first, known_after(second, end_s=9.57))
+    assert [w.text for w in heard] == ["calm"]
+    whole = [Word(8.96, 9.26, "calm"), Word(9.26, 9.98, "heights,"), Word(9.98, 10.14, "and")]
+    whole.append(Word(10.14, 10.32, "he"))
+    heard = belonging(whole, [*kept, *heard], second, [])
+    assert [w.text for w in heard] == ["heights,", "and", "he"]
 
 
 KILLED_CHILD = """

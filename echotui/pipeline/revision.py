@@ -42,7 +42,7 @@ from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision_engine import RevisionEngine, RevisionEngines
 from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
-from echotui.pipeline.stretches import belonging, changed, due, window_end
+from echotui.pipeline.stretches import belonging, changed, due, known_after, window_end
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Segment, TranscribeRequest, Word
 
@@ -225,7 +225,7 @@ class Reviser:
             self.unrevised_s += words[-1].end_s - words[0].start_s  # fell behind: the live words stay
             self.kept.extend(words)
             return
-        after = [w for w in following if w.start_s < end_s]
+        after = known_after(following, end_s)
         reach = max(start_s - tuning.context_s, ring_start_s)
         near = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
         starts = [i for i in range(len(self.kept)) if i == 0 or ends_sentence(self.kept[i - 1])]

@@ -86,6 +86,14 @@ def window_end(words: list[Word], following: list[Word], limit_s: float, tail_s:
     return max(last.end_s, min(limit_s, last.end_s + tail_s))
 
 
+def known_after(following: list[Word], end_s: float) -> list[Word]:
+    """The words known after a stretch that its window's alignment weighs: those the window holds (they
+    start before `end_s`), and the next one. A window's end can cut a word whose live times say it starts
+    later (a long word's times run wide); heard as that word, it belongs to what follows, not the stretch."""
+    within = sum(w.start_s < end_s for w in following)
+    return following[: within + 1]
+
+
 def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:
     """How many words at the front and at the back of `old` and `new` read the same (left out)."""
     front = 0

@@ -23,7 +23,7 @@ import pytest
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile, FileSource
 from echotui.config import Settings
-from echotui.pipeline.events import FinalTranscribed, PipelineEvent, TranscriptRevised
+from echotui.pipeline.events import EngineNotice, FinalTranscribed, PipelineEvent, TranscriptRevised
 from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
@@ -221,6 +221,28 @@ def test_a_stop_does_not_wait_for_the_revisions_behind_and_keeps_the_live_words_
     assert "fox" in kept and "socks" in committed, "the revision in flight when the user stopped was kept"
     first = len(SENTENCES[0].split())
     assert kept[first:] == committed[first:], "the words whose revision still waited: kept as said"
+
+
+def test_at_the_end_of_a_file_it_says_how_much_speech_the_revision_still_revises_and_revises_it(
+    sentences: tuple[Path, list[WordTiming]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECHOTUI_STATE_DIR", str(tmp_path / "state"))
+    path, words = sentences
+    session, gate = held_session(path, words)  # nothing is revised before the file ends
+    notices: list[str] = []
+
+    def watch(event: PipelineEvent) -> None:
+        if isinstance(event, EngineNotice) and event.provider == "revision":
+            notices.append(event.message)
+            gate.set()
+
+    session.listeners.append(watch)
+    asyncio.run(session.run())
+    said_s = words[-1].end_s - words[0].start_s  # all of it waited: the synthesizer's own times
+    assert len(notices) == 1, notices
+    assert notices[0].startswith("revising the last ") and "a stop keeps the live words" in notices[0]
+    assert float(notices[0].split()[3]) == pytest.approx(said_s, abs=1.0), (notices, said_s)
+    assert session.save(tmp_path / "kept.txt", "txt").read_text().split() == " ".join(SENTENCES).split()
 
 
 def test_with_no_revise_the_live_words_are_what_is_kept(

@@ -166,6 +166,11 @@ class Reviser:
         self._ended = self._ended or ended
         self._wake.set()
         if ended and self._task is not None:
+            waiting = self.working or self.pending
+            if waiting and not self._task.done() and not self.pipeline.stopping:  # say why it waits
+                span = (self.pending or self.working)[-1].end_s - waiting[0].start_s
+                message = f"revising the last {span:.0f} s of speech (a stop keeps the live words there)"
+                self.pipeline.on_event(EngineNotice("revision", message))
             await self._task
 
     async def close(self) -> None:

@@ -28,7 +28,7 @@ from echotui.pipeline.journal import read_journal
 from echotui.pipeline.output import TranscriptWriter
 from echotui.pipeline.revised import apply_revision
 from echotui.pipeline.revision_tuning import REVISION
-from echotui.pipeline.stretches import belonging, due, finished, known_after, window_end
+from echotui.pipeline.stretches import belonging, due, finished, known_after, window_end, with_context
 from echotui.providers.base import Segment, TranscribeRequest, Word
 from echotui.quality import word_errors
 from echotui.session import Session
@@ -311,6 +311,20 @@ def test_a_window_with_speech_around_the_stretch_revises_only_the_stretch_and_ke
     split = said("my fellow Americans, asked not what your country can", 1.0)  # a boundary word misheard
     assert [w.text for w in belonging(split, before, own, after)] == "asked not what your country".split()
     assert [w.text for w in belonging(heard[:5], before, own, after)] == [], "the stretch not heard"
+
+
+def test_a_window_s_context_starts_a_sentence_and_gives_way_to_the_30_s_whisper_hears() -> None:
+    # kept: six sentences of 4 s said without a pause (the VAD passed it all); the stretch starts at 24 s
+    kept = [Word(i * 1.0, i * 1.0 + 0.8, f"w{i}" + ("." if i % 4 == 3 else "")) for i in range(24)]
+    spans = [[0, 80 * SAMPLE_RATE]]
+    wide = with_context(kept, spans, 24.0, 30.0, 0.0, context_s=13.0, pad_s=0.4, most_s=29.0)
+    assert wide.first == 8 and kept[wide.first].text == "w8", "13 s back lies inside a sentence: its start"
+    assert wide.pieces == [(round(7.6 * SAMPLE_RATE), 30 * SAMPLE_RATE)], "from just before its first word"
+    tight = with_context(kept, spans, 24.0, 40.0, 0.0, context_s=13.0, pad_s=0.4, most_s=29.0)
+    assert tight.first == 12, "no room for 16 s of context before 16 s of stretch: a sentence less"
+    assert sum(b - a for a, b in tight.pieces) < 29 * SAMPLE_RATE
+    alone = with_context(kept, spans, 24.0, 60.0, 0.0, context_s=13.0, pad_s=0.4, most_s=29.0)
+    assert alone.first == len(kept) and alone.since_s == 24.0, "a stretch of 29 s and more: heard alone"
 
 
 def test_a_word_the_window_s_end_cut_is_revised_once_with_the_stretch_it_was_said_in() -> None:

@@ -34,7 +34,6 @@ import numpy as np
 
 from echotui import SAMPLE_RATE
 from echotui.pipeline.captioning import text_of
-from echotui.pipeline.commit import ends_sentence
 from echotui.pipeline.events import EngineNotice, PipelineEvent, TranscriptRevised
 from echotui.pipeline.failures import describe
 from echotui.pipeline.longform import LONGFORM, LongWindowDecoder
@@ -42,7 +41,7 @@ from echotui.pipeline.recent import RecentAudio
 from echotui.pipeline.revision_engine import RevisionEngine, RevisionEngines
 from echotui.pipeline.revision_tuning import REVISION, RevisionTuning
 from echotui.pipeline.segmenter import Utterance
-from echotui.pipeline.stretches import belonging, changed, due, known_after, window_end
+from echotui.pipeline.stretches import belonging, changed, due, known_after, window_end, with_context
 from echotui.pipeline.tuning import STREAMING
 from echotui.providers.base import Segment, TranscribeRequest, Word
 
@@ -231,18 +230,14 @@ class Reviser:
             self.kept.extend(words)
             return
         after = known_after(following, end_s)
-        reach = max(start_s - tuning.context_s, ring_start_s)
-        near = next((i for i, w in enumerate(self.kept) if w.start_s >= reach), len(self.kept))
-        starts = [i for i in range(len(self.kept)) if i == 0 or ends_sentence(self.kept[i - 1])]
-        sentences = [*[i for i in starts if i <= near][-1:], *[i for i in starts if i > near]]
-        for first in [*sentences, near, len(self.kept)]:  # the context starts a sentence, if one fits
-            before = self.kept[first:]  # (the kept words come before the stretch, whatever their times)
-            since = max(ring_start_s, min(start_s, before[0].start_s - tuning.pad_s)) if before else start_s
-            pieces = self._pieces(round(since * SAMPLE_RATE), round(end_s * SAMPLE_RATE))
-            if sum(hi - lo for lo, hi in pieces) < (LONGFORM.window_s - 1) * SAMPLE_RATE:
-                break  # the window holds at most the 30 s whisper hears: the context gives way
+        window = with_context(
+            self.kept, self.spans, start_s, end_s, ring_start_s,
+            context_s=tuning.context_s, pad_s=tuning.pad_s,
+            most_s=LONGFORM.window_s - 1,  # the window holds at most the 30 s whisper hears
+        )  # fmt: skip
+        before, since, pieces = self.kept[window.first :], window.since_s, window.pieces
         decoder = LongWindowDecoder()
-        decoder.text = text_of(self.kept[:first])[-STREAMING.prompt_chars :]
+        decoder.text = text_of(self.kept[: window.first])[-STREAMING.prompt_chars :]
         for lo, hi in pieces:
             decoder.add(lo, self.ring.slice(lo, hi))
         self.working, began = words, time.monotonic()
@@ -273,11 +268,6 @@ class Reviser:
             tuple(old), tuple(new), clock,
         )  # fmt: skip
         self.pipeline.on_event(revision)
-
-    def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
-        """The speech the VAD passed within [start, end) of the timeline."""
-        spans = ((max(start, lo), min(end, hi)) for lo, hi in self.spans)
-        return [(lo, hi) for lo, hi in spans if hi > lo]
 
     async def _call(self, audio: np.ndarray, start_s: float, prompt: str) -> list[Segment]:
         """One engine call as offline transcription makes it: the full 30 s window, with the prompt."""

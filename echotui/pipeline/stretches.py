@@ -1,5 +1,5 @@
-"""Which committed words one revision takes, where its window ends, and which of the words it hears belong
-to them.
+"""Which committed words one revision takes, where its window starts and ends, and which of the words it
+hears belong to them.
 
 A revision decodes a stretch of committed words (`finished`) with speech around it: already-revised
 speech before it, as offline transcription hears every sentence after the one before, and a little of
@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import accumulate
 
+from echotui import SAMPLE_RATE
 from echotui.pipeline.commit import ends_sentence
 from echotui.providers.base import Word
 
@@ -92,6 +93,44 @@ def known_after(following: list[Word], end_s: float) -> list[Word]:
     later (a long word's times run wide); heard as that word, it belongs to what follows, not the stretch."""
     within = sum(w.start_s < end_s for w in following)
     return following[: within + 1]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a revision's window starts, and what it holds.
+
+    Attributes:
+        first: the kept words from this one on are the window's context; the text of those before it
+            is the prompt.
+        since_s: where the window starts on the stream's timeline.
+        pieces: the speech the VAD passed within the window, [start, end) timeline indices.
+    """
+
+    first: int
+    since_s: float
+    pieces: list[tuple[int, int]]
+
+
+def with_context(
+    kept: list[Word], spans: list[list[int]], start_s: float, end_s: float, earliest_s: float, *,
+    context_s: float, pad_s: float, most_s: float,
+) -> Window:  # fmt: skip
+    """The window from `start_s` (a stretch's start) to `end_s`, with the `kept` (revised) words of up to
+    `context_s` before it heard too (from `pad_s` before the first): from a sentence's start where one
+    fits, and only as much as leaves the window at most `most_s` of speech. `spans`: the speech the VAD
+    passed, [start, end) timeline indices in order; `earliest_s`: the oldest audio still held."""
+    near_s = max(start_s - context_s, earliest_s)
+    near = next((i for i, w in enumerate(kept) if w.start_s >= near_s), len(kept))
+    starts = [i for i in range(len(kept)) if i == 0 or ends_sentence(kept[i - 1])]
+    sentences = [*[i for i in starts if i <= near][-1:], *[i for i in starts if i > near]]
+    for first in [*sentences, near, len(kept)]:  # the context starts a sentence, if one fits
+        before = kept[first:]  # (the kept words come before the stretch, whatever their times)
+        since_s = max(earliest_s, min(start_s, before[0].start_s - pad_s)) if before else start_s
+        lo, hi = round(since_s * SAMPLE_RATE), round(end_s * SAMPLE_RATE)
+        pieces = [(max(lo, a), min(hi, b)) for a, b in spans if min(hi, b) > max(lo, a)]
+        if sum(b - a for a, b in pieces) < most_s * SAMPLE_RATE:
+            break  # else the context gives way
+    return Window(first, since_s, pieces)
 
 
 def changed(old: list[Word], new: list[Word]) -> tuple[int, int]:

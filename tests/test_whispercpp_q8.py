@@ -13,6 +13,7 @@ import pytest
 from echotui.models.choice import ModelChoice
 from echotui.models.ggml_models import read_ggml_header
 from echotui.models.ggml_quantize import cpu_copy
+from echotui.pipeline.revision_engine import model_bytes
 from echotui.providers.base import TranscribeRequest
 from echotui.providers.whispercpp import WhisperCppProvider
 from echotui.providers.whispercpp_abilities import runs_q8_0, whispercpp_on_cpu
@@ -61,13 +62,13 @@ def test_whisper_cpp_on_a_cpu_runs_a_q8_0_copy_made_once_that_hears_the_same_wor
     for compute in ("float16", "default"):
         choice = ModelChoice(path=source)
         provider = WhisperCppProvider(choice, threads=2, use_gpu=False, compute_type=compute)
-        provider.load()
+        loaded = provider.load()
         runs = Path(provider._model.model_path)
         segments = provider.transcribe(TranscribeRequest(audio, 0.0, True, full_window=True))
         texts[compute] = " ".join(segment.text for segment in segments)
         provider.close()
         if compute == "float16":
-            assert runs == source
+            assert runs == source and loaded.runs == ""
             assert not (tmp_path / "cache").exists()  # asked for float16: no copy made
     copy = runs
     assert copy.parent == tmp_path / "cache" / "ggml-q8_0"
@@ -77,6 +78,8 @@ def test_whisper_cpp_on_a_cpu_runs_a_q8_0_copy_made_once_that_hears_the_same_wor
     assert types["encoder.conv1.weight"] == 1 and types["decoder.positional_embedding"] == 0  # kept
     assert sum(ttype == 8 for ttype in types.values()) == 65  # tiny.en's 64 matrices and its embedding
     assert copy.stat().st_size < 0.6 * source.stat().st_size
+    assert loaded.path == str(source) and loaded.runs == str(copy), "the model named, and the copy it runs"
+    assert model_bytes(loaded) == copy.stat().st_size, "a second copy for the revision: the memory it needs"
 
     # the same words as the float16 file, but for a slip or two; and both as right as each other
     assert word_errors(texts["float16"], texts["default"]).wer <= 0.05

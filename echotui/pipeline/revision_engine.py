@@ -60,8 +60,10 @@ MEMORY_MARGIN = 1.25
 """A second copy of a model takes about its size on disk, and a quarter more for its buffers."""
 
 
-def model_bytes(path: Path) -> int:
-    """A model's size on disk: its file, or the files of its folder (CTranslate2)."""
+def model_bytes(loaded: LoadedModel) -> int:
+    """The size on disk of what the engine loaded: its file (the copy it runs, where it runs one), or the
+    files of its folder (CTranslate2)."""
+    path = Path(loaded.runs or loaded.path)
     if path.is_dir():
         return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return path.stat().st_size
@@ -71,7 +73,7 @@ def check_memory(loaded: LoadedModel) -> None:
     """Refuse the revision its own copy of the live model where the memory free now cannot hold it: the
     live words go on and are kept, and the machine does not swap for a revision the user did not ask for
     by name."""
-    needed, free = model_bytes(Path(loaded.path)) * MEMORY_MARGIN, psutil.virtual_memory().available
+    needed, free = model_bytes(loaded) * MEMORY_MARGIN, psutil.virtual_memory().available
     if needed > free:
         raise EchoError(
             f"no memory for the revision's own copy of {loaded.model} (about {needed / 2**30:.1f} GB, "

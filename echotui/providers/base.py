@@ -109,12 +109,15 @@ class LoadedModel:
         model: model name as the user knows it.
         backend: where inference actually runs, from the engine's own report: "metal", "cuda" or "cpu".
         path: the model file or folder.
+        runs: the file the engine loaded in its place, where that is another (whisper.cpp's q8_0 copy of
+            `path` on a CPU); else empty.
     """
 
     provider: str
     model: str
     backend: str
     path: str
+    runs: str = ""
 
 
 class Provider(ABC):

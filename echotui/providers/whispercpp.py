@@ -131,7 +131,8 @@ class WhisperCppProvider(WhisperCppAbilities):
             raise EchoError(f"whisper.cpp could not load {self.model_path}: see the log file for why")
         backend = backend_from_log(lines)
         log.info("loaded %s on %s", runs, backend)
-        return LoadedModel(self.name, self.choice.label(self.model_path), backend, str(self.model_path))
+        copy = str(runs) if runs != self.model_path else ""
+        return LoadedModel(self.name, self.choice.label(self.model_path), backend, str(self.model_path), copy)
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
         """Decode with the encoder window sized to the audio; if that loops, decode once more with the

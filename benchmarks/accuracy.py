@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.heldout import build_heldout
+from benchmarks.unseen import build_unseen
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile
 from echotui.quality import caption_defects, word_errors
@@ -274,10 +275,15 @@ def chosen_speeches(
     pairs = zip(files, texts, strict=True)
     speeches = [Speech(Path(f).stem, Path(f), Path(t).read_text(), 0.0) for f, t in pairs]
     sets = [name for name in args.sets.split(",") if name] or ([] if args.files else [default_set])
+    unknown = sorted(set(sets) - {"corpus", "heldout", "unseen"})
+    if unknown:
+        parser.error(f"--sets {','.join(unknown)}: choose from corpus, heldout, unseen")
     if "corpus" in sets:
         speeches += build_corpus(Path(tempfile.mkdtemp(prefix="echotui-corpus-")))
     if "heldout" in sets:
         speeches += build_heldout(Path(tempfile.mkdtemp(prefix="echotui-heldout-")))
+    if "unseen" in sets:
+        speeches += build_unseen(Path(tempfile.mkdtemp(prefix="echotui-unseen-")))
     return behind_silence(speeches, args.phases, Path(tempfile.mkdtemp(prefix="echotui-phases-")))
 
 
@@ -299,7 +305,8 @@ def main() -> None:
         "--sets",
         default="",
         help="generated speech: corpus (the tests' texts; the default without --files), heldout (longer, "
-        "never tuned on: benchmarks/heldout.py), or both comma-separated",
+        "never tuned on: benchmarks/heldout.py), unseen (only ever measured: benchmarks/unseen.py), "
+        "comma-separated",
     )
     parser.add_argument("--providers", default="whispercpp,faster-whisper")
     parser.add_argument("--speed", type=float, default=1.0)

@@ -1,6 +1,6 @@
 """Are the words right? Live, kept (revised) and offline word error rate of each engine on real tiny.en.
 
-    python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt] [--sets corpus,heldout]
+    python -m benchmarks.accuracy [--files a.wav,b.wav --texts a.txt,b.txt] [--sets corpus,heldout,unseen]
         [--providers whispercpp,faster-whisper] [--phases 0,0.33,0.67]
         [--speed 1] [--load N] [--threads 2] [--no-off-run]
 

@@ -4,15 +4,13 @@ worker, not per test."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from echotui.audio.clock import CLOCK_ENV
+from tests.support import pulse
 from tests.support.corpus import Speech, build_corpus, two_sentences
 from tests.support.ggml_model import build_ggml_model
 from tests.support.once import built_once
@@ -91,42 +89,19 @@ def sentence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _pulse_running() -> bool:
-    return subprocess.run(["pactl", "info"], capture_output=True).returncode == 0
-
-
 @pytest.fixture(scope="session")
 def pulse_null_sink() -> Iterator[str]:
     """A real capture device: PulseAudio with a null sink whose monitor is the default source.
 
     Returns the sink name; `paplay --device=<sink> file.wav` speaks into the "microphone".
     """
-    if shutil.which("pulseaudio") is None:
-        pytest.fail("PulseAudio is not installed: .ci/run installs pulseaudio pulseaudio-utils")
-    started = False
-    if not _pulse_running():
-        subprocess.run(
-            [
-                "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n",
-                "--load=module-null-sink sink_name=nullsink",
-                "--load=module-native-protocol-unix",
-            ],
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
-        started = True
-        deadline = time.monotonic() + 10
-        while not _pulse_running():
-            if time.monotonic() > deadline:
-                pytest.fail("PulseAudio did not start")
-            time.sleep(0.1)
-    sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True).stdout
-    if "nullsink" not in sinks:
-        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=nullsink"], check=True)
-    subprocess.run(["pactl", "set-default-source", "nullsink.monitor"], check=True)
-    yield "nullsink"
+    try:
+        started = pulse.start_null_sink()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield pulse.SINK
     if started:
-        subprocess.run(["pulseaudio", "-k"], capture_output=True)
+        pulse.stop()
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from echotui.quality import caption_defects, word_errors
 from tests.support.corpus import Speech, build_corpus
 from tests.support.real_model import convert_ct2_to_ggml, copy_ct2_tiny_en, ct2_tiny_en
 from tests.support.speech import write_wav
+
+if TYPE_CHECKING:
+    from echotui.providers.base import Segment
 
 
 @dataclass
@@ -93,20 +96,28 @@ def offline_text(provider: str, model: Path, audio_path: Path, threads: int) -> 
     return out.stdout.strip()
 
 
-def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> None:
-    import numpy as np
-
-    from echotui.audio.file_source import DecodedFile
+def offline_segments(
+    provider: str, model: Path, audio_path: Path, threads: int, timed: bool = False
+) -> list[Segment]:
+    """The same engine and weights on the whole file in one call (`timed`: with word times)."""
     from echotui.config import Settings
-    from echotui.logs import setup_logging
     from echotui.providers.base import TranscribeRequest
     from echotui.providers.registry import create_provider
 
-    setup_logging(Path(tempfile.mkdtemp()) / "offline.log")
-    audio = np.concatenate(list(DecodedFile(Path(audio_path)).blocks()))
-    engine = create_provider(Settings(provider=provider, model_path=Path(model), threads=threads))
+    audio = np.concatenate(list(DecodedFile(audio_path).blocks()))
+    engine = create_provider(Settings(provider=provider, model_path=model, threads=threads))
     engine.load()
-    print(" ".join(s.text for s in engine.transcribe(TranscribeRequest(audio, 0.0, True, full_window=True))))
+    try:
+        return engine.transcribe(TranscribeRequest(audio, 0.0, True, word_timestamps=timed, full_window=True))
+    finally:
+        engine.close()
+
+
+def _offline_main(provider: str, model: str, audio_path: str, threads: int) -> None:
+    from echotui.logs import setup_logging
+
+    setup_logging(Path(tempfile.mkdtemp()) / "offline.log")
+    print(" ".join(s.text for s in offline_segments(provider, Path(model), Path(audio_path), threads)))
 
 
 def live_run(
@@ -189,7 +200,7 @@ def measure(
     return rows
 
 
-def _fmt(value: float | None, spec: str) -> str:
+def fmt(value: float | None, spec: str = ".2f") -> str:
     return "—" if value is None else format(value, spec)
 
 
@@ -206,10 +217,10 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"| {r.provider} | {r.file} | {wer} | {r.defects} | "
             f"{r.latency_p50_s:.2f} / {r.latency_p95_s:.2f} | "
-            f"{_fmt(r.word_latency_p50_s, '.2f')} / {_fmt(r.word_latency_p95_s, '.2f')} | "
-            f"{_fmt(r.revision_delay_p50_s, '.2f')} / {_fmt(r.revision_delay_p95_s, '.2f')} | "
-            f"{_fmt(r.unrevised_s, '.1f')} | {r.rtf_mean:.3f} | "
-            f"{r.cpu_per_audio_s:.2f} / {_fmt(r.cpu_off_per_audio_s, '.2f')} | {r.wall_s:.1f} | "
+            f"{fmt(r.word_latency_p50_s, '.2f')} / {fmt(r.word_latency_p95_s, '.2f')} | "
+            f"{fmt(r.revision_delay_p50_s, '.2f')} / {fmt(r.revision_delay_p95_s, '.2f')} | "
+            f"{fmt(r.unrevised_s, '.1f')} | {r.rtf_mean:.3f} | "
+            f"{r.cpu_per_audio_s:.2f} / {fmt(r.cpu_off_per_audio_s, '.2f')} | {r.wall_s:.1f} | "
             f"{r.governor or '—'} |"
         )
     return "\n".join(lines)

@@ -30,11 +30,11 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from benchmarks.accuracy import real_models
+from benchmarks.accuracy import fmt, offline_segments, real_models
 from benchmarks.heldout import build_heldout
 from benchmarks.unseen import build_unseen
 from echotui.audio.file_source import DecodedFile
@@ -64,18 +64,7 @@ class Row:
 
 def offline_words(provider: str, model: Path, speech: Speech, threads: int) -> list[Word]:
     """Where each word ends in the file: the same engine on the whole file, with word times."""
-    from echotui.config import Settings
-    from echotui.providers.base import TranscribeRequest
-    from echotui.providers.registry import create_provider
-
-    audio = np.concatenate(list(DecodedFile(speech.path).blocks()))
-    engine = create_provider(Settings(provider=provider, model_path=model, threads=threads))
-    engine.load()
-    try:
-        request = TranscribeRequest(audio, 0.0, True, word_timestamps=True, full_window=True)
-        return [w for segment in engine.transcribe(request) for w in segment.words]
-    finally:
-        engine.close()
+    return [w for s in offline_segments(provider, model, speech.path, threads, timed=True) for w in s.words]
 
 
 class Player:
@@ -166,7 +155,7 @@ def device_run(
         (Word(float(w[0]), float(w[1]), str(w[2])), at - spoken)
         for at, line in arrivals
         if line.get("final") and not line.get("revision")
-        for w in line.get("words", [])  # type: ignore[union-attr]
+        for w in cast(list[list[Any]], line.get("words", []))
     ]
     waits = word_latencies(committed, offline)
     figures = json.loads(stats.read_text())
@@ -174,10 +163,6 @@ def device_run(
         provider, speech.name, len(waits), percentile(waits, 50), percentile(waits, 95),
         figures.get("word_latency_p50_s"), figures.get("word_latency_p95_s"), figures.get("dropped_s", 0.0),
     )  # fmt: skip
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
 
 
 def table(rows: list[Row]) -> str:
@@ -188,8 +173,8 @@ def table(rows: list[Row]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r.provider} | {r.speech} | {r.words} | {_fmt(r.p50_s)} / {_fmt(r.p95_s)} | "
-            f"{_fmt(r.pipeline_p50_s)} / {_fmt(r.pipeline_p95_s)} | {r.dropped_s:.1f} |"
+            f"| {r.provider} | {r.speech} | {r.words} | {fmt(r.p50_s)} / {fmt(r.p95_s)} | "
+            f"{fmt(r.pipeline_p50_s)} / {fmt(r.pipeline_p95_s)} | {r.dropped_s:.1f} |"
         )
     return "\n".join(lines)
 

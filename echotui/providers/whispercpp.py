@@ -140,9 +140,10 @@ class WhisperCppProvider(WhisperCppAbilities):
         return LoadedModel(self.name, self.choice.label(self.model_path), backend, str(self.model_path), copy)
 
     def transcribe(self, request: TranscribeRequest) -> list[Segment]:
-        """Decode with the encoder window sized to the audio; if that loops, decode once more with the
-        full window and no prompt, as whisper itself falls back when its output compresses too well. What
-        still loops, marks non-speech or holds no word is never returned."""
+        """Decode with the encoder window sized to the audio (a decode that fails is decoded again
+        hotter within the call: `TEMPERATURE_STEP`); if the text still loops, decode once more with the
+        full window and no prompt. What still loops, marks non-speech or holds no word is never
+        returned."""
         if self._model is None:
             raise RuntimeError("transcribe() before load()")
         audio = request.audio

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from echotui.quality import caption_defects, repeats_phrase, strip_markers, word_errors, words
@@ -48,18 +44,6 @@ def test_ordinary_speech_is_not_a_defect() -> None:
 def test_markers_are_removed_and_the_words_kept() -> None:
     assert strip_markers("[BLANK_AUDIO] Ask not! [BL") == "Ask not!"
     assert strip_markers("(music) thank you *laughs*") == "thank you"
-
-
-def test_engine_threads_wait_passively_unless_the_user_says_otherwise() -> None:
-    """whisper.cpp's OpenMP threads otherwise spin at every barrier and, on a busy laptop, wait whole
-    scheduler slices for each other (benchmarks/accuracy.py --load 2 measures it)."""
-    code = "import os, echotui; print(os.environ['OMP_WAIT_POLICY'])"
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "PASSIVE"
-    env["OMP_WAIT_POLICY"] = "ACTIVE"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "ACTIVE"
 
 
 def test_a_phrase_said_twice_in_one_decode_is_a_sign_of_a_loop() -> None:

@@ -22,8 +22,8 @@ def settings_seen_by_an_engine_started_with(**user: str) -> tuple[str, str]:
 
 
 def test_engine_threads_spin_briefly_then_sleep_unless_the_user_says_otherwise() -> None:
-    assert settings_seen_by_an_engine_started_with() == ("PASSIVE", "10000")
-    assert settings_seen_by_an_engine_started_with(OMP_WAIT_POLICY="ACTIVE") == ("ACTIVE", "None")
+    assert settings_seen_by_an_engine_started_with() == ("ACTIVE", "10000")
+    assert settings_seen_by_an_engine_started_with(OMP_WAIT_POLICY="PASSIVE") == ("PASSIVE", "None")
     assert settings_seen_by_an_engine_started_with(GOMP_SPINCOUNT="300000") == ("None", "300000")
 
 

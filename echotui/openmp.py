@@ -28,10 +28,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 
 WAIT_POLICY = "ACTIVE"
-"""With `SPIN_COUNT` set, only the throttled spin count (1,000) follows from it, not spinning for minutes."""
+"""With `SPIN_COUNT` set, only the throttled spin count (1,000) follows from it: ACTIVE alone would spin for
+minutes."""
 SPIN_COUNT = 10_000
-"""Spins before a waiting thread sleeps. 3,000 to 100,000 measured alike with the machine quiet and with
-both cores busy; libgomp's default (300,000) gave back most of the gain with both cores busy."""
+"""Spins before a waiting thread sleeps. 3,000 to 100,000 measured alike in trials, quiet and with both cores
+busy; libgomp's default (300,000) gives back a third to two fifths of the gain with both cores busy
+(`benchmarks.openmp_wait`)."""
 USER_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 

@@ -35,6 +35,7 @@ from benchmarks.accuracy import _busy, real_models
 from benchmarks.heldout import build_heldout
 from echotui import SAMPLE_RATE
 from echotui.audio.file_source import DecodedFile
+from echotui.openmp import USER_SETTINGS
 
 SETTINGS: dict[str, dict[str, str]] = {
     "passive, no spin": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"},
@@ -82,7 +83,7 @@ def child(provider: str, model: Path, audio_path: Path, threads: int) -> None:
 def run_child(
     provider: str, model: Path, audio: Path, threads: int, setting: dict[str, str]
 ) -> dict[str, list[float]]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")} | setting
+    env = {k: v for k, v in os.environ.items() if k not in USER_SETTINGS} | setting
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.openmp_wait", "--child", provider, str(model), str(audio),
          "--threads", str(threads)],

@@ -7,15 +7,13 @@ import os
 import subprocess
 import sys
 
-from echotui.openmp import SPIN_COUNT, WAIT_POLICY, configure
-
-SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+from echotui.openmp import SPIN_COUNT, USER_SETTINGS, WAIT_POLICY, configure
 
 
 def settings_seen_by_an_engine_started_with(**user: str) -> tuple[str, str]:
     """What the OpenMP runtime reads when it loads, in a fresh process that imports echotui first."""
     code = "import os, echotui; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS} | user
+    env = {k: v for k, v in os.environ.items() if k not in USER_SETTINGS} | user
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     policy, spins = out.stdout.split()
     return policy, spins
